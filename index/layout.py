@@ -1,0 +1,40 @@
+"""Where each part of an index lives inside its folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .lock import LOCK_NAME
+from .manifest import MANIFEST_NAME
+from .vectors import VECTORS_NAME
+
+FULLTEXT_DIR = "fulltext"
+INDEX_ENV = "HSEARCH_INDEX"
+
+
+def default_index_dir() -> Path:
+    """``$HSEARCH_INDEX``, else ``$XDG_DATA_HOME/hsearch/index`` (``~/.local/share/...``)."""
+    explicit = os.environ.get(INDEX_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "hsearch" / "index"
+
+
+def fulltext_dir(index_dir: Path) -> Path:
+    return index_dir / FULLTEXT_DIR
+
+
+def vectors_path(index_dir: Path) -> Path:
+    return index_dir / VECTORS_NAME
+
+
+def parts(index_dir: Path) -> dict[str, Path]:
+    """Every file or folder hsearch keeps in an index folder, by role."""
+    return {
+        "manifest": index_dir / MANIFEST_NAME,
+        "fulltext": fulltext_dir(index_dir),
+        "vectors": vectors_path(index_dir),
+        "lock": index_dir / LOCK_NAME,
+    }

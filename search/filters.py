@@ -1,0 +1,67 @@
+"""Restrictions on which articles a query may return (date range, source, category)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from whoosh import query as wq
+
+from index.articles import parse_date
+from index.errors import QueryError
+
+
+@dataclass(frozen=True)
+class Filters:
+    """All optional; ``date_to`` is inclusive (a bare date means to the end of that day)."""
+
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    source: str | None = None
+    category: str | None = None
+
+    @classmethod
+    def parse(cls, *, date_from: str | None = None, date_to: str | None = None,
+              source: str | None = None, category: str | None = None) -> Filters:
+        """Build from user text; an impossible value is a :class:`QueryError` naming the option."""
+        start = _parse_bound("date-from", date_from, end_of_day=False)
+        end = _parse_bound("date-to", date_to, end_of_day=True)
+        if start and end and start > end:
+            raise QueryError(f"--date-from {date_from} is after --date-to {date_to}; swap them")
+        return cls(start, end, (source or "").strip() or None, (category or "").strip() or None)
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.date_from, self.date_to, self.source, self.category))
+
+    def to_whoosh(self) -> wq.Query | None:
+        parts: list[wq.Query] = []
+        if self.date_from or self.date_to:
+            parts.append(wq.DateRange("date", self.date_from, self.date_to))
+        if self.source:
+            parts.append(wq.Term("source", self.source.lower()))
+        if self.category:
+            parts.append(wq.Term("category", self.category.lower()))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _parse_bound(option: str, value: str | None, *, end_of_day: bool) -> datetime | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = parse_date(value)
+    except ValueError as exc:
+        raise QueryError(f"--{option}: {exc}") from None
+    if end_of_day and _is_bare_date(value):
+        return datetime.combine(parsed.date(), time.max)
+    return parsed
+
+
+def _is_bare_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value.strip())
+        return True
+    except ValueError:
+        return False

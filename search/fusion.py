@@ -1,0 +1,120 @@
+"""Merge a BM25 ranking and a cosine ranking into one.
+
+Plain functions over ``[(id, score)]`` lists, no I/O, so every pitfall is
+testable without an index:
+
+* a side that returns nothing leaves the other side's ranking unchanged;
+* a side whose scores cannot be spread (one hit, or all equal) is not
+  stretched to 1.0: it is scaled by the side's ``upper`` bound instead (the
+  cosine a perfect match reaches, 1.0; the BM25 score of a document matching
+  every query term at saturation), so a lone cosine of 0.003 stays 0.003;
+* ties are broken by the best single-side rank, then by id, so output is
+  deterministic.
+
+Reciprocal rank fusion follows Cormack, Clarke & Buettcher (SIGIR 2009):
+``score(d) = sum_i w_i / (k + rank_i(d))`` with ``k = 60``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+RRF_K = 60
+FUSION_METHODS = ("rrf", "minmax", "zscore", "bounded")
+
+
+class Side(NamedTuple):
+    """One retriever's ranking, best first, with the score a perfect match reaches."""
+
+    ranked: Sequence[tuple[str, float]]
+    upper: float = 1.0
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """How hybrid mode merges the two sides.
+
+    ``weight`` is the semantic side's share in linear methods and its RRF
+    weight relative to BM25's ``1 - weight``; ``latin_weight`` replaces it for
+    queries written in Latin script, which have little to match in Hindi text.
+    """
+
+    method: str = "rrf"
+    weight: float = 0.5
+    latin_weight: float = 0.5
+    rrf_k: int = RRF_K
+    candidates: int = 100
+
+    def __post_init__(self) -> None:
+        if self.method not in FUSION_METHODS:
+            raise ValueError(f"unknown fusion method {self.method!r}; choose one of {', '.join(FUSION_METHODS)}")
+        for name in ("weight", "latin_weight"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+
+
+def _bounded(ranked: Sequence[tuple[str, float]], upper: float) -> dict[str, float]:
+    scale = upper if upper > 0 else 1.0
+    return {doc: max(0.0, min(1.0, score / scale)) for doc, score in ranked}
+
+
+def normalize(side: Side, method: str) -> dict[str, float]:
+    """Scores of one side on a common scale, best near 1, worst near 0."""
+    ranked = side.ranked
+    if not ranked:
+        return {}
+    scores = [score for _, score in ranked]
+    low, high = min(scores), max(scores)
+    if method == "bounded" or high - low <= 1e-12:
+        return _bounded(ranked, side.upper)
+    if method == "minmax":
+        return {doc: (score - low) / (high - low) for doc, score in ranked}
+    if method == "zscore":
+        mean = sum(scores) / len(scores)
+        std = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
+        # Squash z into (0, 1) so that a missing document (0) ranks below any hit.
+        return {doc: 1.0 / (1.0 + math.exp(-(score - mean) / std)) for doc, score in ranked}
+    raise ValueError(f"unknown normalization {method!r}")
+
+
+def _ranks(side: Side) -> dict[str, int]:
+    return {doc: rank for rank, (doc, _) in enumerate(side.ranked, start=1)}
+
+
+def fuse(bm25: Side, dense: Side, settings: FusionSettings, *, latin: bool = False) -> list[tuple[str, float]]:
+    """The fused ranking over the union of both sides, best first."""
+    weight = settings.latin_weight if latin else settings.weight
+    if not bm25.ranked or not dense.ranked:
+        only = dense if not bm25.ranked else bm25
+        return [(doc, float(score)) for doc, score in only.ranked]
+    bm25_ranks, dense_ranks = _ranks(bm25), _ranks(dense)
+    if settings.method == "rrf":
+        fused = {doc: 0.0 for doc in bm25_ranks.keys() | dense_ranks.keys()}
+        for ranks, w in ((bm25_ranks, 1.0 - weight), (dense_ranks, weight)):
+            for doc, rank in ranks.items():
+                fused[doc] += 2.0 * w / (settings.rrf_k + rank)
+    else:
+        bm25_norm = normalize(bm25, settings.method)
+        dense_norm = normalize(dense, settings.method)
+        fused = {
+            doc: (1.0 - weight) * bm25_norm.get(doc, 0.0) + weight * dense_norm.get(doc, 0.0)
+            for doc in bm25_norm.keys() | dense_norm.keys()
+        }
+    worst = len(bm25.ranked) + len(dense.ranked) + 1
+
+    def order(item: tuple[str, float]) -> tuple[float, int, str]:
+        doc, score = item
+        best_rank = min(bm25_ranks.get(doc, worst), dense_ranks.get(doc, worst))
+        return (-score, best_rank, doc)
+
+    return sorted(fused.items(), key=order)
+
+
+def is_latin_query(text: str) -> bool:
+    """True when most letters are Latin: such a query has little for BM25 to match in Hindi."""
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    devanagari = sum(1 for ch in text if "\u0900" <= ch <= "\u097f")
+    return latin > 0 and latin >= 2 * devanagari
