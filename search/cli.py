@@ -191,3 +191,105 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
     for article_id in missing:
         click.echo(f"warning: no article with id {article_id!r}", err=True)
     click.echo(f"deleted {len(set(wanted)) - len(missing)} articles; {manifest.articles} remain")
+
+
+@main.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def stats_command(index_dir: Path | None, as_json: bool) -> None:
+    """Articles, passages, model, analyzer version and sizes on disk."""
+    from index.health import stats
+
+    from .output import to_json
+
+    info = stats(resolve_index(index_dir))
+    if as_json:
+        click.echo(to_json(info))
+        return
+    sizes = info.pop("bytes")
+    for key, value in info.items():
+        click.echo(f"{key:<14} {value}")
+    assert isinstance(sizes, dict)
+    for role, size in sizes.items():
+        click.echo(f"{'size ' + role:<14} {size / 1e6:.2f} MB")
+
+
+@main.command("verify")
+@index_option
+@click.option("--repair", is_flag=True, help="Re-embed missing or stale articles and drop orphan vectors.")
+@click.option("--wait", is_flag=True, help="With --repair: wait for another writer instead of failing.")
+def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
+    """Check that both sides open and hold exactly the same articles."""
+    from index import health
+
+    target = resolve_index(index_dir)
+    report = health.repair(target, wait=wait) if repair else health.verify(target)
+    findings = [
+        (report.missing_vectors, "in the full text without vectors"),
+        (report.stale_vectors, "with vectors of an older text"),
+        (report.orphan_vectors, "with vectors but no full text"),
+    ]
+    for problem in report.problems:
+        click.echo(f"problem: {problem}")
+    for ids, what in findings:
+        if ids:
+            shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
+            click.echo(f"{len(ids)} articles {what}: {shown}")
+    if report.healthy:
+        click.echo(f"ok: {report.articles} articles, {report.passages} passages; both sides agree")
+    elif repair:
+        after = health.verify(target)
+        click.echo(f"repaired: {after.articles} articles, {after.passages} passages; "
+                   f"{'both sides agree' if after.healthy else 'still inconsistent'}")
+        if not after.healthy:
+            raise click.ClickException("repair did not bring the index in line; rebuild it with hsearch index --rebuild")
+    else:
+        raise click.ClickException("the index is inconsistent; run hsearch verify --repair")
+
+
+@main.command("eval")
+@index_option
+@click.option("--topics", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Queries, 'qid<TAB>query' per line.")
+@click.option("--qrels", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Judgements, TREC format 'qid 0 docid relevance'.")
+@click.option("--mode", "modes", multiple=True, type=click.Choice(["bm25", "semantic", "hybrid"]),
+              help="Modes to compare (default: every mode the index supports).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Hybrid fusion method.")
+@click.option("--weight", type=click.FloatRange(0, 1), default=None, help="Semantic share in hybrid (0..1).")
+def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple[str, ...], as_json: bool,
+                 fusion: str | None, weight: float | None) -> None:
+    """nDCG@10, MRR@10, Recall@10 and Recall@100 per mode, side by side."""
+    from .engine import SearchEngine, SearchSettings
+    from .evaluation import MEASURES, RUN_DEPTH, evaluate, run_topics
+    from .output import to_json
+    from .topics import read_qrels, read_topics
+
+    queries, judgements = read_topics(topics), read_qrels(qrels)
+    settings = SearchSettings(fusion=_fusion_settings(fusion, weight))
+    table: dict[str, dict[str, float]] = {}
+    with SearchEngine(resolve_index(index_dir), settings) as engine:
+        chosen = list(modes) or (["bm25", "semantic", "hybrid"] if engine.semantic else ["bm25"])
+        for mode in chosen:
+            engine.resolve_mode(mode)
+            run = run_topics(lambda q, m=mode: engine.rank(q, mode=m, depth=RUN_DEPTH).ranked, queries)
+            table[mode] = evaluate(run, judgements)
+    if as_json:
+        click.echo(to_json({"queries": len(queries), "modes": table}))
+        return
+    labels = list(MEASURES)
+    click.echo(f"{'mode':<10}" + "".join(f"{label:>12}" for label in labels))
+    for mode, scores in table.items():
+        click.echo(f"{mode:<10}" + "".join(f"{scores[label]:>12.4f}" for label in labels))
+
+
+@main.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+def serve_command(index_dir: Path | None, host: str, port: int) -> None:
+    """Serve the search page at / and the JSON API at /api/ with one index open and warm."""
+    from .server import serve
+
+    serve(resolve_index(index_dir), host=host, port=port)

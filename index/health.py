@@ -1,0 +1,119 @@
+"""Check that the full-text and vector sides agree, repair them, and describe an index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from . import layout, manifest
+from .articles import Article
+from .errors import HsearchError
+from .writer import IndexWriter
+from .settings import IndexSettings
+from .vectors import VectorStore
+
+
+@dataclass
+class HealthReport:
+    """What differs between the two sides; empty lists mean they agree."""
+
+    articles: int = 0
+    passages: int = 0
+    missing_vectors: list[str] = field(default_factory=list)  # in full text, no vectors
+    stale_vectors: list[str] = field(default_factory=list)    # vectors of an older text
+    orphan_vectors: list[str] = field(default_factory=list)   # vectors, no full text
+    problems: list[str] = field(default_factory=list)         # parts that do not open
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.missing_vectors or self.stale_vectors or self.orphan_vectors or self.problems)
+
+
+def _fulltext_digests(index_dir: Path) -> dict[str, str]:
+    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    with ix.searcher() as searcher:
+        return {f["id"]: f.get("digest", "") for f in searcher.all_stored_fields()}
+
+
+def verify(index_dir: Path) -> HealthReport:
+    """Open every part and compare the article sets and the text each vector was made from."""
+    built = manifest.load(index_dir)
+    report = HealthReport()
+    try:
+        texts = _fulltext_digests(index_dir)
+    except Exception as exc:  # a damaged Whoosh index raises many kinds of errors
+        report.problems.append(f"full-text index does not open: {exc}")
+        return report
+    report.articles = len(texts)
+    if built.model is None:
+        return report
+    try:
+        store = VectorStore.load(layout.vectors_path(index_dir), built.model.dim)
+    except Exception as exc:  # a truncated or foreign file
+        report.problems.append(f"vector file {layout.vectors_path(index_dir)} does not open: {exc}")
+        return report
+    report.passages = store.passage_count
+    vectors = store.article_digests()
+    report.missing_vectors = sorted(set(texts) - set(vectors))
+    report.orphan_vectors = sorted(set(vectors) - set(texts))
+    report.stale_vectors = sorted(i for i in set(texts) & set(vectors) if texts[i] != vectors[i])
+    return report
+
+
+def repair(index_dir: Path, *, wait: bool = False) -> HealthReport:
+    """Bring the vector side in line with the full text, which is the record of what was committed.
+
+    Missing and stale articles are re-embedded from their stored text; orphan
+    vectors are dropped.  A vector file that does not open is rebuilt whole.
+    Returns what was wrong before the repair.
+    """
+    before = verify(index_dir)
+    if any("full-text" in p for p in before.problems):
+        raise HsearchError(
+            f"the full-text index in {index_dir} is damaged and cannot be repaired from the vectors. "
+            "Rebuild it from the sources: hsearch index --rebuild ..."
+        )
+    if before.healthy:
+        return before
+    with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=bool(before.problems)) as writer:
+        writer.delete_vectors(before.orphan_vectors)
+        redo = before.missing_vectors + before.stale_vectors
+        if before.problems:
+            redo = sorted(_fulltext_digests(index_dir))
+        ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+        with ix.searcher() as searcher:
+            for start in range(0, len(redo), 64):
+                articles = []
+                for article_id in redo[start:start + 64]:
+                    stored = searcher.document(id=article_id)
+                    if stored is not None:
+                        articles.append(Article(id=article_id, title=stored.get("title", ""),
+                                                body=stored.get("body", "")))
+                writer.embed(articles)
+        writer.commit()
+    return before
+
+
+def stats(index_dir: Path) -> dict[str, object]:
+    """What ``hsearch stats`` prints."""
+    built = manifest.load(index_dir)
+    sizes = {}
+    for role, path in layout.parts(index_dir).items():
+        if path.is_dir():
+            sizes[role] = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        elif path.exists():
+            sizes[role] = path.stat().st_size
+    return {
+        "index": str(index_dir),
+        "articles": built.articles,
+        "passages": built.passages,
+        "model": f"{built.model.name} ({built.model.kind}, {built.model.dim} dims)" if built.model else "none",
+        "vector_search": built.ann if built.model else "-",
+        "analyzer": built.analyzer_version,
+        "format": built.format_version,
+        "created": built.created,
+        "updated": built.updated,
+        "bytes": sizes,
+    }
