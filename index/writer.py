@@ -53,10 +53,11 @@ class IndexWriter:
     """Holds the write lock, a Whoosh writer and the vector store until commit."""
 
     def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), *,
-                 rebuild: bool = False, wait: bool = False) -> None:
+                 rebuild: bool = False, wait: bool = False, fresh_vectors: bool = False) -> None:
         self.index_dir = Path(index_dir)
         self.settings = settings
         self.rebuild = rebuild
+        self.fresh_vectors = rebuild or fresh_vectors
         self._lock = WriteLock(self.index_dir, wait=wait)
         self._writer: writing.IndexWriter | None = None
         self.encoder: Encoder | None = None
@@ -134,26 +135,33 @@ class IndexWriter:
                 self._existing = {fields["id"] for fields in searcher.all_stored_fields()}
         if self.encoder is not None:
             path = layout.vectors_path(self.index_dir)
-            self.vectors = VectorStore(self.encoder.dim) if self.rebuild else \
+            self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
                 VectorStore.load(path, self.encoder.dim)
 
     # -- writing ---------------------------------------------------------
+    def embed(self, articles: Sequence[Article]) -> int:
+        """Replace these articles' vectors; returns the number of passages embedded."""
+        if self.encoder is None or self.vectors is None or not articles:
+            return 0
+        encoder = self.encoder
+        cut = [split_passages(a, encoder.token_count, self.settings.passages) for a in articles]
+        flat = [p for passages in cut for p in passages]
+        matrix = encoder.encode_passages(flat)
+        start = 0
+        for article, passages in zip(articles, cut):
+            self.vectors.remove([article.id])
+            self.vectors.add(article.id, matrix[start:start + len(passages)], content_digest(article))
+            start += len(passages)
+        return len(flat)
+
+    def delete_vectors(self, ids: Iterable[str]) -> None:
+        if self.vectors is not None:
+            self.vectors.remove(ids)
+
     def add(self, articles: Sequence[Article]) -> int:
-        """Add or replace these articles; returns the number of passages embedded."""
+        """Add or replace these articles on both sides; returns the number of passages embedded."""
         assert self._writer is not None, "IndexWriter used outside 'with'"
-        embedded = 0
-        if self.encoder is not None and self.vectors is not None:
-            encoder = self.encoder
-            cut = [split_passages(a, encoder.token_count, self.settings.passages) for a in articles]
-            flat = [p for passages in cut for p in passages]
-            matrix = encoder.encode_passages(flat) if flat else None
-            start = 0
-            for article, passages in zip(articles, cut):
-                self.vectors.remove([article.id])
-                assert matrix is not None
-                self.vectors.add(article.id, matrix[start:start + len(passages)], content_digest(article))
-                start += len(passages)
-            embedded = len(flat)
+        embedded = self.embed(articles)
         for article in articles:
             document = _document(article)
             if self.rebuild or (article.id not in self._existing and article.id not in self._touched):
@@ -175,8 +183,7 @@ class IndexWriter:
             self._writer.delete_by_term("id", article_id)
             self._existing.discard(article_id)
             self._touched.discard(article_id)
-        if self.vectors is not None:
-            self.vectors.remove(wanted)
+        self.delete_vectors(wanted)
         return missing
 
     def commit(self) -> Manifest:
