@@ -119,6 +119,7 @@ class SentenceTransformerEncoder:
                 f"model {name!r} needs sentence-transformers, which is not installed. "
                 f"Install the extra: {ST_INSTALL_HINT}"
             ) from None
+        _quiet_transformers()
         target = MODEL_ALIASES.get(name, name)
         if Path(target).expanduser().is_dir():
             target = str(Path(target).expanduser().resolve())
@@ -129,7 +130,9 @@ class SentenceTransformerEncoder:
                 f"cannot load sentence-transformers model {target!r}: {str(exc).splitlines()[0]}. "
                 "Give a local model folder, or run once with internet access so the model is cached."
             ) from None
-        dim = self._model.get_sentence_embedding_dimension()
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension  # the name before sentence-transformers 6
+        dim = dimension()
         self.spec = ModelSpec(kind=ST_KIND, name=target, dim=int(dim))
 
     @property
@@ -155,6 +158,16 @@ class SentenceTransformerEncoder:
 
     def token_count(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+def _quiet_transformers() -> None:
+    """Loading bars from transformers would land in the middle of hsearch's own output."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def _as_rows(vectors: object, count: int, dim: int) -> np.ndarray:
