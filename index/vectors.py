@@ -135,10 +135,12 @@ class VectorStore:
         vectors = self.all_vectors()
         pids = np.asarray(self._pids, dtype=np.int64)
         if ann == "ivf":
-            nlist = max(16, int(4 * math.sqrt(len(vectors))))
+            # 4*sqrt(n) lists, but at least 39 training points per list (FAISS's own floor).
+            nlist = max(16, min(int(4 * math.sqrt(len(vectors))), len(vectors) // 39))
             quantizer = faiss.IndexFlatIP(self.dim)
             index = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
             index.train(vectors)
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
             self.nprobe = max(8, nlist // 16)
         else:
             index = _flat(self.dim)
@@ -148,7 +150,6 @@ class VectorStore:
     def all_vectors(self) -> np.ndarray:
         """Every stored vector, in the order of ``self._pids``."""
         if isinstance(self._index, faiss.IndexIVF):
-            self._index.make_direct_map()
             return np.vstack([self._index.reconstruct(int(pid)) for pid in self._pids]).astype(np.float32) \
                 if self._pids else np.zeros((0, self.dim), np.float32)
         inner = faiss.downcast_index(self._index.index)

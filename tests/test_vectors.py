@@ -1,0 +1,78 @@
+"""The FAISS store: replace by article, best passage per article, exact and IVF, atomic files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.vectors import IVF_MIN_TRAIN, VectorStore
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture()
+def store() -> VectorStore:
+    rng = np.random.default_rng(1)
+    s = VectorStore(8)
+    s.add("kursk", unit(rng.normal(size=(3, 8))), "d1")
+    s.add("putin", unit(rng.normal(size=(2, 8))), "d2")
+    return s
+
+
+def test_an_article_scores_by_its_best_passage(store: VectorStore) -> None:
+    target = store.all_vectors()[1]  # kursk's second passage
+    hits = store.search(target, 5)
+    assert [h.article_id for h in hits][0] == "kursk"
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert len({h.article_id for h in hits}) == len(hits) == 2
+
+
+def test_replacing_an_article_leaves_no_orphans(store: VectorStore) -> None:
+    store.remove(["kursk"])
+    store.add("kursk", unit(np.ones((1, 8))), "d3")
+    assert store.passage_count == 3
+    assert store.article_digests() == {"putin": "d2", "kursk": "d3"}
+    assert store.search(unit(np.ones((1, 8)))[0], 1)[0].article_id == "kursk"
+
+
+def test_filters_restrict_hits(store: VectorStore) -> None:
+    target = store.all_vectors()[0]
+    assert [h.article_id for h in store.search(target, 5, allowed={"putin"})] == ["putin"]
+
+
+def test_save_and_load_round_trip_without_temporary_files(store: VectorStore, tmp_path: Path) -> None:
+    path = tmp_path / "vectors.npz"
+    store.save(path)
+    loaded = VectorStore.load(path, 8)
+    assert loaded.passage_count == 5
+    assert loaded.article_digests() == store.article_digests()
+    np.testing.assert_allclose(loaded.all_vectors(), store.all_vectors())
+    assert [p.name for p in tmp_path.iterdir()] == ["vectors.npz"]
+
+
+def test_auto_switches_to_ivf_beyond_the_exact_limit_and_search_still_finds_neighbours(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    store = VectorStore(16)
+    vectors = unit(rng.normal(size=(IVF_MIN_TRAIN + 100, 16)))
+    for start in range(0, len(vectors), 50):
+        store.add(f"a{start}", vectors[start:start + 50], "d")
+    store.choose_ann("auto", exact_limit=1000)
+    assert store.ann == "ivf"
+    found = sum(store.search(vectors[i], 1)[0].article_id == f"a{i - i % 50}" for i in range(0, len(vectors), 97))
+    assert found >= 0.9 * len(range(0, len(vectors), 97))
+    store.save(tmp_path / "v.npz")
+    store = VectorStore.load(tmp_path / "v.npz", 16)
+    assert store.ann == "ivf" and store.search(vectors[123], 1)[0].article_id == "a100"
+    store.remove(["a0"])
+    assert store.passage_count == len(vectors) - 50
+    store.choose_ann("flat", exact_limit=1000)
+    assert store.ann == "flat" and store.search(vectors[60], 1)[0].article_id == "a50"
+
+
+def test_ivf_is_not_trained_on_too_few_vectors(store: VectorStore) -> None:
+    store.choose_ann("ivf", exact_limit=0)
+    assert store.ann == "flat"
