@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .lock import LOCK_NAME
 from .manifest import MANIFEST_NAME
 from .vectors import VECTORS_NAME
 
@@ -36,5 +35,4 @@ def parts(index_dir: Path) -> dict[str, Path]:
         "manifest": index_dir / MANIFEST_NAME,
         "fulltext": fulltext_dir(index_dir),
         "vectors": vectors_path(index_dir),
-        "lock": index_dir / LOCK_NAME,
     }

@@ -17,6 +17,7 @@ from types import TracebackType
 
 from whoosh import index as whoosh_index
 from whoosh import writing
+from whoosh.searching import Searcher
 
 from . import layout, manifest
 from .articles import Article, content_digest
@@ -63,8 +64,9 @@ class IndexWriter:
         self.encoder: Encoder | None = None
         self.vectors: VectorStore | None = None
         self.manifest: Manifest | None = None
-        self._existing: set[str] = set()
-        self._touched: set[str] = set()
+        self._committed: Searcher | None = None  # the index as it was when the write began
+        self._written: set[str] = set()  # ids added or replaced by this writer
+        self._deleted: set[str] = set()
 
     # -- opening ---------------------------------------------------------
     def __enter__(self) -> IndexWriter:
@@ -79,6 +81,9 @@ class IndexWriter:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
+            if self._committed is not None:
+                self._committed.close()
+                self._committed = None
             if self._writer is not None:
                 self._writer.cancel()
                 self._writer = None
@@ -131,8 +136,7 @@ class IndexWriter:
             manifest.save(self.index_dir, self.manifest)
         self._writer = ix.writer(limitmb=256)
         if not self.rebuild:
-            with ix.searcher() as searcher:
-                self._existing = {fields["id"] for fields in searcher.all_stored_fields()}
+            self._committed = ix.searcher()
         if self.encoder is not None:
             path = layout.vectors_path(self.index_dir)
             self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
@@ -164,11 +168,12 @@ class IndexWriter:
         embedded = self.embed(articles)
         for article in articles:
             document = _document(article)
-            if self.rebuild or (article.id not in self._existing and article.id not in self._touched):
-                self._writer.add_document(**document)
-            else:
+            if self.exists(article.id):
                 self._writer.update_document(**document)
-            self._touched.add(article.id)
+            else:
+                self._writer.add_document(**document)
+            self._written.add(article.id)
+            self._deleted.discard(article.id)
         return embedded
 
     def delete(self, ids: Iterable[str]) -> list[str]:
@@ -177,12 +182,12 @@ class IndexWriter:
         missing = []
         wanted = list(dict.fromkeys(ids))
         for article_id in wanted:
-            if article_id not in self._existing and article_id not in self._touched:
+            if not self.exists(article_id):
                 missing.append(article_id)
                 continue
             self._writer.delete_by_term("id", article_id)
-            self._existing.discard(article_id)
-            self._touched.discard(article_id)
+            self._written.discard(article_id)
+            self._deleted.add(article_id)
         self.delete_vectors(wanted)
         return missing
 
@@ -207,9 +212,13 @@ class IndexWriter:
         manifest.save(self.index_dir, self.manifest)
         return self.manifest
 
-    @property
-    def known_ids(self) -> set[str]:
-        return self._existing | self._touched
+    def exists(self, article_id: str) -> bool:
+        """Whether the index holds this id, counting this writer's own changes."""
+        if article_id in self._written:
+            return True
+        if article_id in self._deleted or self._committed is None:
+            return False
+        return self._committed.document_number(id=article_id) is not None
 
 
 def _model_matches(current: Manifest, requested: str) -> bool:
@@ -263,8 +272,7 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped)")
     with IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
-        known = writer.known_ids
-        report.replaced = sum(1 for a in articles if a.id in known)
+        report.replaced = sum(1 for a in articles if writer.exists(a.id))
         report.added = len(articles) - report.replaced
         advance = progress(len(articles)) if progress else None
         size = settings.batch_size

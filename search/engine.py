@@ -57,6 +57,12 @@ class Ranking:
     bm25: list[tuple[str, float]]
     dense: list[tuple[str, float]]
     terms: set[str]
+    bm25_upper: float = 0.0
+    latin: bool = False
+
+    def fused(self, settings: FusionSettings) -> list[tuple[str, float]]:
+        """Re-fuse the two sides under other settings (fusion studies need no new search)."""
+        return fuse(Side(self.bm25, self.bm25_upper), Side(self.dense, 1.0), settings, latin=self.latin)
 
 
 class SearchEngine:
@@ -116,14 +122,15 @@ class SearchEngine:
             assert self.semantic is not None
             allowed = self.fulltext.ids_matching(filter_query) if filter_query is not None else None
             dense = [(h.article_id, h.score) for h in self.semantic.search(text, wanted, allowed)]
+        ranking = Ranking([], bm25, dense, terms, latin=is_latin_query(text))
         if chosen == "bm25":
-            ranked = bm25
+            ranking.ranked = bm25[:depth]
         elif chosen == "semantic":
-            ranked = dense
+            ranking.ranked = dense[:depth]
         else:
-            ranked = fuse(Side(bm25, self.fulltext.upper_bound(parsed)), Side(dense, 1.0), fusion,
-                          latin=is_latin_query(text))
-        return Ranking(ranked[:depth], bm25, dense, terms)
+            ranking.bm25_upper = self.fulltext.upper_bound(parsed)
+            ranking.ranked = ranking.fused(fusion)[:depth]
+        return ranking
 
     def search(self, text: str, *, mode: str | None = None, k: int = 10,
                filters: Filters = Filters()) -> list[Hit]:

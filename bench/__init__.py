@@ -1,0 +1,1 @@
+"""Benchmarks: quality, latency, throughput and memory, with results committed under results/."""
