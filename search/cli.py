@@ -293,3 +293,7 @@ def serve_command(index_dir: Path | None, host: str, port: int) -> None:
     from .server import serve
 
     serve(resolve_index(index_dir), host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()
