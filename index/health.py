@@ -24,7 +24,9 @@ class HealthReport:
     missing_vectors: list[str] = field(default_factory=list)  # in full text, no vectors
     stale_vectors: list[str] = field(default_factory=list)    # vectors of an older text
     orphan_vectors: list[str] = field(default_factory=list)   # vectors, no full text
-    problems: list[str] = field(default_factory=list)         # parts that do not open
+    problems: list[str] = field(default_factory=list)         # parts that do not open, stale counts
+    fulltext_unreadable: bool = False                         # nothing to repair from
+    vectors_unreadable: bool = False                          # the vector file must be rebuilt whole
 
     @property
     def healthy(self) -> bool:
@@ -45,16 +47,20 @@ def verify(index_dir: Path) -> HealthReport:
         texts = _fulltext_digests(index_dir)
     except Exception as exc:  # a damaged Whoosh index raises many kinds of errors
         report.problems.append(f"full-text index does not open: {exc}")
+        report.fulltext_unreadable = True
         return report
     report.articles = len(texts)
     if built.model is None:
+        _check_counts(index_dir, built, report)
         return report
     try:
         store = VectorStore.load(layout.vectors_path(index_dir), built.model.dim)
     except Exception as exc:  # a truncated or foreign file
         report.problems.append(f"vector file {layout.vectors_path(index_dir)} does not open: {exc}")
+        report.vectors_unreadable = True
         return report
     report.passages = store.passage_count
+    _check_counts(index_dir, built, report)
     vectors = store.article_digests()
     report.missing_vectors = sorted(set(texts) - set(vectors))
     report.orphan_vectors = sorted(set(vectors) - set(texts))
@@ -62,25 +68,35 @@ def verify(index_dir: Path) -> HealthReport:
     return report
 
 
+def _check_counts(index_dir: Path, built: manifest.Manifest, report: HealthReport) -> None:
+    """A write killed after its data commits but before the manifest leaves the old counts there."""
+    if (built.articles, built.passages) != (report.articles, report.passages):
+        report.problems.append(
+            f"{manifest.manifest_path(index_dir)} counts {built.articles} articles and {built.passages} "
+            f"passages, but the index holds {report.articles} and {report.passages} (a write was interrupted)"
+        )
+
+
 def repair(index_dir: Path, *, wait: bool = False) -> HealthReport:
     """Bring the vector side in line with the full text, which is the record of what was committed.
 
     Missing and stale articles are re-embedded from their stored text; orphan
     vectors are dropped.  A vector file that does not open is rebuilt whole.
+    The manifest is rewritten with the counts of what the index holds.
     Returns what was wrong before the repair.
     """
     before = verify(index_dir)
-    if any("full-text" in p for p in before.problems):
+    if before.fulltext_unreadable:
         raise HsearchError(
             f"the full-text index in {index_dir} is damaged and cannot be repaired from the vectors. "
             "Rebuild it from the sources: hsearch index --rebuild ..."
         )
     if before.healthy:
         return before
-    with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=bool(before.problems)) as writer:
+    with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable) as writer:
         writer.delete_vectors(before.orphan_vectors)
         redo = before.missing_vectors + before.stale_vectors
-        if before.problems:
+        if before.vectors_unreadable:
             redo = sorted(_fulltext_digests(index_dir))
         ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
         with ix.searcher() as searcher:

@@ -56,7 +56,18 @@ def _text_field(record: Mapping[str, object], name: str) -> str:
         raise _RecordError(f"field {name!r} must be a string, got {type(value).__name__}")
     if "\x00" in value:
         raise _RecordError(f"field {name!r} contains a NUL byte")
+    if _has_lone_surrogate(value):
+        raise _RecordError(f"field {name!r} contains an unpaired surrogate (not valid Unicode text)")
     return value.strip()
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    """JSON escapes such as ``"\\ud800"`` decode to text that cannot be written as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def article_from_record(record: Mapping[str, object], origin: str = "") -> Article:
@@ -64,7 +75,7 @@ def article_from_record(record: Mapping[str, object], origin: str = "") -> Artic
     if not isinstance(record, Mapping):
         raise _RecordError(f"expected a JSON object, got {type(record).__name__}")
     raw_id = record.get("id")
-    if raw_id is not None and not isinstance(raw_id, (str, int)):
+    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
         raise _RecordError(f"field 'id' must be a string or integer, got {type(raw_id).__name__}")
     title = _text_field(record, "title")
     body = _text_field(record, "body")
@@ -77,6 +88,8 @@ def article_from_record(record: Mapping[str, object], origin: str = "") -> Artic
     except ValueError as exc:
         raise _RecordError(f"field 'date': {exc}") from None
     article_id = str(raw_id).strip() if raw_id is not None else ""
+    if "\x00" in article_id or _has_lone_surrogate(article_id):
+        raise _RecordError("field 'id' contains a NUL byte or an unpaired surrogate")
     return Article(
         id=article_id or stable_id(url, title, body),
         title=title,
@@ -109,6 +122,8 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Article | _RecordError]]:
                     record = json.loads(text)
                 except json.JSONDecodeError as exc:
                     raise _RecordError(f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+                except (ValueError, RecursionError) as exc:  # a 5000-digit number, [[[[... nested
+                    raise _RecordError(f"unreadable JSON ({str(exc).split(';')[0]})") from None
                 yield number, article_from_record(record, f"{path}:{number}")
             except _RecordError as exc:
                 yield number, exc
@@ -164,7 +179,13 @@ def _read_text_file(path: Path, root: Path) -> Iterator[tuple[int, Article | _Re
     try:
         if b"\x00" in raw:
             raise _RecordError("looks like a binary file (contains NUL bytes), not UTF-8 text")
-        text = _decode(raw).lstrip("\ufeff")
+        try:
+            text = raw.decode("utf-8").lstrip("\ufeff")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1)
+            yield line, _RecordError(f"invalid UTF-8 at byte {column} of the line")
+            return
         lines = text.splitlines()
         while lines and not lines[0].strip():
             lines.pop(0)

@@ -36,3 +36,11 @@ def parts(index_dir: Path) -> dict[str, Path]:
         "fulltext": fulltext_dir(index_dir),
         "vectors": vectors_path(index_dir),
     }
+
+
+def leftover_temporaries(index_dir: Path) -> list[Path]:
+    """Half-written files of writers that were killed before their rename.
+
+    Only safe to delete while holding the write lock: then no live writer owns them.
+    """
+    return sorted([*index_dir.glob(f".{VECTORS_NAME}.tmp*"), *index_dir.glob(f"{Path(MANIFEST_NAME).stem}.tmp*")])

@@ -95,6 +95,8 @@ class IndexWriter:
         return self._lock.stale_pid
 
     def _open(self) -> None:
+        for leftover in layout.leftover_temporaries(self.index_dir):
+            leftover.unlink(missing_ok=True)
         fulltext = layout.fulltext_dir(self.index_dir)
         fresh = self.rebuild or not manifest.exists(self.index_dir)
         current: Manifest | None = None
@@ -269,7 +271,9 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
     articles = dedupe(read_articles(paths, report.ingest, strict=strict), report.ingest)
     if not articles:
         where = ", ".join(str(p) for p in paths)
-        raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped)")
+        reasons = "".join(f"\n  {issue}" for issue in report.ingest.issues[:5])
+        more = f"\n  … and {len(report.ingest.issues) - 5} more" if len(report.ingest.issues) > 5 else ""
+        raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped){reasons}{more}")
     with IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
         report.replaced = sum(1 for a in articles if writer.exists(a.id))

@@ -182,9 +182,11 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
     """Withdraw articles by id from the full-text and the vector side."""
     from index.writer import delete_ids
 
+    from .topics import read_ids
+
     wanted = list(ids)
     if from_file is not None:
-        wanted += [line.strip() for line in from_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        wanted += read_ids(from_file)
     if not wanted:
         raise click.UsageError("give article ids, or --from-file FILE")
     missing, manifest = delete_ids(resolve_index(index_dir), wanted, wait=wait)

@@ -25,7 +25,9 @@ def make_parser(schema: fields.Schema) -> MultifieldParser:
     parser = MultifieldParser(list(SEARCH_FIELDS), schema, group=OrGroup.factory(COORDINATION))
     for plugin in _DISABLED:
         parser.remove_plugin_class(plugin)
-    parser.add_plugin(plugins.PlusMinusPlugin())
+    # Only a + or - that starts a word is an operator: जोंग-उन and 7-2 are text.
+    parser.add_plugin(plugins.PlusMinusPlugin(plusexpr=r"(?:^|(?<=[\s(]))\+(?=\S)",
+                                              minusexpr=r"(?:^|(?<=[\s(]))-(?=\S)"))
     return parser
 
 

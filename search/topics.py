@@ -1,4 +1,4 @@
-"""Read evaluation inputs: topic files (``qid<TAB>query``) and TREC qrels."""
+"""Read line-based inputs: topic files (``qid<TAB>query``), TREC qrels, lists of ids."""
 
 from __future__ import annotations
 
@@ -43,3 +43,8 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     if not qrels:
         raise InputError(f"{path}: no judgements")
     return qrels
+
+
+def read_ids(path: Path) -> list[str]:
+    """One article id per line (blank lines ignored)."""
+    return [line.strip() for _, line in _lines(path)]

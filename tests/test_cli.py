@@ -118,3 +118,14 @@ def test_every_command_has_help_text(command: str) -> None:
     assert main.commands[command].help, f"hsearch {command} has no help text"
     result = run(command, "--help")
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_a_writer_removes_half_written_files_of_killed_writers(tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    run("index", str(SEEDS / f"{SEED_ARTICLE_ID}.txt"), "--index", str(index_dir), "--model", "none")
+    leftovers = [index_dir / ".vectors.npz.tmp4242", index_dir / "manifest.tmp4242"]
+    for path in leftovers:
+        path.write_bytes(b"half")
+    result = run("index", str(SEEDS / f"{SEED_ARTICLE_ID}.txt"), "--index", str(index_dir))
+    assert "0 new and 1 replaced" in result.output
+    assert not any(path.exists() for path in leftovers)
