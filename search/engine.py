@@ -89,10 +89,13 @@ class SearchEngine:
 
     def refresh(self) -> None:
         """See articles committed since the index was opened."""
-        self.manifest = manifest_io.load(self.index_dir)
+        current = manifest_io.load(self.index_dir)
         self.fulltext.refresh()
-        if self.semantic is not None:
+        if current.model != self.manifest.model:  # rebuilt with another model (or none)
+            self.semantic = SemanticSearcher(self.index_dir, current.model) if current.model else None
+        elif self.semantic is not None:
             self.semantic.refresh()
+        self.manifest = current
 
     def resolve_mode(self, mode: str | None) -> str:
         chosen = mode or self.settings.mode or ("hybrid" if self.semantic else "bm25")

@@ -81,6 +81,19 @@ class FullTextSearcher:
                 found[article_id] = self._searcher.stored_fields(number)
         return found
 
+    def facet_values(self, field: str) -> list[tuple[str, int]]:
+        """Each value of a facet field as stored (display case) with its live article count.
+
+        The field is indexed case-folded, so one article's stored value stands
+        for the term; counting through a search skips deleted articles.
+        """
+        values = []
+        for term in self._searcher.reader().field_terms(field):
+            results = self._searcher.search(wq.Term(field, term), limit=1, scored=False)
+            if results.scored_length():
+                values.append((str(results[0].get(field) or term), len(results)))
+        return sorted(values, key=lambda value: (-value[1], value[0].lower()))
+
     def all_ids(self) -> dict[str, str]:
         """id -> content digest of every article (for verify)."""
         return {f["id"]: f.get("digest", "") for f in self._searcher.all_stored_fields()}

@@ -45,7 +45,6 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index import layout
 from index import manifest as manifest_io
 from index.encoders import Encoder, encoder_for_spec
 from index.errors import HsearchError, IndexNotFoundError, QueryError
@@ -53,6 +52,7 @@ from index.manifest import ModelSpec
 
 from .engine import SearchEngine, SearchSettings
 from .filters import Filters
+from .fulltext import FullTextSearcher
 from .output import hit_to_dict
 
 DEFAULT_WORKERS = 2
@@ -230,27 +230,15 @@ class EnginePool:
 
 
 def read_facets(index_dir: Path) -> FacetCounts:
-    """Each source and category as stored (display case) with its article count.
-
-    The facet fields are indexed case-folded, so the stored value of one
-    article stands for the term; counts go through the collector so that
-    deleted articles are not counted.
-    """
-    from whoosh import index as whoosh_index
-    from whoosh import query as wq
-
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    """Each source and category as stored (display case) with its live article count."""
+    searcher = FullTextSearcher(index_dir)
     found: FacetCounts = {"sources": [], "categories": []}
-    with ix.searcher() as searcher:
+    try:
         for field, key in (("source", "sources"), ("category", "categories")):
-            if field not in ix.schema:
-                continue
-            for term in searcher.reader().field_terms(field):
-                results = searcher.search(wq.Term(field, term), limit=1, scored=False)
-                if results.scored_length():
-                    found[key].append((str(results[0].get(field) or term), len(results)))
-            found[key].sort(key=lambda facet: (-facet[1], facet[0].lower()))
-            del found[key][MAX_FACET_VALUES:]
+            if field in searcher.schema:
+                found[key] = searcher.facet_values(field)[:MAX_FACET_VALUES]
+    finally:
+        searcher.close()
     return found
 
 
