@@ -131,7 +131,7 @@ class SearchEngine:
         elif chosen == "semantic":
             ranking.ranked = dense[:depth]
         else:
-            ranking.bm25_upper = self.fulltext.upper_bound(parsed)
+            ranking.bm25_upper = self.fulltext.reference_score(parsed, bm25[0] if bm25 else None)
             ranking.ranked = ranking.fused(fusion)[:depth]
         return ranking
 

@@ -51,22 +51,28 @@ class FullTextSearcher:
         results = self._searcher.search(q, limit=limit, filter=filter_query)
         return [(hit["id"], float(hit.score)) for hit in results]
 
-    def upper_bound(self, q: wq.Query) -> float:
-        """The score a document matching every query word at saturation would reach.
+    def reference_score(self, q: wq.Query, top: tuple[str, float] | None) -> float:
+        """The score that stands for a full match of ``q``, for scaling a side that cannot be spread.
 
-        Each BM25 term contributes less than ``idf * (K1 + 1)`` times its field
-        boost, so a side with one hit can be placed on a 0..1 scale without
-        calling that hit perfect.
+        It is the top hit's score divided by the share of the query it covers
+        (the idf mass of the words it matched over that of all the query's
+        words): a lone hit matching every word scales to 1.0, a lone hit on one
+        common word of five scales to a fraction.
         """
-        total = 0.0
-        for term in query_parser.positive_terms(q):
-            best = 0.0
-            for field in query_parser.SEARCH_FIELDS:
-                if self._searcher.doc_frequency(field, term):
-                    boost = self.schema[field].format.field_boost
-                    best = max(best, boost * self._searcher.idf(field, term) * (K1 + 1))
-            total += best
-        return total
+        if top is None:
+            return 0.0
+        article_id, score = top
+        weights = {term: max((self._searcher.idf(f, term) for f in query_parser.SEARCH_FIELDS
+                              if self._searcher.doc_frequency(f, term)), default=0.0)
+                   for term in query_parser.positive_terms(q)}
+        total = sum(weights.values())
+        if total <= 0:
+            return score
+        results = self._searcher.search(q, limit=1, terms=True, filter=wq.Term("id", article_id))
+        matched = {text.decode("utf-8") if isinstance(text, bytes) else text
+                   for hit in results for _, text in hit.matched_terms()}
+        covered = sum(weight for term, weight in weights.items() if term in matched)
+        return score * total / covered if covered > 0 else score
 
     def ids_matching(self, filter_query: wq.Query) -> set[str]:
         """Every article id a filter lets through (to restrict the vector side alike)."""

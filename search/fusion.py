@@ -5,9 +5,10 @@ testable without an index:
 
 * a side that returns nothing leaves the other side's ranking unchanged;
 * a side whose scores cannot be spread (one hit, or all equal) is not
-  stretched to 1.0: it is scaled by the side's ``upper`` bound instead (the
-  cosine a perfect match reaches, 1.0; the BM25 score of a document matching
-  every query term at saturation), so a lone cosine of 0.003 stays 0.003;
+  stretched to 1.0: it is scaled by the side's ``upper`` reference instead
+  (for cosine 1.0, so a lone 0.003 stays 0.003; for BM25 the score of a match
+  on every query word, so a lone hit on one common word of five stays small
+  while a lone exact match on a rare name keeps its full weight);
 * ties are broken by the best single-side rank, then by id, so output is
   deterministic.
 
@@ -42,9 +43,11 @@ class FusionSettings:
     queries written in Latin script, which have little to match in Hindi text.
     """
 
-    method: str = "rrf"
-    weight: float = 0.5
-    latin_weight: float = 0.5
+    # Chosen by bench/quality.py's fusion study (bench/results/quality.md): the
+    # best mean nDCG@10 over XQuAD Hindi, XQuAD English and EN->HI sentences.
+    method: str = "minmax"
+    weight: float = 0.7
+    latin_weight: float = 0.8
     rrf_k: int = RRF_K
     candidates: int = 100
 

@@ -39,7 +39,7 @@ def test_minmax_spreads_a_real_list_from_zero_to_one() -> None:
 
 
 def test_rrf_puts_the_document_both_sides_like_first() -> None:
-    fused = fuse(BM25, DENSE, FusionSettings(method="rrf"))
+    fused = fuse(BM25, DENSE, FusionSettings(method="rrf", weight=0.5))
     assert [doc for doc, _ in fused][:2] == ["putin", "kursk"]
     assert {doc for doc, _ in fused} == {"kursk", "putin", "seoul", "kim"}
 
@@ -53,7 +53,7 @@ def test_rrf_score_follows_cormack_formula() -> None:
 def test_ties_are_broken_by_best_single_side_rank_then_id() -> None:
     left = Side([("b", 1.0), ("a", 0.5)], upper=1.0)
     right = Side([("a", 1.0), ("b", 0.5)], upper=1.0)
-    fused = fuse(left, right, FusionSettings(method="minmax"))
+    fused = fuse(left, right, FusionSettings(method="minmax", weight=0.5))
     assert fused[0][1] == fused[1][1]
     assert [doc for doc, _ in fused] == ["a", "b"]
 

@@ -82,3 +82,18 @@ def test_date_filter_excludes_undated_articles(seed_engine: SearchEngine) -> Non
 def test_category_filter_applies_to_the_vector_side_too(seed_engine: SearchEngine) -> None:
     hits = seed_engine.search("football match", mode="semantic", k=5, filters=Filters.parse(category="sports"))
     assert hits and all(hit.category == "sports" for hit in hits)
+
+
+def test_a_lone_bm25_hit_is_scaled_by_how_much_of_the_query_it_covers(seed_engine: SearchEngine) -> None:
+    fulltext = seed_engine.fulltext
+    full = fulltext.parse("कुर्स्क")
+    (top,) = fulltext.search(full, 10)
+    assert fulltext.reference_score(full, top) == pytest.approx(top[1])  # covers the whole query: 1.0
+    partial = fulltext.parse("कुर्स्क हेस्पेरोनिकस")  # the second word is in another article only
+    seed_hit = next(hit for hit in fulltext.search(partial, 10) if hit[0] == SEED_ARTICLE_ID)
+    assert fulltext.reference_score(partial, seed_hit) > 1.5 * seed_hit[1]
+
+
+def test_hybrid_keeps_a_rare_exact_name_first_when_the_vectors_miss_it(seed_engine: SearchEngine) -> None:
+    hits = seed_engine.search("कुर्स्क", mode="hybrid", k=3)
+    assert hits[0].id == SEED_ARTICLE_ID and hits[0].bm25_rank == 1
