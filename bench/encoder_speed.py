@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .timing import cpu_model
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # What else was tried before settling on the default path (kept with the
@@ -93,16 +95,6 @@ BUILTIN_QUERIES = [
     "मौसम का पूर्वानुमान", "किसान आंदोलन", "नई शिक्षा नीति", "पेट्रोल की कीमत",
     "monsoon forecast", "stock market today", "चुनाव परिणाम", "मेट्रो रेल का विस्तार",
 ]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def nproc() -> int:

@@ -32,6 +32,8 @@ from typing import IO, cast
 
 import httpx2
 
+from .timing import cpu_model
+
 HOST = "127.0.0.1"  # loopback only: this tool never sends traffic anywhere else
 RESULTS = Path(__file__).resolve().parent / "results" / "load.md"
 QUERIES = [
@@ -150,16 +152,6 @@ async def run_phase(base: str, mode: str, clients: int, seconds: float, k: int, 
         await asyncio.gather(probe(), *(client(n) for n in range(clients)))
         phase.seconds = time.perf_counter() - started
     return phase
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def table(phases: list[Phase]) -> list[str]:
