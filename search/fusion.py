@@ -46,7 +46,7 @@ class FusionSettings:
     # Chosen by bench/quality.py's fusion study (bench/results/quality.md): the
     # best mean nDCG@10 over XQuAD Hindi, XQuAD English and EN->HI sentences.
     method: str = "minmax"
-    weight: float = 0.7
+    weight: float = 0.5
     latin_weight: float = 0.8
     rrf_k: int = RRF_K
     candidates: int = 100
