@@ -75,6 +75,16 @@ def hsearch_adapters(engine, modes: Sequence[str] = ("bm25", "semantic", "hybrid
     return adapters
 
 
+def hsearch_encoder(engine) -> Adapter:  # type: ignore[no-untyped-def]
+    """Encoding the query alone (the part of ``hsearch semantic`` that is not search)."""
+
+    def encode(query: object, k: int) -> list[str]:
+        engine.semantic.embed(str(query))
+        return []
+
+    return Adapter("hsearch query encoding", encode)
+
+
 def hsearch_vectors(engine) -> Adapter:  # type: ignore[no-untyped-def]
     store = engine.semantic.store
 
