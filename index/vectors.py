@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +75,8 @@ class VectorStore:
         depth = min(total, max(k * 4, 64) if allowed is None else max(k * 40, 2048))
         owner_of = self._owner_map()
         while True:
-            scores, ids = self._index.search(np.asarray(query, np.float32).reshape(1, -1), depth)
+            with _one_thread():
+                scores, ids = self._index.search(np.asarray(query, np.float32).reshape(1, -1), depth)
             best: dict[str, float] = {}
             for score, pid in zip(scores[0].tolist(), ids[0].tolist()):
                 if pid < 0:
@@ -198,6 +200,23 @@ class VectorStore:
                 grouped[owner].append(pid)
             self._by_article = dict(grouped)
         return self._by_article
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run FAISS without an OpenMP team for the duration (one query's search).
+
+    Splitting one query over threads costs more than it saves at these
+    sizes, and a team that spin-waits next to the encoder's stalls both
+    under load: at 37k passages p50 went from 13 to 5 ms (bench/README.md).
+    The setting is per calling thread, so concurrent searches are unaffected.
+    """
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 def _flat(dim: int) -> faiss.Index:

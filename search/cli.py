@@ -138,7 +138,8 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     if (text is None) == (batch is None):
         raise click.UsageError("give either a query TEXT or --batch TOPICS.tsv")
     filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
-    settings = SearchSettings(mode=mode, fusion=_fusion_settings(fusion, weight))
+    # A batch answers many queries: worth the start-up cost of the faster query path.
+    settings = SearchSettings(mode=mode, fusion=_fusion_settings(fusion, weight), preload=batch is not None)
     fmt = fmt or ("json" if as_json else "trec" if batch else "text")
     with SearchEngine(resolve_index(index_dir), settings) as engine:
         if batch is not None:
@@ -274,7 +275,7 @@ def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple
     from .topics import read_qrels, read_topics
 
     queries, judgements = read_topics(topics), read_qrels(qrels)
-    settings = SearchSettings(fusion=_fusion_settings(fusion, weight))
+    settings = SearchSettings(fusion=_fusion_settings(fusion, weight), preload=True)
     table: dict[str, dict[str, float]] = {}
     with SearchEngine(resolve_index(index_dir), settings) as engine:
         chosen = list(modes) or (["bm25", "semantic", "hybrid"] if engine.semantic else ["bm25"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from index.manifest import Manifest
 
 from .filters import Filters
 from .fulltext import FullTextSearcher
-from .fusion import FusionSettings, Side, fuse, is_latin_query
+from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
 from .query_parser import positive_terms
 from .semantic import SemanticSearcher
 from .snippets import Snippet, make_snippet
@@ -24,10 +25,17 @@ MODES = ("hybrid", "bm25", "semantic")
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """Query-time choices; ``mode=None`` means hybrid when the index has vectors, else bm25."""
+    """Query-time choices; ``mode=None`` means hybrid when the index has vectors, else bm25.
+
+    ``preload`` is for engines that answer many queries (server, batch,
+    eval, benchmarks): it spends start-up time (about 0.5 s for the ONNX
+    query encoder, field-length tables on the first BM25 query) to make
+    every later query faster.  A one-shot ``hsearch query`` leaves it off.
+    """
 
     mode: str | None = None
     fusion: FusionSettings = FusionSettings()
+    preload: bool = False
 
 
 @dataclass
@@ -57,12 +65,21 @@ class Ranking:
     bm25: list[tuple[str, float]]
     dense: list[tuple[str, float]]
     terms: set[str]
-    bm25_upper: float = 0.0
     latin: bool = False
+    reference: Callable[[], float] | None = field(default=None, repr=False)
+    _upper: float | None = field(default=None, repr=False)
+
+    @property
+    def bm25_upper(self) -> float:
+        """The BM25 score of a full match, computed once and only if fusion needs it (a second search)."""
+        if self._upper is None:
+            self._upper = self.reference() if self.reference is not None else 0.0
+        return self._upper
 
     def fused(self, settings: FusionSettings) -> list[tuple[str, float]]:
         """Re-fuse the two sides under other settings (fusion studies need no new search)."""
-        return fuse(Side(self.bm25, self.bm25_upper), Side(self.dense, 1.0), settings, latin=self.latin)
+        upper = self.bm25_upper if needs_upper(self.bm25, settings.method) else 0.0
+        return fuse(Side(self.bm25, upper), Side(self.dense, 1.0), settings, latin=self.latin)
 
 
 class SearchEngine:
@@ -73,9 +90,13 @@ class SearchEngine:
         self.index_dir = Path(index_dir)
         self.settings = settings
         self.manifest: Manifest = manifest_io.load(self.index_dir)
-        self.fulltext = FullTextSearcher(self.index_dir)
-        self.semantic = SemanticSearcher(self.index_dir, self.manifest.model, encoder) \
-            if self.manifest.model else None
+        self.fulltext = FullTextSearcher(self.index_dir, length_tables=settings.preload)
+        self.semantic = self._semantic(self.manifest, encoder)
+
+    def _semantic(self, manifest: Manifest, encoder: Encoder | None = None) -> SemanticSearcher | None:
+        if manifest.model is None:
+            return None
+        return SemanticSearcher(self.index_dir, manifest.model, encoder, fast_queries=self.settings.preload)
 
     def __enter__(self) -> SearchEngine:
         return self
@@ -92,7 +113,7 @@ class SearchEngine:
         current = manifest_io.load(self.index_dir)
         self.fulltext.refresh()
         if current.model != self.manifest.model:  # rebuilt with another model (or none)
-            self.semantic = SemanticSearcher(self.index_dir, current.model) if current.model else None
+            self.semantic = self._semantic(current)
         elif self.semantic is not None:
             self.semantic.refresh()
         self.manifest = current
@@ -125,13 +146,14 @@ class SearchEngine:
             assert self.semantic is not None
             allowed = self.fulltext.ids_matching(filter_query) if filter_query is not None else None
             dense = [(h.article_id, h.score) for h in self.semantic.search(text, wanted, allowed)]
-        ranking = Ranking([], bm25, dense, terms, latin=is_latin_query(text))
+        top = bm25[0] if bm25 else None
+        ranking = Ranking([], bm25, dense, terms, latin=is_latin_query(text),
+                          reference=lambda: self.fulltext.reference_score(parsed, top))
         if chosen == "bm25":
             ranking.ranked = bm25[:depth]
         elif chosen == "semantic":
             ranking.ranked = dense[:depth]
         else:
-            ranking.bm25_upper = self.fulltext.reference_score(parsed, bm25[0] if bm25 else None)
             ranking.ranked = ranking.fused(fusion)[:depth]
         return ranking
 

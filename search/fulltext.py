@@ -13,15 +13,20 @@ from index import layout
 from index.errors import IndexNotFoundError
 
 from . import query_parser
+from .bm25f import LengthTableBM25F, with_array_or
 
 K1 = 1.2
 B = 0.75
 
 
 class FullTextSearcher:
-    """Keeps one Whoosh searcher open; :meth:`refresh` picks up later commits."""
+    """Keeps one Whoosh searcher open; :meth:`refresh` picks up later commits.
 
-    def __init__(self, index_dir: Path) -> None:
+    ``length_tables`` reads field lengths into memory on the first query
+    (see :mod:`search.bm25f`): worth it for an engine that answers many.
+    """
+
+    def __init__(self, index_dir: Path, *, length_tables: bool = False) -> None:
         directory = layout.fulltext_dir(index_dir)
         if not whoosh_index.exists_in(str(directory)):
             raise IndexNotFoundError(f"{index_dir} has no full-text index; rebuild it with hsearch index --rebuild")
@@ -29,10 +34,11 @@ class FullTextSearcher:
         self.schema = self._index.schema
         self.analyzer = self.schema["body"].analyzer
         self._parser = query_parser.make_parser(self.schema)
-        self._searcher = self._index.searcher(weighting=scoring.BM25F(B=B, K1=K1))
+        weighting = LengthTableBM25F(B=B, K1=K1) if length_tables else scoring.BM25F(B=B, K1=K1)
+        self._searcher = self._index.searcher(weighting=weighting)
 
     def refresh(self) -> None:
-        self._searcher = self._searcher.refresh()
+        self._searcher = self._searcher.refresh()  # keeps the weighting, and the tables of unchanged segments
 
     def close(self) -> None:
         self._searcher.close()
@@ -48,7 +54,7 @@ class FullTextSearcher:
         """``(id, score)`` best first."""
         if q is wq.NullQuery or limit <= 0:
             return []
-        results = self._searcher.search(q, limit=limit, filter=filter_query)
+        results = self._searcher.search(with_array_or(q), limit=limit, filter=filter_query)
         return [(hit["id"], float(hit.score)) for hit in results]
 
     def reference_score(self, q: wq.Query, top: tuple[str, float] | None) -> float:

@@ -83,6 +83,14 @@ def normalize(side: Side, method: str) -> dict[str, float]:
     raise ValueError(f"unknown normalization {method!r}")
 
 
+def needs_upper(ranked: Sequence[tuple[str, float]], method: str) -> bool:
+    """Whether :func:`normalize` will read the side's ``upper`` (it can cost a search)."""
+    if not ranked:
+        return False
+    scores = [score for _, score in ranked]
+    return method == "bounded" or max(scores) - min(scores) <= 1e-12
+
+
 def _ranks(side: Side) -> dict[str, int]:
     return {doc: rank for rank, (doc, _) in enumerate(side.ranked, start=1)}
 

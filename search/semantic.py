@@ -15,16 +15,18 @@ from index.vectors import VectorHit, VectorStore
 class SemanticSearcher:
     """Loads the encoder only when the first semantic query needs it (it costs start-up time)."""
 
-    def __init__(self, index_dir: Path, spec: ModelSpec, encoder: Encoder | None = None) -> None:
+    def __init__(self, index_dir: Path, spec: ModelSpec, encoder: Encoder | None = None, *,
+                 fast_queries: bool = False) -> None:
         self.index_dir = index_dir
         self.spec = spec
         self._encoder = encoder
+        self._fast_queries = fast_queries
         self.store = VectorStore.load(layout.vectors_path(index_dir), spec.dim)
 
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = encoder_for_spec(self.spec)
+            self._encoder = encoder_for_spec(self.spec, fast_queries=self._fast_queries)
         return self._encoder
 
     def refresh(self) -> None:

