@@ -228,6 +228,32 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(out: Path, sizes: tuple[int, ...] = (1000, 10000, 100000)) -> str:
+    """The side-by-side indexing table of bench/README.md, from the saved full runs."""
+    runs = {size: json.loads((out / f"indexing-{size}.json").read_text(encoding="utf-8"))
+            for size in sizes if (out / f"indexing-{size}.json").exists()}
+    if not runs:
+        return "no saved full runs under " + str(out)
+    rows = []
+    for size, r in runs.items():
+        ft, emb = r["fulltext"], r["embedding"]
+        ft_rate = ft["articles"] / ft["seconds"]
+        rows.append([f"{size:,}", "hsearch full text", f(ft_rate), "1.00", f(ft["peak_rss_mb"], 0),
+                     f(ft["disk_mb"] * 1000 / ft["articles"], 2)])
+        rows.append([f"{size:,}", f"hsearch embedding ({emb['articles']} articles)",
+                     f(emb["articles"] / emb["seconds"], 2), "", f(emb["peak_rss_mb"], 0),
+                     f(emb["disk_mb"] * 1000 / emb["articles"], 2)])
+        for name, peer in r["peers"].items():
+            rate = peer["articles"] / peer["seconds"]
+            rows.append([f"{size:,}", name, f(rate), f(rate / ft_rate, 2), f(peer["peak_rss_mb"], 0),
+                         f(peer["disk_mb"] * 1000 / peer["articles"], 2)])
+    lines = md_table(["articles", "engine", "articles/s", "rate / hsearch full text", "peak RSS MiB",
+                      "disk MiB per 1k articles"], rows, "llrrrr")
+    lines += [""] + [f"- {size:,}: load average {', '.join(map(str, r['machine']['load_avg']))} before, "
+                     f"{', '.join(map(str, r['load_after']))} after; {r['machine']['date']}" for size, r in runs.items()]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=None, help="articles (default 10000; 1000 with --quick)")
@@ -238,10 +264,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true", help="profile the full-text phase with pyinstrument")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--summary", action="store_true", help="print the table of the saved full runs and exit")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child-peer", default="", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.summary:
+        print(summary(args.out))
+        return None
     args.size = args.size or (1000 if args.quick else 10000)
     args.embed = min(args.size, args.embed or (100 if args.quick else 500))
 

