@@ -107,8 +107,8 @@ def hash_encoder_patches() -> list[tuple[object, str, object]]:
     def for_name(name: str):  # type: ignore[no-untyped-def]
         return HashEncoder() if name == HashEncoder.NAME else real_for_name(name)
 
-    def for_spec(spec: ModelSpec):  # type: ignore[no-untyped-def]
-        return HashEncoder() if spec.kind == HashEncoder.NAME else real_for_spec(spec)
+    def for_spec(spec: ModelSpec, **options: bool):  # type: ignore[no-untyped-def]
+        return HashEncoder() if spec.kind == HashEncoder.NAME else real_for_spec(spec, **options)
 
     return [(index.writer, "encoder_for_name", for_name), (index.writer, "encoder_for_spec", for_spec),
             (search.semantic, "encoder_for_spec", for_spec)]

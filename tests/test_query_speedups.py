@@ -113,3 +113,13 @@ def test_vector_search_runs_single_threaded_and_restores_the_thread_count(seed_e
     hits = seed_engine.semantic.search("North Korea Russia support", 5)
     assert hits and hits[0].article_id == SEED_ARTICLE_ID
     assert faiss.omp_get_max_threads() == before
+
+
+def test_a_bm25_query_never_reads_the_vector_file(seed_index: Path) -> None:
+    with SearchEngine(seed_index) as one_shot:
+        assert one_shot.rank("कुर्स्क", mode="bm25").ranked[0][0] == SEED_ARTICLE_ID
+        assert one_shot.semantic is not None and one_shot.semantic._store is None
+        assert one_shot.rank("कुर्स्क", mode="hybrid").ranked[0][0] == SEED_ARTICLE_ID
+        assert one_shot.semantic._store is not None
+    with SearchEngine(seed_index, SearchSettings(preload=True)) as warm:
+        assert warm.semantic is not None and warm.semantic._store is not None  # read at open: errors show early
