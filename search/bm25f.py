@@ -2,13 +2,15 @@
 
 Profiling BM25 queries over 10k articles (bench/README.md) put nearly all the
 time in Whoosh's pure-Python matchers; two changes keep every score and every
-ranking identical (checked on 400 queries, tests/test_search.py pins it):
+ranking identical to exhaustive scoring (checked on the 500 benchmark queries
+at 10k and 100k articles; tests/test_query_speedups.py pins it):
 
 * An OR is matched by Whoosh's ``ArrayUnionMatcher``, which reads each
   term's postings in one pass and adds scores into an array, instead of a
   tree of union matchers advanced document by document.  Whoosh's own
   heuristic picks the tree for indexes over 5,000 documents; for plain-OR
-  BM25 queries the array was faster at 10k and 100k articles.
+  BM25 queries the array was faster at 10k and 100k articles (mean 246 ->
+  154 ms at 100k).  Its upper bound for pruning is corrected below.
 * BM25F needs each document's field length for every posting it scores;
   Whoosh looks it up through four calls and a column reader each time.
   :class:`LengthTableBM25F` reads each segment's lengths into a list once.
@@ -20,14 +22,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from whoosh import matching
 from whoosh import query as wq
 from whoosh import scoring
+
+
+class SummedArrayUnionMatcher(matching.ArrayUnionMatcher):
+    """Whoosh's array union with an upper bound that holds.
+
+    A document's score is the *sum* of its terms' scores, but Whoosh bounds
+    the union by the best single term (and ignores the scores it has already
+    read into its array).  Under a NOT (``परमाणु -संयंत्र``) that bound let
+    top-k pruning stop early and drop better documents: one MIRACL query
+    lost 4 of its true top 10 at 100k articles.
+    """
+
+    def max_quality(self) -> float:
+        ahead = sum(m.max_quality() for m in self._submatchers if m.is_active()) * self._boost
+        return max(max(self._a), ahead)  # scores already in the array, or any sum still to come
 
 
 class ArrayOr(wq.Or):
     """An OR matched through an array of scores (see the module docstring)."""
 
-    matcher_type = wq.Or.ARRAY_MATCHER
+    def _matcher(self, subs: list[wq.Query], searcher: Any, context: Any) -> matching.Matcher:
+        scored = context.weighting is not None if context else True
+        matchers = [sub.matcher(searcher, context) for sub in subs]
+        return SummedArrayUnionMatcher(matchers, searcher.doc_count_all(), boost=self.boost, scored=scored)
 
 
 def with_array_or(q: wq.Query) -> wq.Query:
