@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from whoosh import matching
+from whoosh import matching, scoring
 from whoosh import query as wq
-from whoosh import scoring
 
 
 class SummedArrayUnionMatcher(matching.ArrayUnionMatcher):
