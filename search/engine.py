@@ -29,9 +29,9 @@ class SearchSettings:
 
     ``preload`` is for engines that answer many queries (server, batch,
     eval, benchmarks): it spends start-up time (about 0.5 s for the ONNX
-    query encoder, field-length tables on the first BM25 query, the vectors
-    read at open even for BM25) to make every later query faster.  A
-    one-shot ``hsearch query`` leaves it off.
+    query encoder, field-length tables on the first BM25 query) to make
+    every later query faster.  A one-shot ``hsearch query`` leaves it off.
+    Vectors are read at the first semantic query either way.
     """
 
     mode: str | None = None
@@ -97,7 +97,7 @@ class SearchEngine:
     def _semantic(self, manifest: Manifest, encoder: Encoder | None = None) -> SemanticSearcher | None:
         if manifest.model is None:
             return None
-        return SemanticSearcher(self.index_dir, manifest.model, encoder, preload=self.settings.preload)
+        return SemanticSearcher(self.index_dir, manifest.model, encoder, fast_queries=self.settings.preload)
 
     def __enter__(self) -> SearchEngine:
         return self

