@@ -37,3 +37,7 @@ class IndexLockedError(HsearchError):
 
 class QueryError(HsearchError):
     """A query option has an impossible value (bad date, unknown mode)."""
+
+
+class IndexDamagedError(HsearchError):
+    """A file of the index cannot be read (truncated, overwritten); ``hsearch verify --repair`` can fix it."""

@@ -9,7 +9,7 @@ from whoosh import index as whoosh_index
 
 from . import layout, manifest
 from .articles import Article
-from .errors import HsearchError
+from .errors import HsearchError, IndexDamagedError
 from .writer import IndexWriter
 from .settings import IndexSettings
 from .vectors import VectorStore
@@ -55,8 +55,8 @@ def verify(index_dir: Path) -> HealthReport:
         return report
     try:
         store = VectorStore.load(layout.vectors_path(index_dir), built.model.dim)
-    except Exception as exc:  # a truncated or foreign file
-        report.problems.append(f"vector file {layout.vectors_path(index_dir)} does not open: {exc}")
+    except IndexDamagedError as exc:  # a truncated or foreign file
+        report.problems.append(str(exc).split(". Run ")[0])  # the advice is verify's own
         report.vectors_unreadable = True
         return report
     report.passages = store.passage_count

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+
+from .errors import IndexDamagedError
 
 VECTORS_NAME = "vectors.npz"
 IVF_MIN_TRAIN = 4096  # below this an IVF index has too little to learn its lists from
@@ -180,12 +183,19 @@ class VectorStore:
     def load(cls, path: Path, dim: int) -> VectorStore:
         if not path.exists():
             return cls(dim)
-        with np.load(path, allow_pickle=False) as data:
-            index = faiss.deserialize_index(data["faiss"])
-            return cls(
-                int(data["dim"]), ann=str(data["ann"]), index=index, pids=data["pids"],
-                owners=data["owners"].tolist(), digests=data["digests"].tolist(), next_id=int(data["next_id"]), nprobe=int(data["nprobe"]),
-            )
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                index = faiss.deserialize_index(data["faiss"])
+                return cls(
+                    int(data["dim"]), ann=str(data["ann"]), index=index, pids=data["pids"],
+                    owners=data["owners"].tolist(), digests=data["digests"].tolist(),
+                    next_id=int(data["next_id"]), nprobe=int(data["nprobe"]),
+                )
+        except (OSError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile, EOFError) as exc:
+            raise IndexDamagedError(
+                f"vector file {path} cannot be read ({type(exc).__name__}: {exc}). Run hsearch verify --repair "
+                f"--index {path.parent} to rebuild it from the stored articles; --mode bm25 works meanwhile."
+            ) from None
 
     # -- maps ------------------------------------------------------------
     def _owner_map(self) -> dict[int, str]:

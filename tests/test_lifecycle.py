@@ -442,6 +442,19 @@ def test_repair_rebuilds_a_vector_file_that_does_not_open(hash_index: Path) -> N
     assert result.output  # the problem was reported before the repair too
 
 
+def test_a_damaged_vector_file_stops_semantic_queries_with_advice_and_loses_nothing(hash_index: Path,
+                                                                                    tmp_path: Path) -> None:
+    path = layout.vectors_path(hash_index)
+    path.write_bytes(path.read_bytes()[:1000])
+    before = fulltext_ids(hash_index)
+    assert_clean_failure(cli("query", "समाचार", "--index", hash_index, "--mode", "hybrid"),
+                         "cannot be read", "hsearch verify --repair")
+    assert_ok(cli("query", "समाचार", "--index", hash_index, "--mode", "bm25"))
+    extra = write_jsonl(tmp_path / "extra.jsonl", [revised(BASE[0]) | {"id": "extra-1"}])
+    assert_clean_failure(cli("index", extra, "--index", hash_index), "cannot be read", "hsearch verify --repair")
+    assert fulltext_ids(hash_index) == before  # the refused write added nothing
+
+
 def test_a_damaged_full_text_side_is_reported_and_not_repaired_from_vectors(hash_index: Path) -> None:
     for toc in layout.fulltext_dir(hash_index).glob("*.toc"):
         toc.unlink()
