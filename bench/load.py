@@ -85,7 +85,7 @@ def free_port() -> int:
 
 def start_server(index_dir: Path, port: int, log: IO[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", "from search.cli import main; main()", "serve",
+        [sys.executable, "-c", "from hsearch.search.cli import main; main()", "serve",
          "--index", str(index_dir), "--host", HOST, "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, text=True,
     )

@@ -1,11 +1,11 @@
 """Engine adapters: hsearch and its peers behind one small interface, on the same articles.
 
-Each adapter is built from a list of :class:`index.articles.Article` (or an
+Each adapter is built from a list of :class:`hsearch.index.articles.Article` (or an
 hsearch index folder) and answers ``search(query, k) -> [article id, ...]``,
 best first.  The benchmarks time only ``search``; building is timed
 separately (``build_seconds``).
 
-* ``hsearch bm25|semantic|hybrid`` -- :meth:`search.engine.SearchEngine.rank`
+* ``hsearch bm25|semantic|hybrid`` -- :meth:`hsearch.search.engine.SearchEngine.rank`
   (ids and scores, what ``--batch`` and evaluation use); ``hsearch ... +docs``
   adds what ``hsearch query`` prints (stored fields and a highlighted snippet,
   :meth:`SearchEngine.search`).
@@ -13,7 +13,7 @@ separately (``build_seconds``).
   ``engine.semantic.store.search(vector, k)`` (its FAISS call, grouping passages
   by article); paired with the FAISS peer.
 * ``bm25s`` (Lù 2024; scipy-sparse eager BM25) -- ``hi``: documents and queries
-  are the hsearch analyzer's terms (``index.analysis.analyze``: normalization,
+  are the hsearch analyzer's terms (``hsearch.index.analysis.analyze``: normalization,
   Devanagari tokenizer, stopwords, stemmer), given pre-tokenized; ``default``:
   ``bm25s.tokenize`` as it comes (``\\w\\w+`` regex, English stopwords).
   bm25s has no fields: headline and body are one text.
@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.analysis import analyze
-from index.articles import Article
+from hsearch.index.analysis import analyze
+from hsearch.index.articles import Article
 
 TITLE_BOOST = 2.0  # as index.schema.TITLE_BOOST
 
@@ -60,7 +60,7 @@ class Adapter:
 
 def hsearch_adapters(engine, modes: Sequence[str] = ("bm25", "semantic", "hybrid"),  # type: ignore[no-untyped-def]
                      docs: bool = False) -> list[Adapter]:
-    """``engine``: an open :class:`search.engine.SearchEngine`."""
+    """``engine``: an open :class:`hsearch.search.engine.SearchEngine`."""
     adapters = []
     for mode in modes:
         def rank(query: object, k: int, mode: str = mode) -> list[str]:

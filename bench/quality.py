@@ -6,7 +6,7 @@ For each set (XQuAD Hindi and English questions over Hindi paragraphs; English
 sentences to their Hindi translations) it ranks every query once per side at
 depth 100, then fuses those rankings under every method and weight (fusion is
 pure, so the study needs no further searching).  Metrics come from
-:mod:`search.evaluation` (trec_eval through pytrec_eval).  Writes
+:mod:`hsearch.search.evaluation` (trec_eval through pytrec_eval).  Writes
 ``bench/results/quality.md`` and ``.json``.
 """
 
@@ -20,10 +20,10 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from index.settings import IndexSettings, PassageSettings
-from search.engine import Ranking, SearchEngine
-from search.evaluation import MEASURES, RUN_DEPTH, evaluate
-from search.fusion import FUSION_METHODS, FusionSettings
+from hsearch.index.settings import IndexSettings, PassageSettings
+from hsearch.search.engine import Ranking, SearchEngine
+from hsearch.search.evaluation import MEASURES, RUN_DEPTH, evaluate
+from hsearch.search.fusion import FUSION_METHODS, FusionSettings
 
 from .datasets import EvalSet, all_sets, cached_index
 

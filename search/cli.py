@@ -1,4 +1,4 @@
-"""``hsearch``: a thin command line over :mod:`index` and :mod:`search.engine`."""
+"""``hsearch``: a thin command line over :mod:`index` and :mod:`hsearch.search.engine`."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import click
 # library loads; a user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from index import layout
-from index.errors import HsearchError
-from index.settings import ANN_KINDS, IndexSettings
+from hsearch.index import layout
+from hsearch.index.errors import HsearchError
+from hsearch.index.settings import ANN_KINDS, IndexSettings
 
 from .fusion import FUSION_METHODS, FusionSettings
 
@@ -72,7 +72,7 @@ def main() -> None:
 def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str | None, ann: str,
                   rebuild: bool, strict: bool, wait: bool, quiet: bool) -> None:
     """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv, folders of .txt."""
-    from index.writer import index_paths
+    from hsearch.index.writer import index_paths
 
     target = resolve_index(index_dir)
     settings = IndexSettings(model=model, ann=ann)
@@ -186,7 +186,7 @@ def _fusion_settings(method: str | None, weight: float | None) -> FusionSettings
 @click.option("--wait", is_flag=True, help="Wait for another writer to finish instead of failing.")
 def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path | None, wait: bool) -> None:
     """Withdraw articles by id from the full-text and the vector side."""
-    from index.writer import delete_ids
+    from hsearch.index.writer import delete_ids
 
     from .topics import read_ids
 
@@ -206,7 +206,7 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def stats_command(index_dir: Path | None, as_json: bool) -> None:
     """Articles, passages, model, analyzer version and sizes on disk."""
-    from index.health import stats
+    from hsearch.index.health import stats
 
     from .output import to_json
 
@@ -228,7 +228,7 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
 @click.option("--wait", is_flag=True, help="With --repair: wait for another writer instead of failing.")
 def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
     """Check that both sides open and hold exactly the same articles."""
-    from index import health
+    from hsearch.index import health
 
     target = resolve_index(index_dir)
     report = health.repair(target, wait=wait) if repair else health.verify(target)

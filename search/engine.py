@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from index import manifest as manifest_io
-from index.encoders import Encoder
-from index.errors import QueryError
-from index.manifest import Manifest
+from hsearch.index import manifest as manifest_io
+from hsearch.index.encoders import Encoder
+from hsearch.index.errors import QueryError
+from hsearch.index.manifest import Manifest
 
 from .filters import Filters
 from .fulltext import FullTextSearcher

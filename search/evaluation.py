@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from index.errors import HsearchError
+from hsearch.index.errors import HsearchError
 
 # measure label -> (trec_eval measure, result key, run cut-off)
 MEASURES: dict[str, tuple[str, str, int | None]] = {

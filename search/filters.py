@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 
 from whoosh import query as wq
 
-from index.articles import parse_date
-from index.errors import QueryError
+from hsearch.index.articles import parse_date
+from hsearch.index.errors import QueryError
 
 
 @dataclass(frozen=True)

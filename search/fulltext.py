@@ -9,8 +9,8 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring
 
-from index import layout
-from index.errors import IndexNotFoundError
+from hsearch.index import layout
+from hsearch.index.errors import IndexNotFoundError
 
 from . import query_parser
 from .bm25f import LengthTableBM25F, with_array_or
@@ -23,7 +23,7 @@ class FullTextSearcher:
     """Keeps one Whoosh searcher open; :meth:`refresh` picks up later commits.
 
     ``length_tables`` reads field lengths into memory on the first query
-    (see :mod:`search.bm25f`): worth it for an engine that answers many.
+    (see :mod:`hsearch.search.bm25f`): worth it for an engine that answers many.
     """
 
     def __init__(self, index_dir: Path, *, length_tables: bool = False) -> None:

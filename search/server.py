@@ -5,7 +5,7 @@ page, ``/api/health`` and other requests are answered while a query embeds.
 A Whoosh searcher keeps per-reader file and matcher state and its
 ``refresh()`` closes the reader it replaces, so one searcher must not serve two
 threads at once; instead the server keeps a small pool of
-:class:`~search.engine.SearchEngine` objects and lends each to one thread at a
+:class:`~hsearch.search.engine.SearchEngine` objects and lends each to one thread at a
 time.  A slow semantic query therefore holds one engine while a BM25 query runs
 on another.  The engines preload (``SearchSettings.preload``): queries are
 encoded by the ONNX runtime and BM25 reads field lengths from tables.  They
@@ -48,10 +48,10 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index import manifest as manifest_io
-from index.encoders import Encoder, encoder_for_spec
-from index.errors import HsearchError, IndexNotFoundError, QueryError
-from index.manifest import ModelSpec
+from hsearch.index import manifest as manifest_io
+from hsearch.index.encoders import Encoder, encoder_for_spec
+from hsearch.index.errors import HsearchError, IndexNotFoundError, QueryError
+from hsearch.index.manifest import ModelSpec
 
 from .engine import SearchEngine, SearchSettings
 from .filters import Filters

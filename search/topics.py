@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.errors import InputError
+from hsearch.index.errors import InputError
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:

@@ -20,8 +20,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The quick start's index: ``seeds/`` with the default embedded model."""
-    from index.settings import IndexSettings
-    from index.writer import index_paths
+    from hsearch.index.settings import IndexSettings
+    from hsearch.index.writer import index_paths
 
     target = tmp_path_factory.mktemp("seed-index")
     index_paths(target, [SEEDS], IndexSettings())
@@ -30,7 +30,7 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_engine(seed_index: Path):
-    from search.engine import SearchEngine
+    from hsearch.search.engine import SearchEngine
 
     with SearchEngine(seed_index) as engine:
         yield engine

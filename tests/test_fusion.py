@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.fusion import FusionSettings, Side, fuse, is_latin_query, normalize
+from hsearch.search.fusion import FusionSettings, Side, fuse, is_latin_query, normalize
 
 BM25 = Side([("kursk", 12.0), ("putin", 7.5), ("seoul", 3.0)], upper=20.0)
 DENSE = Side([("putin", 0.91), ("kim", 0.88), ("kursk", 0.80)], upper=1.0)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from index.settings import IndexSettings
+from hsearch.index.settings import IndexSettings
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_ARTICLE = REPO / "seeds" / "000_d92fd9f8a8b58e48.txt"
@@ -33,7 +33,7 @@ def jsonl(records: Sequence[object]) -> bytes:
 
 
 def cli(*args: object) -> Result:
-    from search.cli import main
+    from hsearch.search.cli import main
 
     return CliRunner().invoke(main, [str(a) for a in args])
 
@@ -61,7 +61,7 @@ def headline_query(title: str) -> str:
 
 def assert_base_intact(index_dir: Path) -> None:
     """Every article indexed before the bad input is stored unchanged and found by its headline."""
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     documents = stored(index_dir)
     with SearchEngine(index_dir, SearchSettings(mode="bm25")) as engine:
@@ -75,7 +75,7 @@ def assert_base_intact(index_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from index.writer import index_paths
+    from hsearch.index.writer import index_paths
 
     root = tmp_path_factory.mktemp("hostile-template")
     source = root / "base.jsonl"

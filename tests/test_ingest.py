@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from index.articles import stable_id
-from index.errors import IngestError, InputError
-from index.ingest import IngestReport, read_articles
-from index.writer import dedupe
+from hsearch.index.articles import stable_id
+from hsearch.index.errors import IngestError, InputError
+from hsearch.index.ingest import IngestReport, read_articles
+from hsearch.index.writer import dedupe
 
 from .conftest import SEED_ARTICLE_ID, SEEDS
 

@@ -33,13 +33,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from index import layout
-from index import manifest as manifest_io
-from index.analysis import ANALYZER_VERSION
-from index.articles import Article, content_digest
-from index.manifest import ModelSpec
-from index.settings import IndexSettings
-from index.vectors import VectorStore
+from hsearch.index import layout
+from hsearch.index import manifest as manifest_io
+from hsearch.index.analysis import ANALYZER_VERSION
+from hsearch.index.articles import Article, content_digest
+from hsearch.index.manifest import ModelSpec
+from hsearch.index.settings import IndexSettings
+from hsearch.index.vectors import VectorStore
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -98,11 +98,11 @@ class HashEncoder:
 
 def hash_encoder_patches() -> list[tuple[object, str, object]]:
     """(module, attribute, replacement) for every place that builds an encoder."""
-    import index.writer
-    import search.semantic
+    import hsearch.index.writer
+    import hsearch.search.semantic
 
-    real_for_name = index.writer.encoder_for_name
-    real_for_spec = index.writer.encoder_for_spec
+    real_for_name = hsearch.index.writer.encoder_for_name
+    real_for_spec = hsearch.index.writer.encoder_for_spec
 
     def for_name(name: str):  # type: ignore[no-untyped-def]
         return HashEncoder() if name == HashEncoder.NAME else real_for_name(name)
@@ -110,8 +110,8 @@ def hash_encoder_patches() -> list[tuple[object, str, object]]:
     def for_spec(spec: ModelSpec, **options: bool):  # type: ignore[no-untyped-def]
         return HashEncoder() if spec.kind == HashEncoder.NAME else real_for_spec(spec, **options)
 
-    return [(index.writer, "encoder_for_name", for_name), (index.writer, "encoder_for_spec", for_spec),
-            (search.semantic, "encoder_for_spec", for_spec)]
+    return [(hsearch.index.writer, "encoder_for_name", for_name), (hsearch.index.writer, "encoder_for_spec", for_spec),
+            (hsearch.search.semantic, "encoder_for_spec", for_spec)]
 
 
 def install_hash_encoder() -> None:
@@ -140,7 +140,7 @@ def revised(record: dict[str, str], note: str = "संशोधित समा
 
 
 def cli(*args: object) -> Result:
-    from search.cli import main
+    from hsearch.search.cli import main
 
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=True)
 
@@ -184,7 +184,7 @@ def expected(records: Sequence[dict[str, str]]) -> dict[str, str]:
 
 
 def bm25_ids(index_dir: Path, text: str, k: int = 200) -> list[str]:
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     with SearchEngine(index_dir, SearchSettings(mode="bm25")) as engine:
         return [hit.id for hit in engine.search(text, k=k)]
@@ -197,7 +197,7 @@ def headline_query(title: str) -> str:
 
 def assert_searchable(index_dir: Path, records: Sequence[dict[str, str]]) -> None:
     """Each article is stored and found by a query on its own headline."""
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     with SearchEngine(index_dir, SearchSettings(mode="bm25")) as engine:
         total = engine.fulltext.doc_count
@@ -233,7 +233,7 @@ BATCH = NEW + REPLACED
 @pytest.fixture(scope="module")
 def hash_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """BASE indexed with the hash encoder, built once and copied by each test."""
-    from index.writer import index_paths
+    from hsearch.index.writer import index_paths
 
     root = tmp_path_factory.mktemp("hash-template")
     with pytest.MonkeyPatch.context() as mp:
@@ -301,7 +301,7 @@ def test_delete_withdraws_articles_from_both_sides(hash_index: Path) -> None:
     assert vector_digests(hash_index) == remaining
     for record in (BASE[0], BASE[5]):
         assert record["id"] not in bm25_ids(hash_index, headline_query(record["title"]))
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     with SearchEngine(hash_index, SearchSettings(mode="semantic")) as engine:
         hits = engine.search(BASE[0]["title"], k=50)
@@ -407,7 +407,7 @@ def test_verify_and_repair_a_vector_file_from_an_older_state(hash_index: Path, t
 def test_repair_drops_vectors_of_an_article_removed_from_the_full_text_only(hash_index: Path) -> None:
     from whoosh import index as whoosh_index
 
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     victim = BASE[4]
     ix = whoosh_index.open_dir(str(layout.fulltext_dir(hash_index)))
@@ -479,7 +479,7 @@ E5_NEW = shortest(2, skip=3)
 
 @pytest.fixture(scope="module")
 def e5_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from index.writer import index_paths
+    from hsearch.index.writer import index_paths
 
     root = tmp_path_factory.mktemp("e5-template")
     index_paths(root / "index", [write_jsonl(root / "base.jsonl", E5_BASE)], IndexSettings())
@@ -495,7 +495,7 @@ def e5_index(e5_template: Path, tmp_path: Path) -> Path:
 
 def semantic_ids(index_dir: Path, text: str, k: int = 10) -> list[str]:
     """Semantic hits for the first words of ``text`` (a short query keeps e5 quick)."""
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     with SearchEngine(index_dir, SearchSettings(mode="semantic")) as engine:
         return [h.id for h in engine.search(" ".join(text.split()[:6]), k=k)]
@@ -536,9 +536,9 @@ sys.path.insert(0, os.environ["HS_TESTS"])
 import whoosh.writing
 
 import test_lifecycle
-from index import health
-from index.settings import IndexSettings
-from index.writer import IndexWriter, delete_ids, index_paths
+from hsearch.index import health
+from hsearch.index.settings import IndexSettings
+from hsearch.index.writer import IndexWriter, delete_ids, index_paths
 
 if os.environ.get("HS_ENCODER") == "hash":
     test_lifecycle.install_hash_encoder()
@@ -651,7 +651,7 @@ class Child:
 def check_after_crash(index_dir: Path, before: dict[str, str], after: dict[str, str],
                       kept: Sequence[dict[str, str]]) -> dict[str, str]:
     """The invariants of a killed write; returns the full-text state it found."""
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     with SearchEngine(index_dir, SearchSettings(mode="bm25")) as engine:  # the index opens
         assert engine.fulltext.doc_count >= len(kept)
@@ -741,7 +741,7 @@ def test_kill_9_during_a_rebuild(point: str, hash_index: Path, tmp_path: Path) -
 @pytest.mark.parametrize("point", ["before-add", "before-whoosh-commit", "after-whoosh-commit"])
 def test_kill_9_during_the_first_build(point: str, tmp_path: Path, hash_encoder: None) -> None:
     """No index before: after the kill there is none, an empty one, or the whole batch."""
-    from index.writer import index_paths
+    from hsearch.index.writer import index_paths
 
     target = tmp_path / "fresh"
     source = write_jsonl(tmp_path / "first.jsonl", BASE[:3])
@@ -801,7 +801,7 @@ def test_kill_9_with_the_real_encoder_between_the_two_commits(e5_index: Path, tm
 # The command itself, ``python -m search.cli index``, killed after a delay
 # --------------------------------------------------------------------------
 def test_python_dash_m_search_cli_runs_the_cli() -> None:
-    completed = subprocess.run([sys.executable, "-m", "search.cli", "--help"], cwd=str(REPO),
+    completed = subprocess.run([sys.executable, "-m", "hsearch", "--help"], cwd=str(REPO),
                                capture_output=True, text=True, timeout=120, check=False)
     assert completed.returncode == 0, completed.stderr
     assert "Search Hindi news" in completed.stdout
@@ -810,14 +810,14 @@ def test_python_dash_m_search_cli_runs_the_cli() -> None:
 @pytest.mark.parametrize("delay", [0.4, 0.9, 1.3, 1.8])
 def test_kill_9_of_the_hsearch_index_command(delay: float, tmp_path: Path) -> None:
     """A full-text-only index: the whole CLI process, from start-up to exit, killed somewhere."""
-    from index.writer import index_paths
+    from hsearch.index.writer import index_paths
 
     target = tmp_path / "index"
     index_paths(target, [write_jsonl(tmp_path / "base.jsonl", BASE)], IndexSettings(model="none"))
     copies = [{**r, "id": f"{r['id']}-copy{k}", "body": f"{r['body']} प्रति {k}"} for k in range(3) for r in RECORDS]
     batch = RECORDS[20:] + copies + [revised(r) for r in BASE[:2]]
     source = write_jsonl(tmp_path / "batch.jsonl", batch)
-    process = subprocess.Popen([sys.executable, "-m", "search.cli", "index", "--index", str(target), "-q",
+    process = subprocess.Popen([sys.executable, "-m", "hsearch", "index", "--index", str(target), "-q",
                                 str(source)], cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(delay)
     if process.poll() is None:

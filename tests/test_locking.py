@@ -1,7 +1,7 @@
 """One writer at a time per index; readers never wait; a killed writer's lock is taken over.
 
 The competing writer runs in a child process (``HOLDER_SCRIPT``) that opens an
-:class:`~index.writer.IndexWriter`, adds articles without committing, and then
+:class:`~hsearch.index.writer.IndexWriter`, adds articles without committing, and then
 does what the parent tells it on stdin.  Indexes here are full-text only
 (``--model none``): the lock does not depend on the vector side.
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from index.errors import IndexLockedError
-from index.lock import LOCK_NAME, WriteLock
-from index.settings import IndexSettings
+from hsearch.index.errors import IndexLockedError
+from hsearch.index.lock import LOCK_NAME, WriteLock
+from hsearch.index.settings import IndexSettings
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -38,7 +38,7 @@ def write_jsonl(path: Path, records: Sequence[dict[str, object]]) -> Path:
 
 
 def cli(*args: object) -> Result:
-    from search.cli import main
+    from hsearch.search.cli import main
 
     return CliRunner().invoke(main, [str(a) for a in args])
 
@@ -65,7 +65,7 @@ def ids(records: Sequence[dict[str, str]]) -> set[str]:
 
 @pytest.fixture
 def index_dir(tmp_path: Path) -> Path:
-    from index.writer import index_paths
+    from hsearch.index.writer import index_paths
 
     target = tmp_path / "index"
     index_paths(target, [write_jsonl(tmp_path / "base.jsonl", BASE)], IndexSettings(model="none"))
@@ -77,9 +77,9 @@ import os
 import sys
 from pathlib import Path
 
-from index.settings import IndexSettings
-from index.writer import IndexWriter
-from index.ingest import IngestReport, read_articles
+from hsearch.index.settings import IndexSettings
+from hsearch.index.writer import IndexWriter
+from hsearch.index.ingest import IngestReport, read_articles
 
 index_dir, source, flag = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 articles = list(read_articles([source], IngestReport()))
@@ -98,8 +98,8 @@ import time
 import types
 from pathlib import Path
 
-import index.lock
-from search.cli import main
+import hsearch.index.lock
+from hsearch.search.cli import main
 
 flag = Path(sys.argv[1])
 
@@ -109,7 +109,7 @@ def sleep(seconds):
     time.sleep(seconds)
 
 
-index.lock.time = types.SimpleNamespace(sleep=sleep, monotonic=time.monotonic)
+hsearch.index.lock.time = types.SimpleNamespace(sleep=sleep, monotonic=time.monotonic)
 main(sys.argv[2:], prog_name="hsearch")
 '''
 
@@ -176,7 +176,7 @@ def test_a_second_writer_is_told_who_holds_the_lock(index_dir: Path, tmp_path: P
 
 
 def test_readers_keep_working_while_a_writer_holds_the_lock(index_dir: Path, tmp_path: Path) -> None:
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     holder = Holder(tmp_path, index_dir)
     try:
@@ -275,7 +275,7 @@ def test_a_lock_held_in_this_process_names_this_pid(index_dir: Path, tmp_path: P
 
 
 def test_the_lock_is_released_when_a_write_fails(index_dir: Path) -> None:
-    from index.writer import IndexWriter
+    from hsearch.index.writer import IndexWriter
 
     with pytest.raises(RuntimeError, match="disk on fire"), IndexWriter(index_dir, IndexSettings()) as writer:
         writer.delete([BASE[0]["id"]])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from index.articles import Article
-from index.passages import sentences, split_passages
-from index.settings import PassageSettings
+from hsearch.index.articles import Article
+from hsearch.index.passages import sentences, split_passages
+from hsearch.index.settings import PassageSettings
 
 from .conftest import SEED_ARTICLE_ID, SEEDS
 

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from index.analysis import analyze, hindi_analyzer
-from index.settings import IndexSettings
-from search import query_parser
-from search.filters import Filters
+from hsearch.index.analysis import analyze, hindi_analyzer
+from hsearch.index.settings import IndexSettings
+from hsearch.search import query_parser
+from hsearch.search.filters import Filters
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_ARTICLE = REPO / "seeds" / "000_d92fd9f8a8b58e48.txt"
@@ -118,8 +118,8 @@ def test_queries_and_documents_are_analysed_alike(text: str) -> None:
 # --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from index.writer import index_paths
-    from search.engine import SearchEngine, SearchSettings
+    from hsearch.index.writer import index_paths
+    from hsearch.search.engine import SearchEngine, SearchSettings
 
     root = tmp_path_factory.mktemp("property-index")
     source = root / "corpus.jsonl"
@@ -141,7 +141,7 @@ def all_ids(engine) -> set[str]:  # type: ignore[no-untyped-def]
 @examples(*EXAMPLES)
 @given(text=hostile)
 def test_parse_never_fails(text: str) -> None:
-    from index.schema import build_schema
+    from hsearch.index.schema import build_schema
 
     parser = query_parser.make_parser(build_schema())
     parsed = query_parser.parse(parser, text)

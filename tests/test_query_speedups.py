@@ -16,12 +16,12 @@ import pytest
 from whoosh import query as wq
 from whoosh import scoring
 
-from index.settings import IndexSettings
-from index.writer import index_paths
-from search import fulltext as fulltext_module
-from search.bm25f import ArrayOr, LengthTableBM25F, with_array_or
-from search.engine import SearchEngine, SearchSettings
-from search.fusion import FusionSettings
+from hsearch.index.settings import IndexSettings
+from hsearch.index.writer import index_paths
+from hsearch.search import fulltext as fulltext_module
+from hsearch.search.bm25f import ArrayOr, LengthTableBM25F, with_array_or
+from hsearch.search.engine import SearchEngine, SearchSettings
+from hsearch.search.fusion import FusionSettings
 
 from .conftest import SEED_ARTICLE_ID
 

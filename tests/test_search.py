@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from index.settings import IndexSettings
-from index.writer import index_paths
+from hsearch.index.settings import IndexSettings
+from hsearch.index.writer import index_paths
 
-from search.engine import SearchEngine
-from search.filters import Filters
+from hsearch.search.engine import SearchEngine
+from hsearch.search.filters import Filters
 
 from .conftest import SEED_ARTICLE_ID
 

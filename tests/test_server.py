@@ -16,15 +16,15 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from index.errors import HsearchError
-from index.settings import IndexSettings
-from index.writer import index_paths
-from search.engine import SearchEngine
-from search.server import WEB_DIR, EnginePool, create_app, listen
+from hsearch.index.errors import HsearchError
+from hsearch.index.settings import IndexSettings
+from hsearch.index.writer import index_paths
+from hsearch.search.engine import SearchEngine
+from hsearch.search.server import WEB_DIR, EnginePool, create_app, listen
 
 from .conftest import SEED_ARTICLE_ID, SEEDS
 
-SERVE = [sys.executable, "-c", "from search.cli import main; main()", "serve"]
+SERVE = [sys.executable, "-c", "from hsearch.search.cli import main; main()", "serve"]
 
 
 @pytest.fixture(scope="module")

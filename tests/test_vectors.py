@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.vectors import IVF_MIN_TRAIN, VectorStore
+from hsearch.index.vectors import IVF_MIN_TRAIN, VectorStore
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
