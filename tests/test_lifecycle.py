@@ -39,7 +39,7 @@ from hsearch.index.analysis import ANALYZER_VERSION
 from hsearch.index.articles import Article, content_digest
 from hsearch.index.manifest import ModelSpec
 from hsearch.index.settings import IndexSettings
-from hsearch.index.vectors import VectorStore
+from hsearch.index.vector_generations import open_store
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -172,7 +172,7 @@ def fulltext_ids(index_dir: Path) -> dict[str, str]:
 def vector_digests(index_dir: Path) -> dict[str, str]:
     built = manifest_io.load(index_dir)
     assert built.model is not None
-    return VectorStore.load(layout.vectors_path(index_dir), built.model.dim).article_digests()
+    return open_store(index_dir).article_digests()
 
 
 def digest_of(record: dict[str, str]) -> str:
@@ -215,8 +215,7 @@ def assert_consistent(index_dir: Path) -> None:
     assert info["articles"] == len(fulltext_ids(index_dir))
     built = manifest_io.load(index_dir)
     if built.model is not None:
-        store = VectorStore.load(layout.vectors_path(index_dir), built.model.dim)
-        assert info["passages"] == store.passage_count
+        assert info["passages"] == open_store(index_dir).passage_count
 
 
 def shortest(count: int, skip: int = 0) -> list[dict[str, str]]:
@@ -324,7 +323,7 @@ def test_delete_from_file_and_unknown_ids(hash_index: Path, tmp_path: Path) -> N
 def test_stats_reports_counts_model_analyzer_sizes_and_last_update(hash_index: Path, tmp_path: Path) -> None:
     info = json.loads(assert_ok(cli("stats", "--index", hash_index, "--json")).output)
     assert info["articles"] == len(BASE)
-    assert info["passages"] == VectorStore.load(layout.vectors_path(hash_index), HashEncoder.DIM).passage_count > 0
+    assert info["passages"] == open_store(hash_index).passage_count > 0
     assert HashEncoder.NAME in info["model"] and f"{HashEncoder.DIM} dims" in info["model"]
     assert info["analyzer"] == ANALYZER_VERSION
     assert info["bytes"]["fulltext"] > 0 and info["bytes"]["vectors"] > 0 and info["bytes"]["manifest"] > 0
@@ -370,23 +369,29 @@ def repair(index_dir: Path) -> str:
     return result.output
 
 
-def test_verify_and_repair_a_deleted_vector_file(hash_index: Path) -> None:
-    layout.vectors_path(hash_index).unlink()
+def vector_files(index_dir: Path) -> dict[str, bytes]:
+    """Every file of the current vector generation, by name."""
+    return {p.name: p.read_bytes() for p in sorted(layout.vectors_path(index_dir).iterdir())}
+
+
+def test_verify_and_repair_a_deleted_vector_generation(hash_index: Path) -> None:
+    shutil.rmtree(layout.vectors_path(hash_index))  # the manifest names a generation that is gone
     result = assert_clean_failure(cli("verify", "--index", hash_index), "verify --repair")
-    assert f"{len(BASE)} articles in the full text without vectors" in result.output
+    assert "names vector generation 1, but" in result.output and "is missing" in result.output
     output = repair(hash_index)
-    assert f"{len(BASE)} articles in the full text without vectors" in output
+    assert "is missing" in output
     assert "repaired" in output
     assert vector_digests(hash_index) == expected(BASE)
     assert_consistent(hash_index)
 
 
 def test_verify_and_repair_a_vector_file_from_an_older_state(hash_index: Path, tmp_path: Path) -> None:
-    old = tmp_path / "vectors-before.npz"
-    shutil.copy(layout.vectors_path(hash_index), old)
+    old = tmp_path / "vectors-before"
+    shutil.copytree(layout.vectors_path(hash_index), old)
     assert_ok(cli("index", "--index", hash_index, "-q", write_jsonl(tmp_path / "b.jsonl", BATCH)))
     assert_ok(cli("delete", "--index", hash_index, BASE[7]["id"]))
-    shutil.copy(old, layout.vectors_path(hash_index))  # the vector side goes back in time
+    shutil.rmtree(layout.vectors_path(hash_index))
+    shutil.copytree(old, layout.vectors_path(hash_index))  # the vector side goes back in time
 
     result = assert_clean_failure(cli("verify", "--index", hash_index), "inconsistent")
     assert "3 articles in the full text without vectors" in result.output
@@ -414,7 +419,7 @@ def test_repair_drops_vectors_of_an_article_removed_from_the_full_text_only(hash
     writer = ix.writer()
     writer.delete_by_term("id", victim["id"])
     writer.commit()
-    passages_before = VectorStore.load(layout.vectors_path(hash_index), HashEncoder.DIM).passage_count
+    passages_before = open_store(hash_index).passage_count
 
     # Searching still works and never shows the half-deleted article.
     with SearchEngine(hash_index, SearchSettings(mode="semantic")) as engine:
@@ -426,13 +431,12 @@ def test_repair_drops_vectors_of_an_article_removed_from_the_full_text_only(hash
     output = repair(hash_index)
     assert "1 articles with vectors but no full text" in output
     assert victim["id"] not in vector_digests(hash_index)
-    store = VectorStore.load(layout.vectors_path(hash_index), HashEncoder.DIM)
-    assert store.passage_count < passages_before
+    assert open_store(hash_index).passage_count < passages_before
     assert_consistent(hash_index)
 
 
 def test_repair_rebuilds_a_vector_file_that_does_not_open(hash_index: Path) -> None:
-    path = layout.vectors_path(hash_index)
+    path = layout.vectors_path(hash_index) / "vectors.npy"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])  # truncated mid-write by a foreign tool
     result = assert_clean_failure(cli("verify", "--index", hash_index), "problem: vector file")
     output = repair(hash_index)
@@ -444,8 +448,8 @@ def test_repair_rebuilds_a_vector_file_that_does_not_open(hash_index: Path) -> N
 
 def test_a_damaged_vector_file_stops_semantic_queries_with_advice_and_loses_nothing(hash_index: Path,
                                                                                     tmp_path: Path) -> None:
-    path = layout.vectors_path(hash_index)
-    path.write_bytes(path.read_bytes()[:1000])
+    path = layout.vectors_path(hash_index) / "ids.npy"
+    path.write_bytes(b"not a numpy file, written over by another program" * 4)  # foreign, same size or not
     before = fulltext_ids(hash_index)
     assert_clean_failure(cli("query", "समाचार", "--index", hash_index, "--mode", "hybrid"),
                          "cannot be read", "hsearch verify --repair")
@@ -464,10 +468,11 @@ def test_a_damaged_full_text_side_is_reported_and_not_repaired_from_vectors(hash
 
 
 def test_repair_of_a_healthy_index_changes_nothing(hash_index: Path) -> None:
-    before = layout.vectors_path(hash_index).read_bytes()
+    before, generation = vector_files(hash_index), manifest_io.load(hash_index).vector_generation
     output = repair(hash_index)
     assert output.startswith("ok:")
-    assert layout.vectors_path(hash_index).read_bytes() == before
+    assert manifest_io.load(hash_index).vector_generation == generation
+    assert vector_files(hash_index) == before
 
 
 # --------------------------------------------------------------------------
@@ -513,9 +518,9 @@ def test_real_encoder_delete_and_repair_keep_both_sides_equal(e5_index: Path) ->
     assert fulltext_ids(e5_index) == remaining == vector_digests(e5_index)
     assert target["id"] not in semantic_ids(e5_index, target["title"])
 
-    layout.vectors_path(e5_index).unlink()
+    shutil.rmtree(layout.vectors_path(e5_index))
     output = repair(e5_index)
-    assert "2 articles in the full text without vectors" in output
+    assert "is missing" in output and "repaired" in output
     assert vector_digests(e5_index) == remaining
     survivor = E5_BASE[1]
     assert semantic_ids(e5_index, survivor["title"], k=1) == [survivor["id"]]
@@ -528,6 +533,7 @@ def test_real_encoder_delete_and_repair_keep_both_sides_equal(e5_index: Path) ->
 CHILD_SCRIPT = r'''
 """A writer that stops at HS_PAUSE_AT and waits there to be killed."""
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -536,7 +542,7 @@ sys.path.insert(0, os.environ["HS_TESTS"])
 import whoosh.writing
 
 import test_lifecycle
-from hsearch.index import health
+from hsearch.index import health, vector_generations
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import IndexWriter, delete_ids, index_paths
 
@@ -575,6 +581,7 @@ def wrap_rename(name):
     def hooked(src, dst, *args, **kwargs):
         target = os.path.basename(dst)
         target = "toc" if target.endswith(".toc") else target
+        target = "vector-generation" if re.fullmatch(r"g\d+", target) else target
         reached(f"before-rename:{target}")
         real(src, dst, *args, **kwargs)
         reached(f"after-rename:{target}")
@@ -585,6 +592,7 @@ def wrap_rename(name):
 wrap(whoosh.writing.SegmentWriter, "commit", "whoosh-commit")
 wrap(IndexWriter, "add", "add")
 wrap(IndexWriter, "embed", "embed")
+wrap(vector_generations, "remove_generation", "remove-old-generation")
 wrap_rename("replace")
 wrap_rename("rename")
 
@@ -679,15 +687,18 @@ def check_after_crash(index_dir: Path, before: dict[str, str], after: dict[str, 
 COMMIT_POINTS = [
     "before-add",                      # reading done, nothing written yet
     "after-embed",                     # vectors computed in memory, Whoosh segment being written
+    "before-rename:vector-generation",  # new vector generation written under a temporary name
+    "after-rename:vector-generation",  # new generation in place, named by no manifest yet
     "before-whoosh-commit",            # every document added, nothing committed
     "before-rename:toc",               # Whoosh segment files and its new TOC written, not yet renamed
     "after-rename:toc",                # Whoosh committed (old segments not yet cleaned up)
-    "after-whoosh-commit",             # full text committed, vectors not
-    "before-rename:vectors.npz",       # new vector file written under a temporary name
-    "after-rename:vectors.npz",        # vectors committed, manifest not
+    "after-whoosh-commit",             # full text committed, the manifest still names the old vectors
     "before-rename:manifest.json",     # new manifest written under a temporary name
-    "after-rename:manifest.json",      # everything committed, lock not yet released
+    "after-rename:manifest.json",      # everything committed, the old generation not yet deleted
+    "after-remove-old-generation",     # old generation deleted, lock not yet released
 ]
+BEFORE_THE_FULL_TEXT_COMMIT = ("before-add", "after-embed", "before-rename:vector-generation",
+                               "after-rename:vector-generation", "before-whoosh-commit", "before-rename:toc")
 
 
 @pytest.mark.parametrize("point", COMMIT_POINTS)
@@ -703,7 +714,7 @@ def test_kill_9_at_each_point_of_index(point: str, hash_index: Path, tmp_path: P
     shutil.copytree(hash_index, rerun)
 
     state = check_after_crash(hash_index, before, after, kept=BASE[:1] + BASE[3:])
-    if point in ("before-add", "after-embed", "before-whoosh-commit", "before-rename:toc"):
+    if point in BEFORE_THE_FULL_TEXT_COMMIT:
         assert state == before
     else:
         assert state == after
@@ -716,7 +727,8 @@ def test_kill_9_at_each_point_of_index(point: str, hash_index: Path, tmp_path: P
     assert_consistent(rerun)
 
 
-@pytest.mark.parametrize("point", ["before-whoosh-commit", "after-whoosh-commit", "after-rename:vectors.npz"])
+@pytest.mark.parametrize("point", ["before-whoosh-commit", "after-rename:vector-generation", "after-whoosh-commit",
+                                   "after-remove-old-generation"])
 def test_kill_9_during_delete(point: str, hash_index: Path, tmp_path: Path) -> None:
     gone = [BASE[0]["id"], BASE[6]["id"]]
     before = expected(BASE)
@@ -724,7 +736,7 @@ def test_kill_9_during_delete(point: str, hash_index: Path, tmp_path: Path) -> N
     child = Child(tmp_path, hash_index, "delete", pause_at=point, HS_IDS=",".join(gone))
     child.pause_then_kill()
     state = check_after_crash(hash_index, before, after, kept=[r for r in BASE if r["id"] not in gone])
-    assert state == (before if point == "before-whoosh-commit" else after)
+    assert state == (before if point in BEFORE_THE_FULL_TEXT_COMMIT else after)
 
 
 @pytest.mark.parametrize("point", ["before-whoosh-commit", "after-whoosh-commit"])
@@ -758,8 +770,8 @@ def test_kill_9_during_the_first_build(point: str, tmp_path: Path, hash_encoder:
 
 
 def test_kill_9_during_repair_leaves_it_repairable(hash_index: Path, tmp_path: Path) -> None:
-    layout.vectors_path(hash_index).unlink()
-    child = Child(tmp_path, hash_index, "repair", pause_at="before-rename:vectors.npz")
+    shutil.rmtree(layout.vectors_path(hash_index))
+    child = Child(tmp_path, hash_index, "repair", pause_at="before-rename:vector-generation")
     child.pause_then_kill()
     assert not layout.vectors_path(hash_index).exists()
     check_after_crash(hash_index, expected(BASE), expected(BASE), kept=BASE)

@@ -45,13 +45,14 @@ def test_filters_restrict_hits(store: VectorStore) -> None:
 
 
 def test_save_and_load_round_trip_without_temporary_files(store: VectorStore, tmp_path: Path) -> None:
-    path = tmp_path / "vectors.npz"
+    path = tmp_path / "g000001"
     store.save(path)
     loaded = VectorStore.load(path, 8)
     assert loaded.passage_count == 5
     assert loaded.article_digests() == store.article_digests()
     np.testing.assert_allclose(loaded.all_vectors(), store.all_vectors())
-    assert [p.name for p in tmp_path.iterdir()] == ["vectors.npz"]
+    assert [p.name for p in tmp_path.iterdir()] == ["g000001"]  # no temporary folder left
+    assert isinstance(loaded.all_vectors(), np.memmap) or isinstance(loaded._vectors, np.memmap)
 
 
 def test_auto_switches_to_ivf_beyond_the_exact_limit_and_search_still_finds_neighbours(tmp_path: Path) -> None:
@@ -64,8 +65,8 @@ def test_auto_switches_to_ivf_beyond_the_exact_limit_and_search_still_finds_neig
     assert store.ann == "ivf"
     found = sum(store.search(vectors[i], 1)[0].article_id == f"a{i - i % 50}" for i in range(0, len(vectors), 97))
     assert found >= 0.9 * len(range(0, len(vectors), 97))
-    store.save(tmp_path / "v.npz")
-    store = VectorStore.load(tmp_path / "v.npz", 16)
+    store.save(tmp_path / "g000001")
+    store = VectorStore.load(tmp_path / "g000001", 16)
     assert store.ann == "ivf" and store.search(vectors[123], 1)[0].article_id == "a100"
     store.remove(["a0"])
     assert store.passage_count == len(vectors) - 50

