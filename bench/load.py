@@ -32,7 +32,7 @@ from typing import IO, cast
 
 import httpx2
 
-from .timing import cpu_model
+from .timing import cpu_model, percentile
 
 HOST = "127.0.0.1"  # loopback only: this tool never sends traffic anywhere else
 RESULTS = Path(__file__).resolve().parent / "results" / "load.md"
@@ -67,14 +67,6 @@ class Phase:
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
 def free_port() -> int:

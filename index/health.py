@@ -56,7 +56,7 @@ def verify(index_dir: Path) -> HealthReport:
     try:
         store = VectorStore.load(layout.vectors_path(index_dir), built.model.dim)
     except IndexDamagedError as exc:  # a truncated or foreign file
-        report.problems.append(str(exc).split(". Run ")[0])  # the advice is verify's own
+        report.problems.append(exc.problem)  # the advice (run verify --repair) is verify's own
         report.vectors_unreadable = True
         return report
     report.passages = store.passage_count
@@ -77,13 +77,13 @@ def _check_counts(index_dir: Path, built: manifest.Manifest, report: HealthRepor
         )
 
 
-def repair(index_dir: Path, *, wait: bool = False) -> HealthReport:
+def repair(index_dir: Path, *, wait: bool = False) -> tuple[HealthReport, HealthReport]:
     """Bring the vector side in line with the full text, which is the record of what was committed.
 
     Missing and stale articles are re-embedded from their stored text; orphan
     vectors are dropped.  A vector file that does not open is rebuilt whole.
     The manifest is rewritten with the counts of what the index holds.
-    Returns what was wrong before the repair.
+    Returns ``(before, after)``: what was wrong, and what :func:`verify` finds once repaired.
     """
     before = verify(index_dir)
     if before.fulltext_unreadable:
@@ -92,7 +92,7 @@ def repair(index_dir: Path, *, wait: bool = False) -> HealthReport:
             "Rebuild it from the sources: hsearch index --rebuild ..."
         )
     if before.healthy:
-        return before
+        return before, before
     with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable) as writer:
         writer.delete_vectors(before.orphan_vectors)
         redo = before.missing_vectors + before.stale_vectors
@@ -109,7 +109,7 @@ def repair(index_dir: Path, *, wait: bool = False) -> HealthReport:
                                                 body=stored.get("body", "")))
                 writer.embed(articles)
         writer.commit()
-    return before
+    return before, verify(index_dir)
 
 
 def stats(index_dir: Path) -> dict[str, object]:

@@ -13,14 +13,16 @@ from hsearch.index.encoders import Encoder
 from hsearch.index.errors import QueryError
 from hsearch.index.manifest import Manifest
 
-from .filters import Filters
+from .filters import FACET_FIELDS, Filters
 from .fulltext import FullTextSearcher
 from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
+from .modes import MODES, modes_for
 from .query_parser import positive_terms
 from .semantic import SemanticSearcher
 from .snippets import Snippet, make_snippet
 
-MODES = ("hybrid", "bm25", "semantic")
+
+FacetCounts = dict[str, list[tuple[str, int]]]  # facet field -> (value as stored, live articles), most first
 
 
 @dataclass(frozen=True)
@@ -120,13 +122,14 @@ class SearchEngine:
         self.manifest = current
 
     def resolve_mode(self, mode: str | None) -> str:
-        chosen = mode or self.settings.mode or ("hybrid" if self.semantic else "bm25")
+        chosen = mode or self.settings.mode or modes_for(self.semantic is not None)[0]
         if chosen not in MODES:
-            raise QueryError(f"unknown mode {chosen!r}; choose one of {', '.join(MODES)}")
+            raise QueryError(f"unknown {{mode}} {chosen!r}; choose one of {', '.join(MODES)}", params=("mode",))
         if chosen != "bm25" and self.semantic is None:
             raise QueryError(
-                f"{self.index_dir} has no vectors (built with --model none), so --mode {chosen} cannot run. "
-                "Use --mode bm25, or rebuild with a model: hsearch index --rebuild --model e5-small ..."
+                f"{self.index_dir} has no vectors (built with {{model}} none), so {{mode}} {chosen} cannot run",
+                advice="Rebuild with a model to search by meaning: hsearch index --rebuild --model e5-small ...",
+                params=("mode", "model"), retry={"mode": "bm25"},
             )
         return chosen
 
@@ -162,7 +165,7 @@ class SearchEngine:
                filters: Filters = Filters()) -> list[Hit]:
         """Ranked hits with stored fields and a highlighted snippet."""
         if k <= 0:
-            raise QueryError("the number of results (-k) must be at least 1")
+            raise QueryError("the number of results ({k}) must be at least 1", params=("k",))
         ranking = self.rank(text, mode=mode, depth=k, filters=filters)
         documents = self.fulltext.documents([doc for doc, _ in ranking.ranked])
         bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
@@ -187,3 +190,8 @@ class SearchEngine:
 
     def article(self, article_id: str) -> dict[str, object] | None:
         return self.fulltext.documents([article_id]).get(article_id)
+
+    def facets(self, limit: int | None = None) -> FacetCounts:
+        """Each value the filter fields (source, category) take, with its live article count."""
+        return {name: self.fulltext.facet_values(name)[:limit] for name in FACET_FIELDS
+                if name in self.fulltext.schema}

@@ -81,8 +81,9 @@ def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
 
 def test_strict_makes_the_first_bad_record_fatal(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "bad.jsonl", [KIM, {"title": "बिना मुख्य भाग"}])
-    with pytest.raises(IngestError, match=r"bad.jsonl:2: missing body .*--strict"):
+    with pytest.raises(IngestError, match=r"bad.jsonl:2: missing body .*stopped by strict") as stopped:
         read(source, strict=True)
+    assert stopped.value.param == "strict"
 
 
 def test_csv_with_header_and_multiline_body(tmp_path: Path) -> None:

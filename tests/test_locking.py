@@ -262,9 +262,10 @@ def test_the_lock_of_a_writer_killed_with_sigkill_is_taken_over(index_dir: Path,
 def test_a_lock_held_in_this_process_names_this_pid(index_dir: Path, tmp_path: Path) -> None:
     with WriteLock(index_dir):
         result = cli("index", "--index", index_dir, write_jsonl(tmp_path / "more.jsonl", WAITER))
-        assert_clean_failure(result, f"is locked by PID {os.getpid()}")
-        with pytest.raises(IndexLockedError, match="--wait"):
+        assert_clean_failure(result, f"is locked by PID {os.getpid()}", "Use --wait")
+        with pytest.raises(IndexLockedError) as refused:
             WriteLock(index_dir, wait=True, timeout=0.3).__enter__()
+        assert refused.value.retry == {"wait": True}  # the CLI says it as --wait (checked above through cli())
         # A lock file whose content is not a PID still gives a clear message.
         (index_dir / LOCK_NAME).write_text("not a pid")
         with pytest.raises(IndexLockedError, match="locked by another process"):
