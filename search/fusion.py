@@ -70,8 +70,8 @@ def _bounded(ranked: Sequence[tuple[str, float]], upper: float) -> dict[str, flo
 
 
 def needs_upper(ranked: Sequence[tuple[str, float]], method: str) -> bool:
-    """Whether :func:`normalize` will read the side's ``upper`` (it can cost a search)."""
-    if not ranked:
+    """Whether fusing with ``method`` will read the side's ``upper`` (it can cost a search); RRF never does."""
+    if not ranked or method == "rrf":
         return False
     scores = [score for _, score in ranked]
     return method == "bounded" or max(scores) - min(scores) <= 1e-12
