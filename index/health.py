@@ -9,7 +9,9 @@ from whoosh import index as whoosh_index
 
 from . import layout, manifest
 from .articles import Article
+from .encoders import Encoder
 from .errors import HsearchError, IndexDamagedError
+from .schema import read_article_digests
 from .writer import IndexWriter
 from .settings import IndexSettings
 from .vectors import VectorStore
@@ -33,18 +35,12 @@ class HealthReport:
         return not (self.missing_vectors or self.stale_vectors or self.orphan_vectors or self.problems)
 
 
-def _fulltext_digests(index_dir: Path) -> dict[str, str]:
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
-    with ix.searcher() as searcher:
-        return {f["id"]: f.get("digest", "") for f in searcher.all_stored_fields()}
-
-
 def verify(index_dir: Path) -> HealthReport:
     """Open every part and compare the article sets and the text each vector was made from."""
     built = manifest.load(index_dir)
     report = HealthReport()
     try:
-        texts = _fulltext_digests(index_dir)
+        texts = read_article_digests(index_dir)
     except Exception as exc:  # a damaged Whoosh index raises many kinds of errors
         report.problems.append(f"full-text index does not open: {exc}")
         report.fulltext_unreadable = True
@@ -77,7 +73,8 @@ def _check_counts(index_dir: Path, built: manifest.Manifest, report: HealthRepor
         )
 
 
-def repair(index_dir: Path, *, wait: bool = False) -> tuple[HealthReport, HealthReport]:
+def repair(index_dir: Path, *, wait: bool = False,
+           encoder: Encoder | None = None) -> tuple[HealthReport, HealthReport]:
     """Bring the vector side in line with the full text, which is the record of what was committed.
 
     Missing and stale articles are re-embedded from their stored text; orphan
@@ -93,11 +90,12 @@ def repair(index_dir: Path, *, wait: bool = False) -> tuple[HealthReport, Health
         )
     if before.healthy:
         return before, before
-    with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable) as writer:
+    with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable,
+                     encoder=encoder) as writer:
         writer.delete_vectors(before.orphan_vectors)
         redo = before.missing_vectors + before.stale_vectors
         if before.vectors_unreadable:
-            redo = sorted(_fulltext_digests(index_dir))
+            redo = sorted(read_article_digests(index_dir))
         ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
         with ix.searcher() as searcher:
             for start in range(0, len(redo), 64):

@@ -162,11 +162,9 @@ def assert_clean_failure(result: Result, *needles: str) -> Result:
 
 def fulltext_ids(index_dir: Path) -> dict[str, str]:
     """id -> content digest, read straight from the Whoosh side."""
-    from whoosh import index as whoosh_index
+    from hsearch.index.schema import read_article_digests
 
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
-    with ix.searcher() as searcher:
-        return {f["id"]: f.get("digest", "") for f in searcher.all_stored_fields()}
+    return read_article_digests(index_dir)
 
 
 def vector_digests(index_dir: Path) -> dict[str, str]:

@@ -52,11 +52,9 @@ def assert_clean_failure(result: Result, *needles: str) -> None:
 
 
 def stored_ids(index_dir: Path) -> set[str]:
-    from whoosh import index as whoosh_index
+    from hsearch.index.schema import read_article_digests
 
-    ix = whoosh_index.open_dir(str(index_dir / "fulltext"))
-    with ix.searcher() as searcher:
-        return {f["id"] for f in searcher.all_stored_fields()}
+    return set(read_article_digests(index_dir))
 
 
 def ids(records: Sequence[dict[str, str]]) -> set[str]:
