@@ -69,6 +69,16 @@ class Phase:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
 
+def stop(process: subprocess.Popen[str]) -> None:
+    """Stop a server: SIGTERM (uvicorn shuts down gracefully), SIGKILL if it has not gone in 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -221,12 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{mode}: {args.clients} clients for {share:.0f} s …", file=sys.stderr)
                 phases.append(asyncio.run(run_phase(base, mode, args.clients, share, args.k, args.max_requests)))
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
     command = "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report(args, health, phases, command)

