@@ -13,8 +13,8 @@ import click
 from hsearch.index.errors import HsearchError
 from hsearch.index.settings import ANN_KINDS, IndexSettings
 
-from .cli_options import (CLI_WORDS, fusion_options, fusion_settings, index_option, json_option, mode_option,
-                          resolve_index, wait_option)
+from .cli_options import (CLI_WORDS, filter_options, fusion_options, fusion_settings, index_option, json_option,
+                          mode_option, resolve_index, wait_option)
 
 MAX_ISSUES_SHOWN = 20
 
@@ -98,10 +98,7 @@ def _progress_bar(total: int) -> Callable[[int], None]:
 @mode_option(help="Ranking: hybrid (default when the index has vectors), bm25 or semantic.")
 @json_option(help="One JSON object per result (per line).")
 @click.option("--explain", is_flag=True, help="Show each result's BM25 and cosine scores and ranks.")
-@click.option("--date-from", default=None, help="Only articles dated on or after (YYYY-MM-DD).")
-@click.option("--date-to", default=None, help="Only articles dated on or before (YYYY-MM-DD).")
-@click.option("--source", default=None, help="Only articles from this source.")
-@click.option("--category", default=None, help="Only articles in this category.")
+@filter_options
 @click.option("--batch", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Run every 'qid<TAB>query' line of this file in one process.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "trec"]), default=None,

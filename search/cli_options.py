@@ -18,6 +18,7 @@ from hsearch.index import layout
 from hsearch.index.errors import Wording
 
 from .modes import MODES
+from .filters import FILTER_FIELDS
 from .fusion import FUSION_METHODS, FusionSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,6 +50,19 @@ def mode_option(*, multiple: bool = False, help: str) -> Callable[[F], F]:
     """``--mode``, one of :data:`engine.MODES` (repeatable where a command compares modes)."""
     name = ("--mode", "modes") if multiple else ("--mode",)
     return click.option(*name, type=click.Choice(MODES), default=None, multiple=multiple, help=help)
+
+
+def filter_options(func: F) -> F:
+    """``--date-from``, ``--date-to``, ``--source``, ``--category``: the fields of :class:`Filters`, as flags."""
+    helps = {
+        "date_from": "Only articles dated on or after (YYYY-MM-DD).",
+        "date_to": "Only articles dated on or before (YYYY-MM-DD).",
+        "source": "Only articles from this source.",
+        "category": "Only articles in this category.",
+    }
+    for name in reversed(FILTER_FIELDS):  # click lists options in decoration order, innermost last
+        func = click.option(CLI_WORDS.name(name), name, default=None, help=helps[name])(func)
+    return func
 
 
 def fusion_options(func: F) -> F:

@@ -12,6 +12,8 @@ from hsearch.index.errors import QueryError
 
 # Exact-match fields a query can be restricted to, and whose values the page offers.
 FACET_FIELDS = ("source", "category")
+# What Filters.parse takes, in the order the CLI and the API list them.
+FILTER_FIELDS = ("date_from", "date_to", *FACET_FIELDS)
 
 
 @dataclass(frozen=True)

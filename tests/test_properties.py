@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import string
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
