@@ -784,6 +784,7 @@ def test_kill_9_after_a_delay(delay: float, hash_index: Path, tmp_path: Path) ->
     assert state in (before, after)
 
 
+@pytest.mark.slow
 def test_kill_9_with_the_real_encoder_between_the_two_commits(e5_index: Path, tmp_path: Path) -> None:
     """Real encoder: full text committed, vectors not; repair embeds the new articles for real."""
     source = write_jsonl(tmp_path / "new.jsonl", E5_NEW)
@@ -811,6 +812,7 @@ def test_python_dash_m_search_cli_runs_the_cli() -> None:
     assert "Search Hindi news" in completed.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.4, 0.9, 1.3, 1.8])
 def test_kill_9_of_the_hsearch_index_command(delay: float, tmp_path: Path) -> None:
     """A full-text-only index: the whole CLI process, from start-up to exit, killed somewhere."""
