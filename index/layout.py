@@ -1,16 +1,30 @@
-"""Where each part of an index lives inside its folder."""
+"""Where each part of an index lives inside its folder: the one owner of every name in it.
+
+A module that adds a file to an index (a derived sidecar, a key table, a new
+generation of vectors) adds its name here, to :data:`PARTS` when ``hsearch
+verify`` should list it, writes it with :mod:`hsearch.index.atomic`, and so gets
+crash leftovers cleaned up by :func:`leftover_temporaries` for free.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .manifest import MANIFEST_NAME
-from .vectors import LEGACY_NAME
+from .atomic import temporary_glob
 
+MANIFEST_NAME = "manifest.json"
+VECTORS_NAME = "vectors.npz"  # format 1: the whole vector side in one zip (read, upgraded by any write)
+VECTORS_DIR = "vectors"  # format 2: one folder per generation, vectors/g<N> (index/vector_generations.py)
 FULLTEXT_DIR = "fulltext"
-VECTORS_DIR = "vectors"
 INDEX_ENV = "HSEARCH_INDEX"
+# The files of one vector generation (index/vectors.py): <array>.npy for each array, the FAISS index, meta last.
+GENERATION_ARRAYS = ("vectors", "pids", "ids", "digests", "starts")
+GENERATION_ANN_NAME = "ann.faiss"
+GENERATION_META_NAME = "meta.json"
+
+# role -> name inside the index folder, for every part ``hsearch verify`` reports.
+PARTS = {"manifest": MANIFEST_NAME, "fulltext": FULLTEXT_DIR, "vectors": VECTORS_DIR}
 
 
 def default_index_dir() -> Path:
@@ -20,6 +34,10 @@ def default_index_dir() -> Path:
         return Path(explicit).expanduser()
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data_home) / "hsearch" / "index"
+
+
+def manifest_path(index_dir: Path) -> Path:
+    return index_dir / MANIFEST_NAME
 
 
 def fulltext_dir(index_dir: Path) -> Path:
@@ -37,7 +55,7 @@ def vector_generation_dir(index_dir: Path, generation: int) -> Path:
 
 def legacy_vectors_path(index_dir: Path) -> Path:
     """Format 1: the whole vector side in one zip (still read; upgraded by any write)."""
-    return index_dir / LEGACY_NAME
+    return index_dir / VECTORS_NAME
 
 
 def vectors_path(index_dir: Path) -> Path:
@@ -52,16 +70,14 @@ def vectors_path(index_dir: Path) -> Path:
 
 def parts(index_dir: Path) -> dict[str, Path]:
     """Every file or folder hsearch keeps in an index folder, by role."""
-    return {
-        "manifest": index_dir / MANIFEST_NAME,
-        "fulltext": fulltext_dir(index_dir),
-        "vectors": vectors_path(index_dir),
-    }
+    return {role: index_dir / name for role, name in PARTS.items()}
 
 
 def leftover_temporaries(index_dir: Path) -> list[Path]:
     """Half-written files of writers that were killed before their rename.
 
-    Only safe to delete while holding the write lock: then no live writer owns them.
+    Any atomic write into the index folder leaves a name matching the atomic
+    helper's pattern, so this covers files added later too.  Only safe to
+    delete while holding the write lock: then no live writer owns them.
     """
-    return sorted([*index_dir.glob(f".{LEGACY_NAME}.tmp*"), *index_dir.glob(f"{Path(MANIFEST_NAME).stem}.tmp*")])
+    return sorted(path for path in index_dir.glob(temporary_glob("*")) if path.is_file())

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .analysis import ANALYZER_VERSION
+from .atomic import atomic_write_text
 from .errors import IndexNotFoundError, IndexVersionError
+from .layout import manifest_path
 from .schema import SCHEMA_VERSION
 
 FORMAT_VERSION = 2  # 2: vectors in memory-mapped generation folders; 1: one vectors.npz
 READABLE_FORMATS = (1, 2)  # format 1 is read as before and upgraded by the next write or verify --repair
-MANIFEST_NAME = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def manifest_path(index_dir: Path) -> Path:
-    return index_dir / MANIFEST_NAME
-
-
 def exists(index_dir: Path) -> bool:
     return manifest_path(index_dir).is_file()
 
@@ -99,9 +95,4 @@ def load(index_dir: Path) -> Manifest:
 
 def save(index_dir: Path, manifest: Manifest) -> None:
     """Write atomically: readers see the old manifest or the new one, never half."""
-    path = manifest_path(index_dir)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    atomic_write_text(manifest_path(index_dir), json.dumps(asdict(manifest), ensure_ascii=False, indent=2))

@@ -56,9 +56,10 @@ def open_store(index_dir: Path, built: Manifest | None = None, *, writable: bool
         if attempt == 0:
             built = manifest_io.load(index_dir)
     raise IndexDamagedError(
-        f"{manifest_io.manifest_path(index_dir)} names vector generation {built.vector_generation}, but {folder} "
-        f"is missing. Run hsearch verify --repair --index {index_dir} to rebuild the vectors from the stored "
-        "articles; --mode bm25 works meanwhile."
+        f"{layout.manifest_path(index_dir)} names vector generation {built.vector_generation}, but {folder} "
+        "is missing",
+        advice=f"Run hsearch verify --repair --index {index_dir} to rebuild the vectors from the stored articles",
+        retry={"mode": "bm25"},
     )
 
 
@@ -86,7 +87,8 @@ def stage(index_dir: Path, store: VectorStore, built: Manifest) -> int:
         reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
         raise IndexWriteError(
             f"could not write the vector files in {folder.parent} ({reason}); nothing was committed and "
-            "the index is as it was. Free space and run the command again."
+            "the index is as it was",
+            advice="Free space (or fix the permissions) and run the command again",
         ) from None
     return number
 

@@ -31,16 +31,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import openmp  # noqa: F401  (before faiss loads OpenMP)
+
 import faiss
 import numpy as np
 
+from .atomic import TEMP_SUFFIX
 from .errors import IndexDamagedError
+from .layout import GENERATION_ANN_NAME as ANN_NAME
+from .layout import GENERATION_ARRAYS as ARRAYS
+from .layout import GENERATION_META_NAME as META_NAME
 
-LEGACY_NAME = "vectors.npz"  # format 1: one zip read whole (still read, upgraded by verify --repair)
 GENERATION_FORMAT = 1
-META_NAME = "meta.json"
-ANN_NAME = "ann.faiss"
-ARRAYS = ("vectors", "pids", "ids", "digests", "starts")
 IVF_MIN_TRAIN = 4096  # below this an IVF index has too little to learn its lists from
 APPROXIMATE = ("ivf", "hnsw")
 HNSW_M = 32
@@ -313,7 +315,7 @@ class VectorStore:
         """
         self._ensure_ann()
         folder = Path(folder)
-        tmp = folder.with_name(f".{folder.name}.tmp{os.getpid()}")
+        tmp = folder.with_name(f".{folder.name}.{os.getpid()}{TEMP_SUFFIX}")  # the atomic helper's pattern
         tmp.mkdir(parents=True)
         try:
             arrays = {"vectors": np.ascontiguousarray(self._vectors, dtype=np.float32), "pids": self._pids,
@@ -373,9 +375,10 @@ class VectorStore:
                 store._index_dead, store._index_writable = int(meta.get("ann_dead", 0)), writable
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexDamagedError(
-                f"vector files in {folder} cannot be read ({type(exc).__name__}: {exc}). Run hsearch verify "
-                f"--repair --index {folder.parent.parent} to rebuild them from the stored articles; "
-                "--mode bm25 works meanwhile."
+                f"vector files in {folder} cannot be read ({type(exc).__name__}: {exc})",
+                advice=f"Run hsearch verify --repair --index {folder.parent.parent} to rebuild them from the "
+                "stored articles",
+                retry={"mode": "bm25"},
             ) from None
         return store
 
@@ -393,8 +396,9 @@ class VectorStore:
                 wanted = str(data["ann"])
         except (OSError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile, EOFError) as exc:
             raise IndexDamagedError(
-                f"vector file {path} cannot be read ({type(exc).__name__}: {exc}). Run hsearch verify --repair "
-                f"--index {path.parent} to rebuild it from the stored articles; --mode bm25 works meanwhile."
+                f"vector file {path} cannot be read ({type(exc).__name__}: {exc})",
+                advice=f"Run hsearch verify --repair --index {path.parent} to rebuild it from the stored articles",
+                retry={"mode": "bm25"},
             ) from None
         order = np.argsort(pids, kind="stable")
         pids = np.asarray(pids, np.int64)[order]
@@ -409,8 +413,9 @@ class VectorStore:
         store._next_id = max(next_id, int(pids[-1]) + 1 if len(pids) else 0)
         store.ann = wanted if wanted in APPROXIMATE else "flat"  # searched exactly until a writer saves it
         if len(set(store._ids.tolist())) != len(store._ids):
-            raise IndexDamagedError(f"vector file {path} holds an article's passages apart; rebuild it with "
-                                    f"hsearch verify --repair --index {path.parent}")
+            raise IndexDamagedError(f"vector file {path} holds an article's passages apart",
+                                    advice=f"Rebuild it with hsearch verify --repair --index {path.parent}",
+                                    retry={"mode": "bm25"})
         return store
 
 
