@@ -22,6 +22,9 @@ from hsearch.index.settings import ANN_KINDS, IndexSettings
 from .fusion import FUSION_METHODS, FusionSettings
 
 MAX_ISSUES_SHOWN = 20
+MIN_SCORE_HELP = ("Relevance floor: how far above the query's background cosine (its 50th article) an article "
+                  "found only by meaning must be to be shown. Default: calibrated for the index's model; 0 shows "
+                  "every hit.")
 
 
 class HsearchGroup(click.Group):
@@ -125,10 +128,11 @@ def _progress_bar(total: int) -> Callable[[int], None]:
 @click.option("--tag", default="hsearch", show_default=True, help="Run tag in TREC output.")
 @click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Hybrid fusion method.")
 @click.option("--weight", type=click.FloatRange(0, 1), default=None, help="Semantic share in hybrid (0..1).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, help=MIN_SCORE_HELP)
 def query_command(text: str | None, index_dir: Path | None, limit: int | None, mode: str | None,
                   as_json: bool, explain: bool, date_from: str | None, date_to: str | None,
                   source: str | None, category: str | None, batch: Path | None, fmt: str | None,
-                  tag: str, fusion: str | None, weight: float | None) -> None:
+                  tag: str, fusion: str | None, weight: float | None, min_score: float | None) -> None:
     """Search the index for TEXT (Hindi or English)."""
     from .engine import SearchEngine, SearchSettings
     from .filters import Filters
@@ -139,7 +143,7 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
         raise click.UsageError("give either a query TEXT or --batch TOPICS.tsv")
     filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
     # A batch answers many queries: worth the start-up cost of the faster query path.
-    settings = SearchSettings(mode=mode, fusion=_fusion_settings(fusion, weight), preload=batch is not None)
+    settings = SearchSettings(mode=mode, fusion=_fusion_settings(fusion, weight, min_score), preload=batch is not None)
     fmt = fmt or ("json" if as_json else "trec" if batch else "text")
     with SearchEngine(resolve_index(index_dir), settings) as engine:
         if batch is not None:
@@ -169,12 +173,13 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
             click.echo(render_hits(hits, color=stdout_is_terminal(), explain=explain))
 
 
-def _fusion_settings(method: str | None, weight: float | None) -> FusionSettings:
+def _fusion_settings(method: str | None, weight: float | None, min_score: float | None = None) -> FusionSettings:
     defaults = FusionSettings()
     return FusionSettings(
         method=method or defaults.method,
         weight=defaults.weight if weight is None else weight,
         latin_weight=defaults.latin_weight if weight is None else weight,
+        min_score=min_score,
     )
 
 
@@ -266,8 +271,9 @@ def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Hybrid fusion method.")
 @click.option("--weight", type=click.FloatRange(0, 1), default=None, help="Semantic share in hybrid (0..1).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, help=MIN_SCORE_HELP)
 def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple[str, ...], as_json: bool,
-                 fusion: str | None, weight: float | None) -> None:
+                 fusion: str | None, weight: float | None, min_score: float | None) -> None:
     """nDCG@10, MRR@10, Recall@10 and Recall@100 per mode, side by side."""
     from .engine import SearchEngine, SearchSettings
     from .evaluation import MEASURES, RUN_DEPTH, evaluate, run_topics
@@ -275,7 +281,7 @@ def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple
     from .topics import read_qrels, read_topics
 
     queries, judgements = read_topics(topics), read_qrels(qrels)
-    settings = SearchSettings(fusion=_fusion_settings(fusion, weight), preload=True)
+    settings = SearchSettings(fusion=_fusion_settings(fusion, weight, min_score), preload=True)
     table: dict[str, dict[str, float]] = {}
     with SearchEngine(resolve_index(index_dir), settings) as engine:
         chosen = list(modes) or (["bm25", "semantic", "hybrid"] if engine.semantic else ["bm25"])

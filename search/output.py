@@ -47,6 +47,7 @@ def hit_to_dict(hit: Hit) -> dict[str, object]:
         "snippet": snippet_html(hit.snippet),
         "bm25": {"score": hit.bm25_score, "rank": hit.bm25_rank},
         "cosine": {"score": hit.cosine, "rank": hit.cosine_rank},
+        "evidence": hit.evidence,
     }
 
 
@@ -76,7 +77,8 @@ def explain_line(hit: Hit) -> str:
     def side(score: float | None, rank: int | None) -> str:
         return "-" if score is None else f"{score:.4f} (rank {rank})"
 
-    return f"fused {hit.score:.4f} · bm25 {side(hit.bm25_score, hit.bm25_rank)} · cosine {side(hit.cosine, hit.cosine_rank)}"
+    line = f"fused {hit.score:.4f} · bm25 {side(hit.bm25_score, hit.bm25_rank)} · cosine {side(hit.cosine, hit.cosine_rank)}"
+    return line + (f" · shown: {hit.evidence}" if hit.evidence else "")
 
 
 def trec_lines(qid: str, ranked: Iterable[tuple[str, float]], tag: str = TREC_TAG) -> list[str]:
