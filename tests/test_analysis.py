@@ -21,7 +21,9 @@ from hsearch.index.analysis import (
     MIN_STEM,
     STOPWORDS,
     HindiTokenizer,
+    aksharas,
     analyze,
+    fold_glides,
     fold_spelling,
     hindi_analyzer,
     normalize,
@@ -397,3 +399,54 @@ def test_offsets_are_in_order_and_cover_the_term(text: str) -> None:
         assert tokenize(text[t.startchar : t.endchar]) == [t.text]
         end = t.endchar
     assert len(analyze(text)) <= len(tokenize(text))
+
+
+# ---------------------------------------------------------------- issue 15: variants and the stem guard
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("नयी", "नई", "नया"),  # नयी दिल्ली / नई दिल्ली
+        ("गये", "गए", "गयी", "गई"),
+        ("आये", "आए", "आया", "आयी", "आई"),
+        ("रुपये", "रुपए", "रुपया", "रुपयों"),
+        ("चाहिये", "चाहिए"),
+        ("जानिये", "जानिए"),
+        ("कोरियाई", "कोरियायी", "कोरिया"),  # ाई stays a suffix the stemmer sees
+        ("पुलिस", "पुलीस"),  # long and short i in a loanword
+        ("यूनियन", "युनियन"),
+        ("कॉलेज", "कोलेज"),  # candra-o
+        ("खाता", "खाती", "खाते"),
+        ("नेता", "नेताओं"),
+    ],
+)
+def test_spelling_variants_and_inflections_meet(forms: tuple[str, ...]) -> None:
+    terms = {tuple(analyze(form)) for form in forms}
+    assert len(terms) == 1 and len(next(iter(terms))) == 1, terms
+
+
+def test_kilometre_is_not_kim() -> None:
+    assert analyze("किमी") != analyze("किम") == ["किम"]
+    assert analyze("50 किमी दूर") == ["50", analyze("किमी")[0], analyze("दूर")[0]]
+
+
+def test_stems_keep_two_aksharas() -> None:
+    # One akshara is too little of a word: सेना (army) was से (from), नेता (leader) ने.
+    assert aksharas("खा") == 1 and aksharas("कर") == 2 and aksharas("पत्न") == 2 and aksharas("क्य") == 1
+    assert stem("सेना") == "सेन" and stem("नेता") == "नेत" and stem("पानी") == "पान"
+    assert stem("करेंगे") == "कर" and stem("लड़कियों".replace("\u093c", "")) == "लडक"
+
+
+def test_glides_change_only_at_the_end_of_a_word() -> None:
+    assert fold_glides("नई दिल्ली") == "नयी दिल्ली"
+    assert fold_glides("जयेश") == "जयेश" and fold_glides("एक ईद") == "एक ईद"
+    assert fold_glides("चाहिये") == "चाहिए" and fold_glides("जायें") == "जाएं"
+
+
+def test_the_fold_applies_after_the_stemmer_so_long_vowel_suffixes_still_go() -> None:
+    assert analyze("लड़कियां") == analyze("लड़की") == ["लडक"]
+    assert analyze("भारतीय") == analyze("भारतीयों") == ["भारतिय"]
+    assert fold_spelling("कीमत") == "किमत" and fold_spelling("talks") == "talks"
+
+
+def test_analyzer_version_moved_for_issue_15() -> None:
+    assert ANALYZER_VERSION == "hi-2"
