@@ -229,14 +229,14 @@ def test_readme_operator_examples_show_the_operators_on_the_seed_corpus(seed_eng
 
 def test_an_index_built_by_the_previous_analyzer_asks_to_be_rebuilt(tmp_path: Path) -> None:
     from hsearch.index.analysis import ANALYZER_VERSION
-    from hsearch.index.manifest import MANIFEST_NAME
+    from hsearch.index.layout import manifest_path
 
     index_dir = tmp_path / "old"
     runner = CliRunner()
     built = runner.invoke(main, ["index", str(Path(__file__).resolve().parents[1] / "seeds" / "000_d92fd9f8a8b58e48.txt"),
                                  "--index", str(index_dir), "--model", "none", "-q"])
     assert built.exit_code == 0, built.output
-    manifest = index_dir / MANIFEST_NAME
+    manifest = manifest_path(index_dir)
     data = json.loads(manifest.read_text(encoding="utf-8"))
     assert data["analyzer_version"] == ANALYZER_VERSION == "hi-2"
     manifest.write_text(json.dumps({**data, "analyzer_version": "hi-1"}), encoding="utf-8")
