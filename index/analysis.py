@@ -235,12 +235,13 @@ assert all(len({len(s) for s in group}) == 1 for group in _SUFFIXES)
 MIN_STEM = 2
 
 #: Shortest stem in aksharas (a consonant cluster or an independent vowel, with
-#: its vowel sign).  One akshara is too little of a word to stand for it: R&R's
-#: suffixes cut नेता -> ने, सेना -> से, पिता -> पि, पानी -> पा, चीनी -> ची, whose
-#: stems then collide with other words and with stopwords.  With two, a verb
-#: with a one-akshara root keeps its gender/number forms together on a longer
-#: stem (खाता/खाती/खाते -> खात).  Measured in bench/results/fold_quality.md.
-MIN_STEM_AKSHARAS = 2
+#: its vowel sign).  R&R's suffixes cut some short words to one akshara (नेता ->
+#: ने, सेना -> से, पानी -> पा), and a guard of 2 was measured: it kept those
+#: apart and helped FLORES lead -> article (+0.006 nDCG@10, not significant) but
+#: split one-akshara verb roots (खाता/खाना -> खात/खान) and cost hybrid search on
+#: XQuAD-hi 0.0014 nDCG@10 (bench/results/fold_quality.md).  So it stays off (1);
+#: benchmarks pass another value to ``_stem``.
+MIN_STEM_AKSHARAS = 1
 
 #: Words that look inflected but are not: abbreviations of units, where R&R
 #: would strip the final vowel (किमी "km" -> किम, which is the name Kim).
@@ -259,11 +260,11 @@ def stem(word: str) -> str:
     """Strip the longest Hindi inflectional suffix from a normalized word.
 
     Only Devanagari words are stemmed (Latin stays as is), and never a word of
-    :data:`PROTECTED_WORDS`.  A suffix is not removed if the stem would be
-    shorter than :data:`MIN_STEM` code points or :data:`MIN_STEM_AKSHARAS`
-    aksharas, or would end in a virama: that would cut a conjunct in half
-    (पत्नी must not become पत्, which would then differ from पत्नियों -> पत्न);
-    a shorter suffix is tried instead (पत्नी -> पत्न, नेता -> नेत).
+    :data:`PROTECTED_WORDS` (किमी stays किमी, not the name किम).  A suffix is
+    not removed if the stem would be shorter than :data:`MIN_STEM` code points
+    (or :data:`MIN_STEM_AKSHARAS` aksharas), or would end in a virama: that
+    would cut a conjunct in half (पत्नी must not become पत्, which would then
+    differ from पत्नियों -> पत्न); a shorter suffix is tried instead (पत्नी -> पत्न).
     """
     return _stem(word, MIN_STEM_AKSHARAS, PROTECTED_WORDS)
 
