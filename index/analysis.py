@@ -4,7 +4,7 @@ One chain, ``HindiTokenizer | StopFilter | HindiStemFilter``, turns text into
 index terms.  It is used for documents and for queries, so the two meet on the
 same terms.  Conceptually the order is
 
-    normalize -> tokenize -> lower-case Latin -> drop stopwords -> stem
+    normalize -> tokenize -> lower-case Latin -> drop stopwords -> stem -> fold
 
 but the tokenizer finds word spans in the *original* text first and normalizes
 each span on its own.  Every normalization rule is local to a word, so the
@@ -33,6 +33,11 @@ __all__ = [
     "HindiStemFilter",
     "HindiTokenizer",
     "MIN_STEM",
+    "MIN_STEM_AKSHARAS",
+    "PROTECTED_WORDS",
+    "aksharas",
+    "fold_glides",
+    "fold_spelling",
     "STOPWORDS",
     "analyze",
     "hindi_analyzer",
@@ -44,7 +49,7 @@ __all__ = [
 
 #: Bump whenever the terms emitted for some input change: an index built with
 #: another version must be rebuilt, or queries will not meet its terms.
-ANALYZER_VERSION = "hi-1"
+ANALYZER_VERSION = "hi-2"
 
 # --------------------------------------------------------------------------
 # Character classes
@@ -140,7 +145,33 @@ _INDIC = IndicNormalizerFactory().get_normalizer(
 )
 
 
-def normalize(text: str) -> str:
+# Word-final glide spellings: news text writes the same ending with and
+# without the glide य, and both are standard (नई/नयी, गए/गये, आए/आये,
+# रुपए/रुपये, चाहिए/चाहिये, जानिए/जानिये, हुए/हुये, जाएं/जायें).  One spelling
+# of each pair is kept, whichever the stemmer meets the word's other forms with:
+# * after a consonant or an independent vowel (no vowel sign before it), the
+#   glide: these are the forms of the -या paradigm, नई/नयी -> नयी -> नय as
+#   नया, गए -> गये -> गय as गया, आई -> आयी -> आय as आया, रुपए -> रुपय as रुपया;
+# * after a vowel sign, the vowel: R&R's suffixes ाई, ाए, िए, ाएं are spelt
+#   so, कोरियायी -> कोरियाई -> कोरिय as कोरिया, चाहिये -> चाहिए, जायें -> जाएं.
+# Only at the end of a word (optionally nasalized): inside one the spellings
+# are not interchangeable (जयेश is never जएश).  The A/B behind this (and each
+# direction alone) is in bench/results/fold_quality.md.
+_LETTER_CLASS = "\u0900-\u0963\u0971-\u097f"
+_WORD_FINAL = rf"(?=\u0902?(?![{_LETTER_CLASS}]))"
+_GLIDE_IN_RE = re.compile(rf"(?<=[\u0904-\u0939\u0958-\u0961\u0972-\u097f])([\u090f\u0908]){_WORD_FINAL}")
+_GLIDE_OUT_RE = re.compile(rf"(?<=[\u093e-\u094c\u0955-\u0957\u0962\u0963])\u092f([\u0947\u0940]){_WORD_FINAL}")
+_GLIDE_IN = {"\u090f": "\u092f\u0947", "\u0908": "\u092f\u0940"}  # ए -> ये, ई -> यी
+_GLIDE_OUT = {"\u0947": "\u090f", "\u0940": "\u0908"}  # ये -> ए, यी -> ई
+
+
+def fold_glides(text: str) -> str:
+    """One spelling for word-final ए/ये, ई/यी: नई -> नयी, गए -> गये; चाहिये -> चाहिए, कोरियायी -> कोरियाई."""
+    text = _GLIDE_OUT_RE.sub(lambda m: _GLIDE_OUT[m.group(1)], text)
+    return _GLIDE_IN_RE.sub(lambda m: _GLIDE_IN[m.group(1)], text)
+
+
+def normalize(text: str, *, glides: bool = True) -> str:
     """Character-level normalization of Hindi (and Latin) text.
 
     NFC; indic-nlp's Hindi normalizer (settings above: ZWJ/ZWNJ removed,
@@ -149,6 +180,8 @@ def normalize(text: str) -> str:
     two Devanagari letters becomes a visarga (दु:ख -> दुःख), any other colon
     stays a colon (so "भारत:" never turns into "भारतः"), and a word-final
     visarga is dropped so that अतः and the common keyboard spelling अत: meet.
+    Word-final ए/ई after a letter take the glide spelling (:func:`fold_glides`;
+    ``glides=False`` leaves them, for benchmarks that compare the two).
     """
     text = unicodedata.normalize("NFC", text).translate(_PRE_FOLD)
     text = _MEDIAL_COLON_RE.sub("\u0903", text)
@@ -157,7 +190,8 @@ def normalize(text: str) -> str:
     text = ":".join(_INDIC.normalize(part) for part in text.split(":"))
     text = text.translate(_CHAR_FOLD).lower()
     text = _FINAL_VISARGA_RE.sub("", text)
-    return unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text)
+    return fold_glides(text) if glides else text
 
 
 @lru_cache(maxsize=200_000)
@@ -200,18 +234,44 @@ assert all(len({len(s) for s in group}) == 1 for group in _SUFFIXES)
 #: is allowed, but a one-letter stem is not (so "की", "सो" are never touched).
 MIN_STEM = 2
 
+#: Shortest stem in aksharas (a consonant cluster or an independent vowel, with
+#: its vowel sign).  R&R's suffixes cut some short words to one akshara (नेता ->
+#: ने, सेना -> से, पानी -> पा), and a guard of 2 was measured: it kept those
+#: apart and helped FLORES lead -> article (+0.006 nDCG@10, not significant) but
+#: split one-akshara verb roots (खाता/खाना -> खात/खान) and cost hybrid search on
+#: XQuAD-hi 0.0014 nDCG@10 (bench/results/fold_quality.md).  So it stays off (1);
+#: benchmarks pass another value to ``_stem``.
+MIN_STEM_AKSHARAS = 1
+
+#: Words that look inflected but are not: abbreviations of units, where R&R
+#: would strip the final vowel (किमी "km" -> किम, which is the name Kim).
+PROTECTED_WORDS: frozenset[str] = frozenset({"किमी", "मिमी", "सेमी", "किग्रा", "मिग्रा"})
+
+_LETTER_RE = re.compile(r"[\u0904-\u0939\u0958-\u0961\u0972-\u097f]")
+
+
+def aksharas(word: str) -> int:
+    """Aksharas in a Devanagari word: letters, less one per virama (क्य is one, कर two)."""
+    return len(_LETTER_RE.findall(word)) - word.count(_VIRAMA)
+
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Strip the longest Hindi inflectional suffix from a normalized word.
 
-    Only Devanagari words are stemmed (Latin stays as is).  A suffix is not
-    removed if the stem would be shorter than :data:`MIN_STEM` or would end in
-    a virama: that would cut a conjunct in half (पत्नी must not become पत्,
-    which would then differ from पत्नियों -> पत्न), so a shorter suffix is
-    tried instead (पत्नी -> पत्न).
+    Only Devanagari words are stemmed (Latin stays as is), and never a word of
+    :data:`PROTECTED_WORDS` (किमी stays किमी, not the name किम).  A suffix is
+    not removed if the stem would be shorter than :data:`MIN_STEM` code points
+    (or :data:`MIN_STEM_AKSHARAS` aksharas), or would end in a virama: that
+    would cut a conjunct in half (पत्नी must not become पत्, which would then
+    differ from पत्नियों -> पत्न); a shorter suffix is tried instead (पत्नी -> पत्न).
     """
-    if not _DEVA_LETTER_RE.match(word):
+    return _stem(word, MIN_STEM_AKSHARAS, PROTECTED_WORDS)
+
+
+def _stem(word: str, min_aksharas: int, protected: frozenset[str]) -> str:
+    """:func:`stem` with its guards as arguments (benchmarks compare them)."""
+    if not _DEVA_LETTER_RE.match(word) or word in protected:
         return word
     for group in _SUFFIXES:
         size = len(group[0])
@@ -220,10 +280,28 @@ def stem(word: str) -> str:
         for suffix in group:
             if word.endswith(suffix):
                 root = word[:-size]
-                if not root.endswith(_VIRAMA):
+                if not root.endswith(_VIRAMA) and aksharas(root) >= min_aksharas:
                     return root
                 break  # at most one suffix of a given length can match
     return word
+
+
+# Spelling variants folded on the stem, after the suffixes are gone (folding
+# first would hide R&R's long-vowel suffixes, Lucene's खाती -> खात problem):
+# long and short i/u (news spells loanwords and names both ways: पुलिस/पुलीस,
+# रिपोर्ट/रीपोर्ट, यूनियन/युनियन, टीम/टिम) and candra-o as o (कॉलेज/कोलेज,
+# डॉक्टर/डोक्टर).  Lucene's HindiNormalizer does the same and more; its other
+# folds (ai/au, virama deletion) were no better on any set measured and merge
+# more real words (सौ/सो), see bench/results/fold_quality.md.
+_SPELLING_FOLD = str.maketrans({
+    "\u0940": "\u093f", "\u0942": "\u0941", "\u0908": "\u0907", "\u090a": "\u0909",  # ी ू ई ऊ -> ि ु इ उ
+    "\u0949": "\u094b", "\u0911": "\u0913",  # ॉ ऑ -> ो ओ
+})
+
+
+def fold_spelling(term: str) -> str:
+    """The index form of a stem: long i/u as short, candra-o as o (पुलीस -> पुलिस, कॉलेज -> कोलेज)."""
+    return term.translate(_SPELLING_FOLD)
 
 
 # --------------------------------------------------------------------------
@@ -322,7 +400,7 @@ class HindiTokenizer(Tokenizer):
 
 
 class HindiStemFilter(Filter):
-    """Applies :func:`stem` to Devanagari tokens; Latin tokens pass unchanged."""
+    """Applies :func:`stem`, then :func:`fold_spelling`, to Devanagari tokens; Latin tokens pass unchanged."""
 
     is_morph = True  # tells Whoosh the terms are not surface words
 
@@ -332,8 +410,13 @@ class HindiStemFilter(Filter):
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
         for t in tokens:
             if not t.stopped:
-                t.text = stem(t.text)
+                t.text = _index_term(t.text)
             yield t
+
+
+@lru_cache(maxsize=200_000)
+def _index_term(word: str) -> str:
+    return fold_spelling(stem(word))
 
 
 def _stop_filter() -> StopFilter:
@@ -343,7 +426,7 @@ def _stop_filter() -> StopFilter:
 
 
 def hindi_analyzer() -> Analyzer:
-    """The full chain: normalize, tokenize, drop stopwords, stem.
+    """The full chain: normalize, tokenize, drop stopwords, stem, fold spelling variants.
 
     Use the same analyzer for the index and the query side.  Stopwords are
     removed in both modes (a term that is never indexed cannot be matched), and

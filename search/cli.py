@@ -14,7 +14,7 @@ from hsearch.index.errors import HsearchError
 from hsearch.index.settings import ANN_KINDS, IndexSettings
 
 from .cli_options import (CLI_WORDS, filter_options, fusion_options, fusion_settings, index_option, json_option,
-                          mode_option, resolve_index, wait_option)
+                          min_score_option, mode_option, resolve_index, wait_option)
 
 MAX_ISSUES_SHOWN = 20
 
@@ -106,10 +106,12 @@ def _progress_bar(total: int) -> Callable[[int], None]:
               help="Output format (--batch defaults to trec).")
 @click.option("--tag", default="hsearch", show_default=True, help="Run tag in TREC output.")
 @fusion_options
+@min_score_option
 def query_command(text: str | None, index_dir: Path | None, limit: int | None, mode: str | None,
                   as_json: bool, explain: bool, date_from: str | None, date_to: str | None,
                   source: str | None, category: str | None, batch: Path | None, fmt: str | None,
-                  tag: str, fusion: str | None, weight: float | None, latin_weight: float | None) -> None:
+                  tag: str, fusion: str | None, weight: float | None, latin_weight: float | None,
+                  min_score: float | None) -> None:
     """Search the index for TEXT (Hindi or English)."""
     from .engine import SearchEngine, SearchSettings
     from .filters import Filters
@@ -121,7 +123,7 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
         raise click.UsageError("give either a query TEXT or --batch TOPICS.tsv")
     filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
     # A batch answers many queries: worth the start-up cost of the faster query path.
-    settings = SearchSettings(mode=mode, fusion=fusion_settings(fusion, weight, latin_weight),
+    settings = SearchSettings(mode=mode, fusion=fusion_settings(fusion, weight, latin_weight, min_score),
                               preload=batch is not None)
     fmt = fmt or ("json" if as_json else "trec" if batch else "text")
     with SearchEngine(resolve_index(index_dir), settings) as engine:
@@ -237,8 +239,10 @@ def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
 @mode_option(multiple=True, help="Modes to compare (default: every mode the index supports).")
 @json_option()
 @fusion_options
+@min_score_option
 def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple[str, ...], as_json: bool,
-                 fusion: str | None, weight: float | None, latin_weight: float | None) -> None:
+                 fusion: str | None, weight: float | None, latin_weight: float | None,
+                 min_score: float | None) -> None:
     """nDCG@10, MRR@10, Recall@10 and Recall@100 per mode, side by side."""
     from .engine import SearchEngine, SearchSettings
     from .evaluation import MEASURES, RUN_DEPTH, evaluate, run_topics
@@ -247,7 +251,7 @@ def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple
     from .topics import read_qrels, read_topics
 
     queries, judgements = read_topics(topics), read_qrels(qrels)
-    settings = SearchSettings(fusion=fusion_settings(fusion, weight, latin_weight), preload=True)
+    settings = SearchSettings(fusion=fusion_settings(fusion, weight, latin_weight, min_score), preload=True)
     table: dict[str, dict[str, float]] = {}
     with SearchEngine(resolve_index(index_dir), settings) as engine:
         chosen = list(modes) or modes_for(engine.semantic is not None)

@@ -80,11 +80,22 @@ def fusion_options(func: F) -> F:
                         help=f"Hybrid fusion method (default {defaults.method}).")(func)
 
 
-def fusion_settings(fusion: str | None, weight: float | None, latin_weight: float | None) -> FusionSettings:
+def min_score_option(func: F) -> F:
+    """``--min-score``, the relevance floor (:mod:`hsearch.search.relevance`); pass it to :func:`fusion_settings`."""
+    return click.option(
+        "--min-score", type=click.FloatRange(0, 1), default=None,
+        help="Relevance floor: how far above the query's background cosine (that of its 50th article) an "
+             "article that matches none of the query's words must be to be shown. Default: calibrated for "
+             "the index's model; 0 shows every hit.")(func)
+
+
+def fusion_settings(fusion: str | None, weight: float | None, latin_weight: float | None,
+                    min_score: float | None = None) -> FusionSettings:
     """The settings the fusion options ask for; what is not given keeps its default."""
     defaults = FusionSettings()
     return FusionSettings(
         method=fusion or defaults.method,
         weight=defaults.weight if weight is None else weight,
         latin_weight=latin_weight if latin_weight is not None else defaults.latin_weight if weight is None else weight,
+        min_score=min_score,
     )

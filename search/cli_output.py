@@ -42,4 +42,5 @@ def explain_line(hit: Hit) -> str:
     def side(score: float | None, rank: int | None) -> str:
         return "-" if score is None else f"{score:.4f} (rank {rank})"
 
-    return f"fused {hit.score:.4f} · bm25 {side(hit.bm25_score, hit.bm25_rank)} · cosine {side(hit.cosine, hit.cosine_rank)}"
+    line = f"fused {hit.score:.4f} · bm25 {side(hit.bm25_score, hit.bm25_rank)} · cosine {side(hit.cosine, hit.cosine_rank)}"
+    return line + (f" · shown: {hit.evidence}" if hit.evidence else "")

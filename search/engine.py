@@ -17,6 +17,7 @@ from .fulltext import FullTextSearcher
 from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
 from .modes import MODES, modes_for
 from .query_parser import positive_terms
+from .relevance import BACKGROUND_RANK, Floor, apply_floor, model_floor, override
 from .semantic import SemanticSearcher
 from .snippets import Snippet, make_snippet
 
@@ -57,6 +58,7 @@ class Hit:
     bm25_rank: int | None = None
     cosine: float | None = None
     cosine_rank: int | None = None
+    evidence: str | None = None  # why the relevance floor let it through
 
 
 @dataclass
@@ -67,6 +69,10 @@ class Ranking:
     :meth:`FullTextSearcher.reference_score`); it costs a second search, so the
     engine computes it only when its fusion needs it or ``rank(reference=True)``
     asks, and leaves it None otherwise.
+
+    ``lexical`` holds the ids that matched the query's words and ``margin`` the
+    relevance floor that applies to this query (None: no floor); ``evidence``
+    says, for each id of ``ranked``, why it passed.
     """
 
     ranked: list[tuple[str, float]]
@@ -75,6 +81,9 @@ class Ranking:
     terms: set[str]
     latin: bool = False
     bm25_upper: float | None = None
+    lexical: set[str] = field(default_factory=set)
+    margin: float | None = None
+    evidence: dict[str, str] = field(default_factory=dict)
 
     def fused(self, settings: FusionSettings) -> list[tuple[str, float]]:
         """Re-fuse the two sides under other settings (fusion studies need no new search, nor an open engine)."""
@@ -84,6 +93,12 @@ class Ranking:
                 raise ValueError(f"fusing with {settings.method!r} needs the BM25 reference: rank with reference=True")
             upper = self.bm25_upper
         return fuse(Side(self.bm25, upper), Side(self.dense, 1.0), settings, latin=self.latin)
+
+    def passed(self, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """The hits of ``ranked`` with evidence under this query's floor (recording why)."""
+        kept, reasons = apply_floor(ranked, self.lexical, self.dense, self.margin)
+        self.evidence.update(reasons)
+        return kept
 
 
 class SearchEngine:
@@ -135,11 +150,13 @@ class SearchEngine:
         return chosen
 
     def rank(self, text: str, *, mode: str | None = None, depth: int = 10,
-             filters: Filters = Filters(), reference: bool = False) -> Ranking:
+             filters: Filters = Filters(), reference: bool = False,
+             min_score: float | None = None) -> Ranking:
         """The top ``depth`` ids and scores for ``text`` (what batch runs and evaluation need).
 
         ``reference`` computes the BM25 reference even where this engine's own
         fusion does not need it, for re-fusing the ranking under other settings.
+        ``min_score`` overrides the settings' relevance floor for this query (see :meth:`floor`).
         """
         chosen = self.resolve_mode(mode)
         filter_query = filters.to_whoosh()
@@ -147,31 +164,51 @@ class SearchEngine:
         wanted = depth if chosen != "hybrid" else max(depth, fusion.candidates)
         parsed = self.fulltext.parse(text)
         terms = positive_terms(parsed)
+        floor = self.floor(min_score)
+        latin = is_latin_query(text)
         bm25: list[tuple[str, float]] = []
         dense: list[tuple[str, float]] = []
         if chosen in ("bm25", "hybrid"):
             bm25 = self.fulltext.search(parsed, wanted, filter_query)
+        lexical = {doc for doc, _ in bm25}
         if chosen in ("semantic", "hybrid"):
             assert self.semantic is not None
             allowed = self.fulltext.ids_matching(filter_query) if filter_query is not None else None
-            dense = [(h.article_id, h.score) for h in self.semantic.search(text, wanted, allowed)]
-        ranking = Ranking([], bm25, dense, terms, latin=is_latin_query(text))
+            dense_depth = max(wanted, BACKGROUND_RANK) if floor is not None else wanted
+            dense = [(h.article_id, h.score) for h in self.semantic.search(text, dense_depth, allowed)]
+            if chosen == "semantic" and floor is not None and terms and not latin:
+                # The floor asks which hits match the query's words, even when they do not rank.
+                lexical = {doc for doc, _ in self.fulltext.search(parsed, fusion.candidates, filter_query)}
+        margin = floor.margin(has_terms=bool(terms), lexical_hits=bool(lexical), latin=latin) if floor else None
+        ranking = Ranking([], bm25, dense, terms, latin=latin, lexical=lexical, margin=margin)
         if bm25 and chosen == "hybrid" and (reference or needs_upper(bm25, fusion.method)):
             ranking.bm25_upper = self.fulltext.reference_score(parsed, bm25[0])
         if chosen == "bm25":
             ranking.ranked = bm25[:depth]
         elif chosen == "semantic":
-            ranking.ranked = dense[:depth]
+            ranking.ranked = ranking.passed(dense)[:depth]
         else:
-            ranking.ranked = ranking.fused(fusion)[:depth]
+            ranking.ranked = ranking.passed(ranking.fused(fusion))[:depth]
         return ranking
 
+    def floor(self, min_score: float | None = None) -> Floor | None:
+        """The relevance floor in force: ``min_score``, else the settings', else the model's calibrated one.
+
+        A margin of 0 turns the floor off.
+        """
+        chosen = self.settings.fusion.min_score if min_score is None else min_score
+        if chosen is None:
+            return model_floor(self.manifest.model)
+        return override(chosen) if chosen > 0 else None
+
     def search(self, text: str, *, mode: str | None = None, k: int = 10,
-               filters: Filters = Filters()) -> list[Hit]:
+               filters: Filters = Filters(), min_score: float | None = None) -> list[Hit]:
         """Ranked hits with stored fields and a highlighted snippet."""
         if k <= 0:
             raise QueryError("the number of results ({k}) must be at least 1", params=("k",))
-        ranking = self.rank(text, mode=mode, depth=k, filters=filters)
+        if min_score is not None and not 0.0 <= min_score <= 1.0:
+            raise QueryError("the relevance floor ({min_score}) must be between 0 and 1", params=("min_score",))
+        ranking = self.rank(text, mode=mode, depth=k, filters=filters, min_score=min_score)
         documents = self.fulltext.documents([doc for doc, _ in ranking.ranked])
         bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
         dense_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.dense, start=1)}
@@ -190,6 +227,7 @@ class SearchEngine:
                 hit.bm25_rank, hit.bm25_score = bm25_at[doc]
             if doc in dense_at:
                 hit.cosine_rank, hit.cosine = dense_at[doc]
+            hit.evidence = ranking.evidence.get(doc)
             hits.append(hit)
         return hits
 

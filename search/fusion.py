@@ -45,6 +45,10 @@ class FusionSettings:
     ``weight`` is the semantic side's share in linear methods and its RRF
     weight relative to BM25's ``1 - weight``; ``latin_weight`` replaces it for
     queries written in Latin script, which have little to match in Hindi text.
+    ``min_score`` is the relevance floor (:mod:`hsearch.search.relevance`): how
+    far above the query's background cosine a hit found only by the vector
+    side must be; None uses the floor calibrated for the index's model, 0
+    turns the floor off.
     """
 
     # Chosen by bench/quality.py's fusion study (bench/results/quality.md): the
@@ -54,6 +58,7 @@ class FusionSettings:
     latin_weight: float = 0.8
     rrf_k: int = RRF_K
     candidates: int = 100
+    min_score: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in FUSION_METHODS:
@@ -62,6 +67,8 @@ class FusionSettings:
         for name in ("weight", "latin_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{{{name}}} must be between 0 and 1", params=(name,))
+        if self.min_score is not None and not 0.0 <= self.min_score <= 1.0:
+            raise SettingsError("{min_score} must be between 0 and 1", params=("min_score",))
 
 
 def _bounded(ranked: Sequence[tuple[str, float]], upper: float) -> dict[str, float]:

@@ -42,6 +42,7 @@ def hit_to_dict(hit: Hit) -> dict[str, object]:
         "snippet": snippet_html(hit.snippet),
         "bm25": {"score": hit.bm25_score, "rank": hit.bm25_rank},
         "cosine": {"score": hit.cosine, "rank": hit.cosine_rank},
+        "evidence": hit.evidence,
     }
 
 

@@ -255,6 +255,9 @@ class HitResponse(BaseModel):
     snippet: str = Field(description="HTML: escaped text with <mark> around the matched words, nothing else.")
     bm25: SideScore
     cosine: SideScore
+    evidence: str | None = Field(default=None, description=(
+        "Why the relevance floor let the article through (it matches the query's words, or its cosine "
+        "clears the floor); null in bm25 mode."))
 
 
 # The filters as the request gave them: one field per field of the library's Filters.
@@ -311,6 +314,8 @@ ERRORS: dict[int | str, dict[str, object]] = {
 # -- the application -------------------------------------------------------------
 Q_HELP = "The query, in Hindi or English. Quotes make a phrase, -word excludes a word."
 MODE_HELP = "Ranking; by default hybrid when the index has vectors, else bm25."
+MIN_SCORE_HELP = ("Relevance floor: how far above the query's background cosine an article found only by meaning "
+                  "must be; default: calibrated for the index's model; 0 shows every hit.")
 
 
 def _text_param(description: str) -> Any:
@@ -338,6 +343,7 @@ def create_app(pool: EnginePool) -> FastAPI:
         date_to: Annotated[str | None, _text_param("Only articles dated on or before (YYYY-MM-DD, inclusive).")] = None,
         source: Annotated[str | None, _text_param("Only articles from this source (exact, any case).")] = None,
         category: Annotated[str | None, _text_param("Only articles in this category (exact, any case).")] = None,
+        min_score: Annotated[float | None, Query(ge=0, le=1, description=MIN_SCORE_HELP)] = None,
     ) -> SearchResponse:
         """Ranked articles with highlighted snippets and each side's scores."""
         text = q.strip()
@@ -349,7 +355,8 @@ def create_app(pool: EnginePool) -> FastAPI:
 
         def work(engine: SearchEngine) -> tuple[str, list[dict[str, object]]]:
             chosen = engine.resolve_mode(mode)
-            return chosen, [hit_to_dict(hit) for hit in engine.search(text, mode=chosen, k=k, filters=filters)]
+            hits = engine.search(text, mode=chosen, k=k, filters=filters, min_score=min_score)
+            return chosen, [hit_to_dict(hit) for hit in hits]
 
         chosen, hits = await pool.run(work)
         return SearchResponse(
