@@ -52,6 +52,7 @@ class VectorStore:
         self._next_id = next_id
         self._by_article: dict[str, list[int]] | None = None
         self._owner_of: dict[int, str] | None = None
+        self._digest_of: dict[str, str] | None = None
 
     # -- reading ---------------------------------------------------------
     @property
@@ -64,6 +65,12 @@ class VectorStore:
     def article_digests(self) -> dict[str, str]:
         """Which version of each article the vectors were made from (for verify)."""
         return dict(zip(self._owners, self._digests))
+
+    def digest_of(self, article_id: str) -> str | None:
+        """The content digest this article's vectors were made from, or None when it has none."""
+        if self._digest_of is None:
+            self._digest_of = dict(zip(self._owners, self._digests))
+        return self._digest_of.get(article_id)
 
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[VectorHit]:
         """The ``k`` best articles, each scored by its best passage.
@@ -109,7 +116,7 @@ class VectorStore:
         self._pids = [pid for pid, _, _ in kept]
         self._owners = [owner for _, owner, _ in kept]
         self._digests = [digest for _, _, digest in kept]
-        self._owner_of = None
+        self._owner_of = self._digest_of = None
         return len(doomed)
 
     def add(self, article_id: str, vectors: np.ndarray, digest: str) -> None:
@@ -125,7 +132,7 @@ class VectorStore:
         self._digests.extend([digest] * count)
         if self._by_article is not None:
             self._by_article.setdefault(article_id, []).extend(pids.tolist())
-        self._owner_of = None
+        self._owner_of = self._digest_of = None
 
     def choose_ann(self, requested: str, exact_limit: int) -> None:
         """Switch between exact and IVF search as ``requested`` (``auto`` by size)."""

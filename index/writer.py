@@ -39,6 +39,7 @@ class IndexReport:
 
     added: int = 0
     replaced: int = 0
+    unchanged: int = 0  # already indexed with the same fields: kept, not embedded again
     passages: int = 0
     total_articles: int = 0
     ingest: IngestReport = field(default_factory=IngestReport)
@@ -227,6 +228,21 @@ class IndexWriter:
         manifest.save(self.index_dir, self.manifest)
         return self.manifest
 
+    def unchanged(self, article: Article) -> bool:
+        """Whether the committed index already holds exactly this article, on both sides.
+
+        Every stored field must match (a new date or source is a change even
+        when the text is not) and the vectors must be of this text; such an
+        article is kept as it is rather than embedded again.
+        """
+        if self._committed is None or article.id in self._written or article.id in self._deleted:
+            return False
+        stored = self._committed.document(id=article.id)
+        document = _document(article)
+        if stored != document:
+            return False
+        return self.vectors is None or self.vectors.digest_of(article.id) == document["digest"]
+
     def exists(self, article_id: str) -> bool:
         """Whether the index holds this id, counting this writer's own changes."""
         if article_id in self._written:
@@ -290,9 +306,14 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped){reasons}{more}")
     with IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, encoder=encoder) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
+        advance = progress(len(articles)) if progress else None
+        changed = [a for a in articles if not writer.unchanged(a)]
+        report.unchanged = len(articles) - len(changed)
+        if advance and report.unchanged:
+            advance(report.unchanged)
+        articles = changed
         report.replaced = sum(1 for a in articles if writer.exists(a.id))
         report.added = len(articles) - report.replaced
-        advance = progress(len(articles)) if progress else None
         size = settings.batch_size
         for start in range(0, len(articles), size):
             batch = articles[start:start + size]

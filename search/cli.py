@@ -72,7 +72,8 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
             click.echo(f"note: cleared a stale lock left by PID {report.stale_lock_pid}", err=True)
     click.echo(
         f"indexed {report.added} new and {report.replaced} replaced articles "
-        f"({report.passages} passages embedded, {report.ingest.skipped} records skipped); "
+        f"({report.unchanged} unchanged and kept, {report.passages} passages embedded, "
+        f"{report.ingest.skipped} records skipped); "
         f"{report.total_articles} articles in {target}"
     )
 

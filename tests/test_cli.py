@@ -128,5 +128,5 @@ def test_a_writer_removes_half_written_files_of_killed_writers(tmp_path: Path) -
     for path in leftovers:
         path.write_bytes(b"half")
     result = run("index", str(SEEDS / f"{SEED_ARTICLE_ID}.txt"), "--index", str(index_dir))
-    assert "0 new and 1 replaced" in result.output
+    assert "0 new and 0 replaced articles (1 unchanged and kept" in result.output
     assert not any(path.exists() for path in leftovers)

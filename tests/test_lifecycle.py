@@ -266,11 +266,11 @@ def test_index_adds_and_replaces_by_id_into_an_existing_index(hash_index: Path, 
     assert_consistent(hash_index)
 
 
-def test_indexing_the_same_file_again_replaces_and_adds_nothing(hash_index: Path, tmp_path: Path) -> None:
+def test_indexing_the_same_file_again_keeps_it_and_adds_nothing(hash_index: Path, tmp_path: Path) -> None:
     again = write_jsonl(tmp_path / "again.jsonl", BASE)
     before = manifest_io.load(hash_index)
     result = assert_ok(cli("index", "--index", hash_index, "-q", again))
-    assert f"indexed 0 new and {len(BASE)} replaced articles" in result.output
+    assert f"indexed 0 new and 0 replaced articles ({len(BASE)} unchanged and kept" in result.output
     after = manifest_io.load(hash_index)
     assert (after.articles, after.passages) == (before.articles, before.passages)
     assert fulltext_ids(hash_index) == expected(BASE)
