@@ -122,7 +122,7 @@ class SentenceTransformerEncoder:
     the query path of indexes built with the embedded model.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, device: str = "cpu") -> None:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
@@ -135,7 +135,7 @@ class SentenceTransformerEncoder:
         if Path(target).expanduser().is_dir():
             target = str(Path(target).expanduser().resolve())
         try:
-            self._model = SentenceTransformer(target, device="cpu")
+            self._model = SentenceTransformer(target, device=device)  # "cuda" on a Ray actor given a GPU
         except (OSError, ValueError) as exc:
             raise ModelUnavailableError(
                 f"cannot load sentence-transformers model {target!r}: {str(exc).splitlines()[0]}. "

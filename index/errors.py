@@ -127,3 +127,15 @@ class SettingsError(HsearchError, ValueError):
 
 class IndexDamagedError(HsearchError):
     """A file of the index cannot be read (truncated, overwritten); ``hsearch verify --repair`` can fix it."""
+
+
+class RayUnavailableError(HsearchError):
+    """``--ray`` was asked for but the ``ray`` package is not installed."""
+
+
+class ClusterUnreachableError(HsearchError):
+    """No Ray cluster answers at the address given (or none runs, for ``auto``)."""
+
+
+class EmbeddingFailedError(HsearchError):
+    """The Ray actors that embed passages kept failing after Ray's retries; committed work is kept."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+import time
+
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import writing
@@ -24,6 +26,8 @@ from whoosh.searching import Searcher
 
 from . import layout, manifest, vector_generations
 from .articles import Article, content_digest
+from .checkpoints import Checkpoints, CommitPolicy
+from .embedders import Embedder, LocalEmbedder
 from .embedding import embed_articles
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
 from .errors import IndexVersionError, InputError, ModelMismatchError
@@ -45,6 +49,10 @@ class IndexReport:
     passages: int = 0
     total_articles: int = 0
     ingest: IngestReport = field(default_factory=IngestReport)
+    # Kept up to date while the build runs, so that a caller interrupted mid-build can say
+    # what is safe: this run's articles made durable by its commits so far, and how many commits.
+    committed: int = 0
+    commits: int = 0
     stale_lock_pid: int | None = None
 
     @property
@@ -244,6 +252,13 @@ class IndexWriter:
         self.vectors.choose_ann(self.settings.ann, self.settings.exact_limit)
         return vector_generations.stage(self.index_dir, self.vectors, self.manifest)
 
+    def checkpoint(self) -> Manifest:
+        """Commit everything written so far and keep writing: what a long build must not lose."""
+        committed = self.commit()
+        self.rebuild = False  # the clearing commit of a rebuild is done; later ones add to it
+        self._writer = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir))).writer(limitmb=256)
+        return committed
+
     def unchanged(self, article: Article) -> bool:
         """Whether the committed index already holds exactly this article, on both sides.
 
@@ -305,15 +320,22 @@ def dedupe(articles: Iterable[Article], report: IngestReport) -> list[Article]:
 
 def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings = IndexSettings(), *,
                 strict: bool = False, rebuild: bool = False, wait: bool = False,
-                progress: Callable[[int], Callable[[int], None]] | None = None,
-                encoder: Encoder | None = None) -> IndexReport:
+                progress: Callable[[int, int], Callable[[int], None]] | None = None,
+                encoder: Encoder | None = None, commits: CommitPolicy = CommitPolicy(),
+                embedder: Callable[[Encoder], Embedder] | None = None,
+                report: IndexReport | None = None) -> IndexReport:
     """Read ``paths`` and add every good article to the index at ``index_dir``.
 
     All input is read and checked before the index is touched, so ``strict``
-    failures and unreadable paths leave the index exactly as it was.
-    ``progress(total)`` returns a callback advanced by articles written.
+    failures and unreadable paths leave the index exactly as it was.  Articles
+    the index already holds unchanged are skipped; the rest are written in
+    batches and committed as ``commits`` says, so a killed build keeps what it
+    committed and the same call resumes it.  ``embedder(encoder)`` makes the
+    vectors (default: :class:`LocalEmbedder`; the Ray one for a cluster).
+    ``progress(total, unchanged)`` returns a callback advanced by articles
+    written; ``report``, when given, is filled in as the build goes.
     """
-    report = IndexReport()
+    report = report if report is not None else IndexReport()
     articles = dedupe(read_articles(paths, report.ingest, strict=strict), report.ingest)
     if not articles:
         where = ", ".join(str(p) for p in paths)
@@ -322,22 +344,51 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped){reasons}{more}")
     with IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, encoder=encoder) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
-        advance = progress(len(articles)) if progress else None
         changed = [a for a in articles if not writer.unchanged(a)]
         report.unchanged = len(articles) - len(changed)
-        if advance and report.unchanged:
-            advance(report.unchanged)
-        articles = changed
-        report.replaced = sum(1 for a in articles if writer.exists(a.id))
-        report.added = len(articles) - report.replaced
-        size = settings.batch_size
-        for start in range(0, len(articles), size):
-            batch = articles[start:start + size]
-            report.passages += writer.add(batch)
+        advance = progress(len(articles), report.unchanged) if progress else None
+        report.replaced = sum(1 for a in changed if writer.exists(a.id))
+        report.added = len(changed) - report.replaced
+        size = min(settings.batch_size, commits.every_articles or settings.batch_size)  # commits fall on batch ends
+        batches = [changed[start:start + size] for start in range(0, len(changed), size)]
+        _write_batches(writer, batches, report, commits, embedder, advance)
+        report.total_articles = writer.commit().articles
+        report.commits += 1
+        report.committed = len(changed)
+    return report
+
+
+def _write_batches(writer: IndexWriter, batches: Sequence[Sequence[Article]], report: IndexReport,
+                   commits: CommitPolicy, make_embedder: Callable[[Encoder], Embedder] | None,
+                   advance: Callable[[int], None] | None) -> None:
+    """Embed and write ``batches`` in order, committing whenever ``commits`` says one is due."""
+    if writer.encoder is None or not batches:
+        vectors: Iterable[Sequence[np.ndarray] | None] = (None for _ in batches)
+        embedder: Embedder | None = None
+    else:
+        embedder = (make_embedder or _local_embedder(writer.settings))(writer.encoder)
+        vectors = embedder.embed_batches(batches)
+    checkpoints = Checkpoints(commits)
+    written, total = 0, sum(map(len, batches))
+    try:
+        for batch, rows in zip(batches, vectors, strict=True):
+            report.passages += writer.add(batch, rows)
+            written += len(batch)
             if advance:
                 advance(len(batch))
-        report.total_articles = writer.commit().articles
-    return report
+            if checkpoints.wrote(len(batch)) and written < total:  # the last commit follows anyway
+                started = time.monotonic()
+                writer.checkpoint()
+                checkpoints.committed(time.monotonic() - started)
+                report.commits += 1
+                report.committed = written
+    finally:
+        if embedder is not None:
+            embedder.close()
+
+
+def _local_embedder(settings: IndexSettings) -> Callable[[Encoder], Embedder]:
+    return lambda encoder: LocalEmbedder(encoder, settings.passages)
 
 
 def delete_ids(index_dir: Path, ids: Sequence[str], *, wait: bool = False) -> tuple[list[str], Manifest]:

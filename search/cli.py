@@ -54,15 +54,42 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Stop at the first bad record instead of skipping it.")
 @wait_option()
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-record warnings.")
+@click.option("--commit-every", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Commit after every N articles (default: every few minutes of work). A killed build "
+                   "keeps what it committed; the same command again skips it and carries on.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Embed on Ray actors: 'auto' or HOST:PORT joins a running cluster; no value starts a "
+                   "private one on this machine (needs hsearch[ray]).")
+@click.option("--ray-actors", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Encoder actors on the cluster (default: one per CPU).")
+@click.option("--ray-gpus-per-actor", type=click.FloatRange(min=0), default=0.0, metavar="G",
+              help="GPUs Ray gives each actor (sentence-transformers models then run on them).")
 def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str | None, ann: str,
-                  rebuild: bool, strict: bool, wait: bool, quiet: bool) -> None:
+                  rebuild: bool, strict: bool, wait: bool, quiet: bool, commit_every: int | None,
+                  ray_address: str | None, ray_actors: int | None, ray_gpus_per_actor: float) -> None:
     """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv, folders of .txt."""
-    from hsearch.index.writer import index_paths
+    from hsearch.index.checkpoints import CommitPolicy
+    from hsearch.index.writer import IndexReport, index_paths
 
     target = resolve_index(index_dir)
     settings = IndexSettings(model=model, ann=ann)
-    report = index_paths(target, list(sources), settings, strict=strict, rebuild=rebuild, wait=wait,
-                         progress=None if quiet else _progress_bar)
+    embedder = None
+    if ray_address is not None:
+        from hsearch.index.ray_embedding import RaySettings, ray_embedder
+
+        embedder = ray_embedder(RaySettings(address=ray_address, actors=ray_actors,
+                                            gpus_per_actor=ray_gpus_per_actor), settings.passages)
+    report = IndexReport()
+    try:
+        index_paths(target, list(sources), settings, strict=strict, rebuild=rebuild, wait=wait,
+                    progress=None if quiet else _progress_bar, commits=CommitPolicy(every_articles=commit_every),
+                    embedder=embedder, report=report)
+    except KeyboardInterrupt:
+        if report.commits:  # what the commits so far made safe, and how to go on
+            again = "the same command without --rebuild" if rebuild else "the same command"
+            click.echo(f"interrupted: {report.committed} articles of this run were committed; "
+                       f"run {again} again to carry on", err=True)
+        raise
     if not quiet:
         for issue in report.issues[:MAX_ISSUES_SHOWN]:
             click.echo(f"warning: {issue}", err=True)
@@ -78,15 +105,20 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
     )
 
 
-def _progress_bar(total: int) -> Callable[[int], None]:
+def _progress_bar(total: int, unchanged: int = 0) -> Callable[[int], None]:
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="article", file=sys.stderr, disable=None, leave=False)
+    bar = tqdm(total=total, initial=unchanged, unit="article", file=sys.stderr, disable=None, leave=False)
+    if unchanged:  # a resumed build starts where the last commit left it
+        bar.set_postfix_str(f"{unchanged} unchanged, skipped")
 
     def advance(count: int) -> None:
         bar.update(count)
         if bar.n >= total:
             bar.close()
+
+    if unchanged >= total:
+        bar.close()
 
     return advance
 
