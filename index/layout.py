@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .bm25_sidecar import temporary_pattern as sidecar_temporaries
 from .manifest import MANIFEST_NAME
 from .vectors import VECTORS_NAME
 
@@ -43,4 +44,5 @@ def leftover_temporaries(index_dir: Path) -> list[Path]:
 
     Only safe to delete while holding the write lock: then no live writer owns them.
     """
-    return sorted([*index_dir.glob(f".{VECTORS_NAME}.tmp*"), *index_dir.glob(f"{Path(MANIFEST_NAME).stem}.tmp*")])
+    return sorted([*index_dir.glob(f".{VECTORS_NAME}.tmp*"), *index_dir.glob(f"{Path(MANIFEST_NAME).stem}.tmp*"),
+                   *fulltext_dir(index_dir).glob(sidecar_temporaries())])

@@ -19,7 +19,7 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.searching import Searcher
 
-from . import layout, manifest
+from . import bm25_sidecar, layout, manifest
 from .articles import Article, content_digest
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
 from .errors import IndexVersionError, InputError, ModelMismatchError
@@ -202,6 +202,7 @@ class IndexWriter:
         self._writer = None
         ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
         articles = ix.doc_count()
+        bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
         if self.vectors is not None:
             self.vectors.save(layout.vectors_path(self.index_dir))
         elif self.rebuild:
