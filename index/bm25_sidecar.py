@@ -12,7 +12,9 @@ clean-up deletes it together with its segment after a merge.
 For every *scorable* field of the schema (the analysed text fields: headline,
 body, and any field added later, such as a folded-spelling one) it keeps
 
-* the segment's term dictionary, sorted (one UTF-8 blob plus offsets);
+* the segment's term dictionary, sorted (one UTF-8 blob plus offsets), and a
+  table of 64-bit term hashes sorted with their ordinals, so a query term is
+  found with one ``np.searchsorted`` rather than a binary search in Python;
 * for each term, a slice of two flat arrays: document numbers (``uint32``,
   local to the segment) and Whoosh's posting weights (the term frequency times
   the field boost, as Whoosh stores and scores them: ``uint16`` when they are
@@ -36,6 +38,7 @@ than one ``.npy`` per array: one rename makes it visible, one deletion removes i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -48,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUFFIX = "hsbm25"
 MAGIC = b"HSBM25\x00\x00"
 _TRAILER = struct.Struct("<QQ8s")  # header offset, header length, magic
@@ -58,6 +61,10 @@ _CHUNK = 1 << 22  # bytes per read while checksumming
 
 class SidecarError(Exception):
     """A sidecar that cannot be used as it is (missing, of another version, damaged); rebuild it."""
+
+
+def term_hash(term: bytes) -> np.uint64:
+    return np.uint64(int.from_bytes(hashlib.blake2b(term, digest_size=8).digest(), "little"))
 
 
 def sidecar_name(segment_id: str) -> str:
@@ -88,6 +95,8 @@ class FieldPostings:
     docs: np.ndarray          # uint32
     weights: np.ndarray       # uint16 or float32
     length_bytes: np.ndarray  # uint8, one per document
+    hashes: np.ndarray        # uint64, the terms' hashes sorted
+    hash_ordinals: np.ndarray  # uint32, the term ordinal of each hash
 
     def __len__(self) -> int:
         return len(self.term_offsets) - 1
@@ -96,15 +105,15 @@ class FieldPostings:
         return self.term_blob[int(self.term_offsets[i]):int(self.term_offsets[i + 1])].tobytes()
 
     def find(self, term: bytes) -> int:
-        """The term's ordinal, or -1 (binary search over the memory-mapped dictionary)."""
-        lo, hi = 0, len(self)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._term(mid) < term:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo if lo < len(self) and self._term(lo) == term else -1
+        """The term's ordinal, or -1 (its hash looked up, then its bytes compared)."""
+        key = term_hash(term)
+        at = int(np.searchsorted(self.hashes, key))
+        while at < len(self.hashes) and self.hashes[at] == key:  # equal hashes: compare the bytes
+            ordinal = int(self.hash_ordinals[at])
+            if self._term(ordinal) == term:
+                return ordinal
+            at += 1
+        return -1
 
     def postings(self, term: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         """``(document numbers, weights)`` of a term, or None when the segment lacks it."""
@@ -171,8 +180,10 @@ def open_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: li
         built = {}
         for name, spec in header["fields"].items():
             part = FieldPostings(*(_view(raw, spec[key], end) for key in
-                                   ("term_blob", "term_offsets", "starts", "docs", "weights", "length_bytes")))
-            if len(part.length_bytes) != doc_count or int(part.starts[-1]) != len(part.docs):
+                                   ("term_blob", "term_offsets", "starts", "docs", "weights", "length_bytes",
+                                    "hashes", "hash_ordinals")))
+            if (len(part.length_bytes) != doc_count or int(part.starts[-1]) != len(part.docs)
+                    or len(part.hashes) != len(part) or len(part.starts) != len(part) + 1):
                 raise SidecarError(f"{path.name}: field {name} has inconsistent lengths")
             built[name] = part
         id_blob = _view(raw, header["ids"]["blob"], end)
@@ -215,9 +226,11 @@ def _block_postings(matcher: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 
     if type(matcher) is W3LeafMatcher:
         while matcher.is_active():
-            matcher._read_ids()
+            if matcher._data is None:
+                matcher._read_data()
+            deltas = np.asarray(matcher._data[0], dtype=np.int64)  # W3 stores a block's ids as deltas
             matcher._read_weights()
-            yield (np.asarray(matcher._ids, dtype=np.uint32), np.asarray(matcher._weights, dtype=np.float32))
+            yield np.cumsum(deltas).astype(np.uint32), np.asarray(matcher._weights, dtype=np.float32)
             matcher._next_block()
         return
     ids, weights = [], []
@@ -296,7 +309,11 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, scratch: Pa
     offsets = np.zeros(len(terms) + 1, dtype=np.uint64)
     offsets[1:] = np.cumsum([len(t) for t in terms], dtype=np.uint64) if terms else []
     lengths = _length_bytes(reader, field, doc_count)
+    hashes = np.array([term_hash(t) for t in terms], dtype=np.uint64)
+    order = np.argsort(hashes, kind="stable").astype(np.uint32)
     return {
+        "hashes": out.array(hashes[order]),
+        "hash_ordinals": out.array(order),
         "term_blob": out.array(np.frombuffer(blob, dtype=np.uint8)),
         "term_offsets": out.array(offsets),
         "starts": out.array(starts),
@@ -379,7 +396,8 @@ def segment_readers(ix: Any) -> Iterator[tuple[Any, str]]:
     """``(SegmentReader, segment id)`` of each segment of a Whoosh index (caller closes the readers)."""
     reader = ix.reader()
     for leaf, _ in reader.leaf_readers():
-        yield leaf, leaf.segment().segment_id()
+        if leaf.segment() is not None:
+            yield leaf, leaf.segment().segment_id()
 
 
 def write_missing(fulltext_dir: Path, ix: Any, *, rebuild_broken: bool = False) -> list[str]:
@@ -393,6 +411,8 @@ def write_missing(fulltext_dir: Path, ix: Any, *, rebuild_broken: bool = False) 
     try:
         fields = scorable_fields(ix.schema)
         for leaf, _ in reader.leaf_readers():
+            if leaf.segment() is None:  # an index with no segment yet
+                continue
             segment_id = leaf.segment().segment_id()
             path = Path(fulltext_dir) / sidecar_name(segment_id)
             if path.exists():
@@ -414,6 +434,8 @@ def sidecar_problems(fulltext_dir: Path, ix: Any) -> list[str]:
     try:
         fields = scorable_fields(ix.schema)
         for leaf, _ in reader.leaf_readers():
+            if leaf.segment() is None:  # an index with no segment yet
+                continue
             segment_id = leaf.segment().segment_id()
             problem = check_sidecar(fulltext_dir, segment_id, leaf.doc_count_all(), fields)
             if problem:

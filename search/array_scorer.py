@@ -77,6 +77,8 @@ class ArrayScorer:
         self._segments: list[_Segment] = []
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
+            if reader.segment() is None:  # an empty index: nothing to score
+                continue
             segment_id = reader.segment().segment_id()
             size = reader.doc_count_all()
             sidecar = kept.get(segment_id)

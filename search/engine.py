@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -93,6 +94,7 @@ class SearchEngine:
         self.manifest: Manifest = manifest_io.load(self.index_dir)
         self.fulltext = FullTextSearcher(self.index_dir, length_tables=settings.preload)
         self.semantic = self._semantic(self.manifest, encoder)
+        self._pool: ThreadPoolExecutor | None = None
 
     def _semantic(self, manifest: Manifest, encoder: Encoder | None = None) -> SemanticSearcher | None:
         if manifest.model is None:
@@ -107,7 +109,14 @@ class SearchEngine:
         self.close()
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
         self.fulltext.close()
+
+    def _bm25_thread(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hsearch-bm25")
+        return self._pool
 
     def refresh(self) -> None:
         """See articles committed since the index was opened."""
@@ -141,12 +150,16 @@ class SearchEngine:
         terms = positive_terms(parsed)
         bm25: list[tuple[str, float]] = []
         dense: list[tuple[str, float]] = []
-        if chosen in ("bm25", "hybrid"):
-            bm25 = self.fulltext.search(parsed, wanted, filter_query)
         if chosen in ("semantic", "hybrid"):
             assert self.semantic is not None
             allowed = self.fulltext.ids_matching(filter_query) if filter_query is not None else None
+            # hybrid: BM25 runs in a thread while the query is embedded (numpy and ONNX release the GIL)
+            pending = self._bm25_thread().submit(self.fulltext.search, parsed, wanted, filter_query) \
+                if chosen == "hybrid" else None
             dense = [(h.article_id, h.score) for h in self.semantic.search(text, wanted, allowed)]
+            bm25 = pending.result() if pending is not None else []
+        else:
+            bm25 = self.fulltext.search(parsed, wanted, filter_query)
         top = bm25[0] if bm25 else None
         ranking = Ranking([], bm25, dense, terms, latin=is_latin_query(text),
                           reference=lambda: self.fulltext.reference_score(parsed, top))
