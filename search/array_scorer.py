@@ -4,8 +4,9 @@ A parsed query (a Whoosh query tree) is evaluated segment by segment into a
 dense array of scores and a mask of matching documents:
 
 * ``Term`` of a field the sidecar holds: its posting list is scored in one
-  vectorised expression, Whoosh's own ``bm25()`` term for term (the same
-  operations in the same order on the same float64 values), with the index-wide
+  call of a kernel (:mod:`hsearch.search.bm25_kernels`: numpy, or numba when
+  asked for), Whoosh's own ``bm25()`` term for term (the same operations in
+  the same order on the same float64 values), with the index-wide
   statistics (N, document frequency, average field length) taken from the
   Whoosh searcher, so scores equal Whoosh's;
 * ``Or``, ``And``, ``AndMaybe`` (``+must``), ``AndNot`` (``-not``), ``Require``
@@ -42,6 +43,8 @@ from whoosh.util.numeric import byte_to_length
 from hsearch.index import bm25_sidecar
 from hsearch.index.bm25_sidecar import Sidecar, SidecarError
 
+from .bm25_kernels import AddTerm, numpy_add_term
+
 # Whoosh's field length of each length byte; 0 means "no length", which its BM25F scorer reads as 1
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)], dtype=np.float64)
 FILTER_CACHE = 32
@@ -63,8 +66,10 @@ class _Segment:
 class ArrayScorer:
     """Scores queries for one open Whoosh searcher; make a new one when the searcher is refreshed."""
 
-    def __init__(self, fulltext_dir: Path, searcher: Any, previous: ArrayScorer | None = None) -> None:
+    def __init__(self, fulltext_dir: Path, searcher: Any, previous: ArrayScorer | None = None,
+                 add_term: AddTerm | None = None) -> None:
         weighting = searcher.weighting
+        self._add = add_term or (previous._add if previous else numpy_add_term)
         if not isinstance(weighting, scoring.BM25F):
             raise TypeError("the array scorer computes BM25F only")
         self._searcher = searcher
@@ -223,13 +228,8 @@ class ArrayScorer:
         if found is None or not len(found[0]):
             return None
         docs, weights = found
-        tf = weights.astype(np.float64)
         idf = self._searcher.idf(q.fieldname, text)
-        k1 = self._weighting.K1
-        part = idf * ((tf * (k1 + 1)) / (tf + self._norm(seg, q.fieldname)[docs]))
-        if q.boost != 1.0:
-            part *= q.boost
-        scores[docs] += part  # a posting list has each document once
+        self._add(scores, docs, weights, self._norm(seg, q.fieldname), idf, self._weighting.K1, q.boost)
         return docs
 
     def _norm(self, seg: _Segment, fieldname: str) -> np.ndarray:

@@ -30,7 +30,8 @@ class SearchSettings:
 
     ``preload`` is for engines that answer many queries (server, batch,
     eval, benchmarks): it spends start-up time (about 0.5 s for the ONNX
-    query encoder, field-length tables on the first BM25 query) to make
+    query encoder, about 1 s for the compiled BM25 kernel when numba is
+    installed, field-length tables on the first BM25 query) to make
     every later query faster.  A one-shot ``hsearch query`` leaves it off.
     Vectors are read at the first semantic query either way.
     """
@@ -92,7 +93,7 @@ class SearchEngine:
         self.index_dir = Path(index_dir)
         self.settings = settings
         self.manifest: Manifest = manifest_io.load(self.index_dir)
-        self.fulltext = FullTextSearcher(self.index_dir, length_tables=settings.preload)
+        self.fulltext = FullTextSearcher(self.index_dir, length_tables=settings.preload, compiled=settings.preload)
         self.semantic = self._semantic(self.manifest, encoder)
         self._pool: ThreadPoolExecutor | None = None
 

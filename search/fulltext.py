@@ -14,6 +14,7 @@ from hsearch.index.errors import IndexNotFoundError
 
 from . import query_parser
 from .array_scorer import ArrayScorer
+from .bm25_kernels import compiled_add_term
 from .bm25f import LengthTableBM25F, with_array_or
 
 K1 = 1.2
@@ -26,10 +27,13 @@ class FullTextSearcher:
     Queries are scored over the segments' scoring sidecars
     (:mod:`hsearch.search.array_scorer`); ``arrays=False`` keeps Whoosh's own
     search, which ``length_tables`` speeds up by reading field lengths into
-    memory on the first query (see :mod:`hsearch.search.bm25f`).
+    memory on the first query (see :mod:`hsearch.search.bm25f`).  ``compiled``
+    scores with the numba kernel when numba is installed (about a second of
+    start-up; :mod:`hsearch.search.bm25_kernels`).
     """
 
-    def __init__(self, index_dir: Path, *, length_tables: bool = False, arrays: bool = True) -> None:
+    def __init__(self, index_dir: Path, *, length_tables: bool = False, arrays: bool = True,
+                 compiled: bool = False) -> None:
         directory = layout.fulltext_dir(index_dir)
         if not whoosh_index.exists_in(str(directory)):
             raise IndexNotFoundError(f"{index_dir} has no full-text index; rebuild it with hsearch index --rebuild")
@@ -40,7 +44,8 @@ class FullTextSearcher:
         weighting = LengthTableBM25F(B=B, K1=K1) if length_tables else scoring.BM25F(B=B, K1=K1)
         self._searcher = self._index.searcher(weighting=weighting)
         self._directory = directory
-        self._arrays = ArrayScorer(directory, self._searcher) if arrays else None
+        kernel = compiled_add_term() if compiled else None  # numba when installed; else numpy
+        self._arrays = ArrayScorer(directory, self._searcher, add_term=kernel) if arrays else None
 
     def refresh(self) -> None:
         self._searcher = self._searcher.refresh()  # keeps the weighting, and the tables of unchanged segments

@@ -329,3 +329,46 @@ def test_kill_9_during_the_sidecar_write(point: str, hash_index: Path, tmp_path:
     assert_ok(cli("index", "--index", rerun, source))
     assert not list(layout.fulltext_dir(rerun).glob(bm25_sidecar.temporary_pattern()))
     assert health.verify(rerun).healthy
+
+
+# --------------------------------------------------------------------------
+# the kernels
+# --------------------------------------------------------------------------
+def test_the_numpy_kernel_is_the_default_and_the_compiled_one_scores_to_the_bit(segmented: Path) -> None:
+    from hsearch.search import bm25_kernels
+
+    plain = FullTextSearcher(segmented)
+    assert plain._arrays._add is bm25_kernels.numpy_add_term  # a one-shot query never imports numba
+    compiled = bm25_kernels.compiled_add_term()
+    if compiled is None:
+        pytest.skip("numba is not installed (optional: pip install 'hsearch[fast]'); numpy scored everything")
+    fast = FullTextSearcher(segmented, compiled=True)
+    assert fast._arrays._add is compiled
+    for text in QUERIES:
+        for k in (1, 10, 100):
+            assert fast.search(fast.parse(text), k) == plain.search(plain.parse(text), k)  # same ids, same floats
+    plain.close()
+    fast.close()
+
+
+def test_without_numba_preloading_engines_score_with_numpy(segmented: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from hsearch.search import bm25_kernels
+
+    real_import = builtins.__import__
+
+    def no_numba(name: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name == "numba" or name.startswith("numba."):
+            raise ImportError("No module named 'numba'")
+        return real_import(name, *args, **kwargs)
+
+    bm25_kernels.compiled_add_term.cache_clear()
+    monkeypatch.setattr(builtins, "__import__", no_numba)
+    try:
+        with SearchEngine(segmented, SearchSettings(mode="bm25", preload=True)) as engine:
+            assert engine.fulltext._arrays._add is bm25_kernels.numpy_add_term
+            _assert_same(engine.rank(QUERIES[0], depth=10).ranked, _exhaustive(engine.fulltext, QUERIES[0])[:10])
+    finally:
+        monkeypatch.undo()
+        bm25_kernels.compiled_add_term.cache_clear()
