@@ -319,6 +319,46 @@ def load_embeddings(count: int, data: Path | None, seed: int = DEFAULT_SEED):  #
 
 
 # --------------------------------------------------------------------------
+# the corpus through the hsearch analyzer (for the peers given our terms)
+
+
+def analyzed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED,
+                    articles: list[Article] | None = None) -> tuple[list[list[str]], list[list[str]]]:
+    """(title terms, body terms) of each article through the hsearch analyzer, cached per analyzer version.
+
+    Analysing 100k articles takes minutes (about a third of full-text indexing);
+    the ``(hi)`` peers of every latency run need the same terms.  Cached as a
+    vocabulary plus term numbers (``.npz``) beside the corpus.
+    """
+    import numpy as np
+
+    from hsearch.index.analysis import ANALYZER_VERSION, analyze
+
+    path = cache_dir() / f"analyzed-{corpus_path(size, data, seed).stem}-a{ANALYZER_VERSION}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as saved:
+            vocab = saved["vocab"].astype(object)
+            parts = []
+            for name in ("title", "body"):
+                ids, bounds = saved[f"{name}_ids"], saved[f"{name}_bounds"]
+                words = vocab[ids].tolist()
+                parts.append([words[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)])
+            return parts[0], parts[1]
+    articles = articles if articles is not None else load_articles(size, data, seed)
+    titles = [analyze(a.title) for a in articles]
+    bodies = [analyze(a.body) for a in articles]
+    numbers: dict[str, int] = {}
+    arrays = {}
+    for name, docs in (("title", titles), ("body", bodies)):
+        arrays[f"{name}_ids"] = np.array([numbers.setdefault(w, len(numbers)) for d in docs for w in d], np.int32)
+        arrays[f"{name}_bounds"] = np.concatenate([[0], np.cumsum([len(d) for d in docs])]).astype(np.int64)
+    tmp = path.with_name(f".{path.name}.tmp.npz")
+    np.savez(tmp, vocab=np.array(list(numbers), dtype=str), **arrays)
+    tmp.replace(path)
+    return titles, bodies
+
+
+# --------------------------------------------------------------------------
 # hsearch indexes of a corpus
 
 
