@@ -29,9 +29,9 @@ the index around it changes.
 
 Layout: ``MAGIC``, the arrays (each 64-byte aligned), a JSON header naming
 each array's offset, dtype and length, then a trailer (header offset, header
-length, ``MAGIC``).  The file is written to a dot-named temporary (which
-Whoosh's clean-up ignores) and renamed into place, so a reader sees a whole
-sidecar or none; :func:`open_sidecar` memory-maps it (``np.memmap``), so opening
+length, ``MAGIC``).  The file is written with :mod:`hsearch.index.atomic` (a
+dot-named temporary, which Whoosh's clean-up ignores, renamed into place), so
+a reader sees a whole sidecar or none; :func:`open_sidecar` memory-maps it (``np.memmap``), so opening
 costs no reading and only the pages a query touches are loaded.  One file rather
 than one ``.npy`` per array: one rename makes it visible, one deletion removes it.
 """
@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
 import sys
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,8 +51,11 @@ from typing import Any
 
 import numpy as np
 
+from . import layout
+from .atomic import atomic_open, temporary_glob
+
 FORMAT_VERSION = 2
-SUFFIX = "hsbm25"
+SUFFIX = layout.SCORING_SIDECAR_SUFFIX
 MAGIC = b"HSBM25\x00\x00"
 _TRAILER = struct.Struct("<QQ8s")  # header offset, header length, magic
 _ALIGN = 64
@@ -68,12 +71,12 @@ def term_hash(term: bytes) -> np.uint64:
 
 
 def sidecar_name(segment_id: str) -> str:
-    return f"{segment_id}.{SUFFIX}"
+    return layout.scoring_sidecar_path(Path(), segment_id).name
 
 
 def temporary_pattern() -> str:
-    """Glob of half-written sidecars (inside the full-text folder)."""
-    return f".*.{SUFFIX}.tmp"
+    """Glob of half-written sidecars (inside the full-text folder; ``layout.leftover_temporaries`` finds them)."""
+    return temporary_glob(f"*.{SUFFIX}")
 
 
 def scorable_fields(schema: Any) -> list[str]:
@@ -275,7 +278,7 @@ def _unwrap(matcher: Any) -> Any:
     return matcher
 
 
-def _write_field(out: _Out, reader: Any, field: str, doc_count: int, scratch: Path) -> dict[str, Any]:
+def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Path) -> dict[str, Any]:
     terms: list[bytes] = list(reader.lexicon(field)) if field in reader.indexed_field_names() else []
     starts = np.zeros(len(terms) + 1, dtype=np.uint64)
     integral = True
@@ -283,7 +286,8 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, scratch: Pa
     out.align()
     docs_at = out.at
     count = 0
-    with scratch.open("w+b") as weights_file:  # weights go after the docs: both are streamed
+    # weights go after the docs, both streamed; an unnamed temporary file leaves nothing behind a kill -9
+    with tempfile.TemporaryFile(dir=folder) as weights_file:
         for i, term in enumerate(terms):
             for ids, weights in _block_postings(_unwrap(reader.postings(field, term))):
                 out.write(memoryview(ids).cast("B"))
@@ -361,34 +365,25 @@ def write_sidecar(fulltext_dir: Path, reader: Any, segment_id: str) -> Path:
     """Write the sidecar of one segment (``reader``: its Whoosh ``SegmentReader``) atomically."""
     fulltext_dir = Path(fulltext_dir)
     doc_count = reader.doc_count_all()
-    path = fulltext_dir / sidecar_name(segment_id)
-    tmp = fulltext_dir / f".{path.name}.tmp"
-    scratch = fulltext_dir / f".{path.name}.weights.tmp"
+    path = layout.scoring_sidecar_path(fulltext_dir, segment_id)
     fields = scorable_fields(reader.schema)
-    try:
-        with tmp.open("wb") as handle:
-            out = _Out(handle)
-            header: dict[str, Any] = {"format_version": FORMAT_VERSION, "segment": segment_id,
-                                      "doc_count": doc_count, "fields": {}}
-            for field in fields:
-                header["fields"][field] = _write_field(out, reader, field, doc_count, scratch)
-            ids = _article_ids(reader, doc_count)
-            id_offsets = np.zeros(doc_count + 1, dtype=np.uint64)
-            id_offsets[1:] = np.cumsum([len(i) for i in ids], dtype=np.uint64) if ids else []
-            header["ids"] = {"blob": out.array(np.frombuffer(b"".join(ids), dtype=np.uint8)),
-                             "offsets": out.array(id_offsets)}
-            out.align()
-            header["crc32"] = out.crc
-            text = json.dumps(header).encode("utf-8")
-            at = out.at
-            handle.write(text)
-            handle.write(_TRAILER.pack(at, len(text), MAGIC))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        scratch.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
+    with atomic_open(path, "wb") as handle:  # a dot-named temporary Whoosh's clean-up leaves alone
+        out = _Out(handle)
+        header: dict[str, Any] = {"format_version": FORMAT_VERSION, "segment": segment_id,
+                                  "doc_count": doc_count, "fields": {}}
+        for field in fields:
+            header["fields"][field] = _write_field(out, reader, field, doc_count, fulltext_dir)
+        ids = _article_ids(reader, doc_count)
+        id_offsets = np.zeros(doc_count + 1, dtype=np.uint64)
+        id_offsets[1:] = np.cumsum([len(i) for i in ids], dtype=np.uint64) if ids else []
+        header["ids"] = {"blob": out.array(np.frombuffer(b"".join(ids), dtype=np.uint8)),
+                         "offsets": out.array(id_offsets)}
+        out.align()
+        header["crc32"] = out.crc
+        text = json.dumps(header).encode("utf-8")
+        at = out.at
+        handle.write(text)
+        handle.write(_TRAILER.pack(at, len(text), MAGIC))
     return path
 
 

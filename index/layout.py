@@ -1,16 +1,28 @@
-"""Where each part of an index lives inside its folder."""
+"""Where each part of an index lives inside its folder: the one owner of every name in it.
+
+A module that adds a file to an index (a derived sidecar, a key table, a new
+generation of vectors) adds its name here, to :data:`PARTS` when ``hsearch
+verify`` should list it, writes it with :mod:`hsearch.index.atomic`, and so gets
+crash leftovers cleaned up by :func:`leftover_temporaries` for free.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .bm25_sidecar import temporary_pattern as sidecar_temporaries
-from .manifest import MANIFEST_NAME
-from .vectors import VECTORS_NAME
+from .atomic import temporary_glob
 
+MANIFEST_NAME = "manifest.json"
+VECTORS_NAME = "vectors.npz"
 FULLTEXT_DIR = "fulltext"
 INDEX_ENV = "HSEARCH_INDEX"
+
+# role -> name inside the index folder, for every part ``hsearch verify`` reports.
+PARTS = {"manifest": MANIFEST_NAME, "fulltext": FULLTEXT_DIR, "vectors": VECTORS_NAME}
+# Each Whoosh segment's scoring sidecar (index/bm25_sidecar.py) lives beside it in the full-text folder as
+# ``<segment id>.<suffix>``: a name Whoosh's clean-up deletes together with its segment after a merge.
+SCORING_SIDECAR_SUFFIX = "hsbm25"
 
 
 def default_index_dir() -> Path:
@@ -22,6 +34,10 @@ def default_index_dir() -> Path:
     return Path(data_home) / "hsearch" / "index"
 
 
+def manifest_path(index_dir: Path) -> Path:
+    return index_dir / MANIFEST_NAME
+
+
 def fulltext_dir(index_dir: Path) -> Path:
     return index_dir / FULLTEXT_DIR
 
@@ -30,19 +46,21 @@ def vectors_path(index_dir: Path) -> Path:
     return index_dir / VECTORS_NAME
 
 
+def scoring_sidecar_path(fulltext: Path, segment_id: str) -> Path:
+    return fulltext / f"{segment_id}.{SCORING_SIDECAR_SUFFIX}"
+
+
 def parts(index_dir: Path) -> dict[str, Path]:
     """Every file or folder hsearch keeps in an index folder, by role."""
-    return {
-        "manifest": index_dir / MANIFEST_NAME,
-        "fulltext": fulltext_dir(index_dir),
-        "vectors": vectors_path(index_dir),
-    }
+    return {role: index_dir / name for role, name in PARTS.items()}
 
 
 def leftover_temporaries(index_dir: Path) -> list[Path]:
     """Half-written files of writers that were killed before their rename.
 
-    Only safe to delete while holding the write lock: then no live writer owns them.
+    Any atomic write into the index folder leaves a name matching the atomic
+    helper's pattern, so this covers files added later too.  Only safe to
+    delete while holding the write lock: then no live writer owns them.
     """
-    return sorted([*index_dir.glob(f".{VECTORS_NAME}.tmp*"), *index_dir.glob(f"{Path(MANIFEST_NAME).stem}.tmp*"),
-                   *fulltext_dir(index_dir).glob(sidecar_temporaries())])
+    folders = (index_dir, fulltext_dir(index_dir))  # sidecars are written inside the full-text folder
+    return sorted(path for folder in folders for path in folder.glob(temporary_glob("*")) if path.is_file())

@@ -26,7 +26,6 @@ from whoosh import writing
 import tests.test_lifecycle as lifecycle
 from hsearch.index import bm25_sidecar, health, layout
 from hsearch.index.articles import Article
-from hsearch.index.schema import build_schema
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import IndexWriter, _document, index_paths
 from hsearch.search import array_scorer
