@@ -316,6 +316,46 @@ def load_embeddings(count: int, data: Path | None, seed: int = DEFAULT_SEED):  #
 
 
 # --------------------------------------------------------------------------
+# the corpus through the hsearch analyzer (for the peers given our terms)
+
+
+def analyzed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED,
+                    articles: list[Article] | None = None) -> tuple[list[list[str]], list[list[str]]]:
+    """(title terms, body terms) of each article through the hsearch analyzer, cached per analyzer version.
+
+    Analysing 100k articles takes minutes (about a third of full-text indexing);
+    the ``(hi)`` peers of every latency run need the same terms.  Cached as a
+    vocabulary plus term numbers (``.npz``) beside the corpus.
+    """
+    import numpy as np
+
+    from hsearch.index.analysis import ANALYZER_VERSION, analyze
+
+    path = cache_dir() / f"analyzed-{corpus_path(size, data, seed).stem}-a{ANALYZER_VERSION}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as saved:
+            vocab = saved["vocab"].astype(object)
+            parts = []
+            for name in ("title", "body"):
+                ids, bounds = saved[f"{name}_ids"], saved[f"{name}_bounds"]
+                words = vocab[ids].tolist()
+                parts.append([words[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)])
+            return parts[0], parts[1]
+    articles = articles if articles is not None else load_articles(size, data, seed)
+    titles = [analyze(a.title) for a in articles]
+    bodies = [analyze(a.body) for a in articles]
+    numbers: dict[str, int] = {}
+    arrays = {}
+    for name, docs in (("title", titles), ("body", bodies)):
+        arrays[f"{name}_ids"] = np.array([numbers.setdefault(w, len(numbers)) for d in docs for w in d], np.int32)
+        arrays[f"{name}_bounds"] = np.concatenate([[0], np.cumsum([len(d) for d in docs])]).astype(np.int64)
+    tmp = path.with_name(f".{path.name}.tmp.npz")
+    np.savez(tmp, vocab=np.array(list(numbers), dtype=str), **arrays)
+    tmp.replace(path)
+    return titles, bodies
+
+
+# --------------------------------------------------------------------------
 # hsearch indexes of a corpus
 
 
@@ -388,11 +428,22 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
                 rows /= np.linalg.norm(rows, axis=1, keepdims=True)
             vectors_of.append(rows)
         info["vectors_fill_s"] = time.perf_counter() - began  # making the rows; storing them is in the add
-    with IndexWriter(folder, settings, rebuild=True) as writer:
+    donor = cache_dir() / f"index-{corpus.stem}-none"
+    reused = vectors != "none" and _copy_fulltext(donor, folder, size, settings)
+    if reused:  # the full-text side is the same whatever the vectors: copied from the full-text-only index
+        info["fulltext_copied_from"] = donor.name
+    with IndexWriter(folder, settings, rebuild=not reused, fresh_vectors=True) as writer:
         began = time.perf_counter()
         for start in range(0, size, settings.batch_size):
             end = start + settings.batch_size
-            writer.add(articles[start:end], vectors_of[start:end] if vectors_of is not None else None)
+            rows = vectors_of[start:end] if vectors_of is not None else None
+            if reused:
+                writer.embed(articles[start:end], rows)  # stores the given rows
+            else:
+                writer.add(articles[start:end], rows)
+            if verbose and end % 10000 < settings.batch_size:
+                print(f"added {min(end, size):,} of {size:,} articles in {time.perf_counter() - began:.0f} s "
+                      f"(load {os.getloadavg()[0]:.1f})", flush=True)
         info["fulltext_add_s"] = time.perf_counter() - began
         began = time.perf_counter()
         final = writer.commit()
@@ -403,6 +454,32 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
     if verbose:
         print(f"built {folder}: {info}", flush=True)
     return folder, info
+
+
+def _copy_fulltext(donor: Path, folder: Path, size: int, settings) -> bool:  # type: ignore[no-untyped-def]
+    """Start ``folder`` from the full-text side of the cached full-text-only index of the same corpus.
+
+    A 100k full-text build takes tens of minutes on this machine; the
+    vector-carrying indexes of a corpus need the same full text.  Returns
+    False (build normally) when there is no whole donor.
+    """
+    import json as _json
+    import shutil
+
+    from hsearch.index import layout, manifest
+    from hsearch.index.encoders import encoder_for_name
+
+    try:
+        if manifest.load(donor).articles != size or _json.loads((donor / "bench-build.json").read_text())["articles"] != size:
+            return False
+    except Exception:  # no donor, a half-built one, or one of an older version
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copytree(layout.fulltext_dir(donor), layout.fulltext_dir(folder),
+                    ignore=shutil.ignore_patterns("*WRITELOCK*", ".*"))
+    manifest.save(folder, manifest.Manifest.new(encoder_for_name(settings.model).spec))
+    return True
 
 
 def main() -> None:

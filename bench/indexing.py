@@ -72,6 +72,7 @@ def child_fulltext(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     gc.collect()
     reset_peak_rss()
     target = work / "hsearch"
+    sidecar_s = _time_sidecars()
     began = time.perf_counter()
     if args.profile:
         from pyinstrument import Profiler
@@ -85,8 +86,28 @@ def child_fulltext(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         out = args.out / f"indexing-profile-fulltext-{args.size}.txt"
         out.write_text(profiler.output_text(unicode=True, color=False), encoding="utf-8")
     assert report.total_articles == count
+    sidecars = sum(p.stat().st_size for p in (target / "fulltext").glob("*.hsbm25")) / 2**20
     return {"articles": count, "seconds": seconds, "read_s": read_s, "base_rss_mb": base,
-            "peak_rss_mb": peak_rss_mb(), "disk_mb": du_mb(target / "fulltext")}
+            "peak_rss_mb": peak_rss_mb(), "disk_mb": du_mb(target / "fulltext"), "sidecar_s": sum(sidecar_s),
+            "sidecar_mb": sidecars}
+
+
+def _time_sidecars() -> list[float]:
+    """Time the writer's scoring-sidecar step (part of the full-text time): a list the hook appends to."""
+    from hsearch.index import bm25_sidecar
+
+    spent: list[float] = []
+    real = bm25_sidecar.write_missing
+
+    def timed(*args: Any, **kwargs: Any) -> list[str]:
+        began = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - began)
+
+    bm25_sidecar.write_missing = timed  # the writer calls it through the module
+    return spent
 
 
 def child_embedding(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -201,6 +222,12 @@ def markdown(r: dict[str, Any]) -> str:
     ]
     lines += md_table(["side", "articles", "seconds", "articles/s", "base RSS MiB", "peak RSS MiB",
                        "disk MiB per 1k articles"], rows)
+    if "sidecar_s" in ft:
+        lines += ["", (f"Of the full-text time, writing the scoring sidecars took {f(ft['sidecar_s'])} s "
+                       f"({f(100 * ft['sidecar_s'] / ft['seconds'])}%; without them the full text would index "
+                       f"{f(ft['articles'] / (ft['seconds'] - ft['sidecar_s']))} articles/s); they take "
+                       f"{f(ft['sidecar_mb'] * 2**20 / ft['articles'] / 1024, 2)} KiB per article on disk "
+                       "(included in the disk column).")]
     lines += ["",
               (f"Reading and checking the JSONL alone: {f(ft['read_s'])} s ({f(ft['articles'] / ft['read_s'], 0)} "
               f"articles/s); it is included in the full-text time. Embedding: {f(emb['passages'] / emb['seconds'], 1)} "

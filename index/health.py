@@ -7,7 +7,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from . import layout, manifest, vector_generations
+from . import bm25_sidecar, layout, manifest, vector_generations
 from .articles import Article
 from .encoders import Encoder
 from .errors import HsearchError, IndexDamagedError
@@ -26,6 +26,7 @@ class HealthReport:
     stale_vectors: list[str] = field(default_factory=list)    # vectors of an older text
     orphan_vectors: list[str] = field(default_factory=list)   # vectors, no full text
     problems: list[str] = field(default_factory=list)         # parts that do not open, stale counts
+    sidecar_problems: list[str] = field(default_factory=list)  # scoring sidecars to rebuild (also in problems)
     fulltext_unreadable: bool = False                         # nothing to repair from
     vectors_unreadable: bool = False                          # the vector file must be rebuilt whole
     vectors_outdated: bool = False                            # format 1's vectors.npz, to upgrade
@@ -46,6 +47,9 @@ def verify(index_dir: Path) -> HealthReport:
         report.fulltext_unreadable = True
         return report
     report.articles = len(texts)
+    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    report.sidecar_problems = bm25_sidecar.sidecar_problems(layout.fulltext_dir(index_dir), ix)
+    report.problems += report.sidecar_problems
     if built.model is None:
         _check_counts(index_dir, built, report)
         return report
@@ -85,7 +89,8 @@ def repair(index_dir: Path, *, wait: bool = False,
     """Bring the vector side in line with the full text, which is the record of what was committed.
 
     Missing and stale articles are re-embedded from their stored text; orphan
-    vectors are dropped.  A vector file that does not open is rebuilt whole.
+    vectors are dropped; scoring sidecars that are missing, of another format
+    or damaged are rebuilt from the segments' postings.  A vector file that does not open is rebuilt whole.
     The manifest is rewritten with the counts of what the index holds.
     Returns ``(before, after)``: what was wrong, and what :func:`verify` finds once repaired.
     """
@@ -114,6 +119,9 @@ def repair(index_dir: Path, *, wait: bool = False,
                                                 body=stored.get("body", "")))
                 writer.embed(articles)
         writer.commit()
+        # derived from the full text, so rebuilt from it (still under the write lock)
+        fulltext = layout.fulltext_dir(index_dir)
+        bm25_sidecar.write_missing(fulltext, whoosh_index.open_dir(str(fulltext)), rebuild_broken=True)
     return before, verify(index_dir)
 
 

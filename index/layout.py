@@ -25,6 +25,9 @@ GENERATION_META_NAME = "meta.json"
 
 # role -> name inside the index folder, for every part ``hsearch verify`` reports.
 PARTS = {"manifest": MANIFEST_NAME, "fulltext": FULLTEXT_DIR, "vectors": VECTORS_DIR}
+# Each Whoosh segment's scoring sidecar (index/bm25_sidecar.py) lives beside it in the full-text folder as
+# ``<segment id>.<suffix>``: a name Whoosh's clean-up deletes together with its segment after a merge.
+SCORING_SIDECAR_SUFFIX = "hsbm25"
 
 
 def default_index_dir() -> Path:
@@ -68,6 +71,10 @@ def vectors_path(index_dir: Path) -> Path:
     return current_path(index_dir, manifest_io.load(index_dir))
 
 
+def scoring_sidecar_path(fulltext: Path, segment_id: str) -> Path:
+    return fulltext / f"{segment_id}.{SCORING_SIDECAR_SUFFIX}"
+
+
 def parts(index_dir: Path) -> dict[str, Path]:
     """Every file or folder hsearch keeps in an index folder, by role."""
     return {role: index_dir / name for role, name in PARTS.items()}
@@ -80,4 +87,5 @@ def leftover_temporaries(index_dir: Path) -> list[Path]:
     helper's pattern, so this covers files added later too.  Only safe to
     delete while holding the write lock: then no live writer owns them.
     """
-    return sorted(path for path in index_dir.glob(temporary_glob("*")) if path.is_file())
+    folders = (index_dir, fulltext_dir(index_dir))  # sidecars are written inside the full-text folder
+    return sorted(path for folder in folders for path in folder.glob(temporary_glob("*")) if path.is_file())

@@ -86,3 +86,19 @@ class LengthTableBM25F(scoring.BM25F):
             table = [searcher.doc_field_length(doc, fieldname, 1) for doc in range(reader.doc_count_all())]
             entry = self._tables[key] = (reader, table)
         return entry[1]
+
+
+def _and_not_find_first(self: matching.AndNotMatcher) -> None:
+    """Skip the prohibited matcher to the first required document, wherever it starts.
+
+    Whoosh's ``AndNotMatcher`` only did so when both matchers started on the
+    same document: when the NOT side's first posting came before the required
+    side's first, the required side's first document was returned even if the
+    NOT side held it too (``राष्ट्रपति चुनाव -अमेरिका`` returned an article
+    headlined with अमेरिका, found while checking the array scorer against Whoosh).
+    """
+    if self.a.is_active() and self.b.is_active():
+        self._find_next()
+
+
+matching.AndNotMatcher._find_first = _and_not_find_first  # type: ignore[method-assign]

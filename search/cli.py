@@ -232,7 +232,8 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
 
 @main.command("verify")
 @index_option
-@click.option("--repair", is_flag=True, help="Re-embed missing or stale articles and drop orphan vectors.")
+@click.option("--repair", is_flag=True,
+              help="Re-embed missing or stale articles, drop orphan vectors, rebuild scoring sidecars.")
 @wait_option(help="With --repair: wait for another writer instead of failing.")
 def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
     """Check that both sides open and hold exactly the same articles."""

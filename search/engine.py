@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +32,8 @@ class SearchSettings:
 
     ``preload`` is for engines that answer many queries (server, batch,
     eval, benchmarks): it spends start-up time (about 0.5 s for the ONNX
-    query encoder, field-length tables on the first BM25 query) to make
+    query encoder, about 1 s for the compiled BM25 kernel when numba is
+    installed, field-length tables on the first BM25 query) to make
     every later query faster.  A one-shot ``hsearch query`` leaves it off.
     Vectors are read at the first semantic query either way.
     """
@@ -109,8 +111,9 @@ class SearchEngine:
         self.index_dir = Path(index_dir)
         self.settings = settings
         self.manifest: Manifest = manifest_io.load(self.index_dir)
-        self.fulltext = FullTextSearcher(self.index_dir, length_tables=settings.preload)
+        self.fulltext = FullTextSearcher(self.index_dir, length_tables=settings.preload, compiled=settings.preload)
         self.semantic = self._semantic(self.manifest, encoder)
+        self._pool: ThreadPoolExecutor | None = None
 
     def _semantic(self, manifest: Manifest, encoder: Encoder | None = None) -> SemanticSearcher | None:
         if manifest.model is None:
@@ -125,7 +128,14 @@ class SearchEngine:
         self.close()
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
         self.fulltext.close()
+
+    def _bm25_thread(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hsearch-bm25")
+        return self._pool
 
     def refresh(self) -> None:
         """See articles committed since the index was opened."""
@@ -168,17 +178,21 @@ class SearchEngine:
         latin = is_latin_query(text)
         bm25: list[tuple[str, float]] = []
         dense: list[tuple[str, float]] = []
-        if chosen in ("bm25", "hybrid"):
-            bm25 = self.fulltext.search(parsed, wanted, filter_query)
-        lexical = {doc for doc, _ in bm25}
         if chosen in ("semantic", "hybrid"):
             assert self.semantic is not None
             allowed = self.fulltext.ids_matching(filter_query) if filter_query is not None else None
+            # hybrid: BM25 runs in a thread while the query is embedded (numpy and ONNX release the GIL)
+            pending = self._bm25_thread().submit(self.fulltext.search, parsed, wanted, filter_query) \
+                if chosen == "hybrid" else None
             dense_depth = max(wanted, BACKGROUND_RANK) if floor is not None else wanted
             dense = [(h.article_id, h.score) for h in self.semantic.search(text, dense_depth, allowed)]
-            if chosen == "semantic" and floor is not None and terms and not latin:
-                # The floor asks which hits match the query's words, even when they do not rank.
-                lexical = {doc for doc, _ in self.fulltext.search(parsed, fusion.candidates, filter_query)}
+            bm25 = pending.result() if pending is not None else []
+        else:
+            bm25 = self.fulltext.search(parsed, wanted, filter_query)
+        lexical = {doc for doc, _ in bm25}
+        if chosen == "semantic" and floor is not None and terms and not latin:
+            # The floor asks which hits match the query's words, even when they do not rank.
+            lexical = {doc for doc, _ in self.fulltext.search(parsed, fusion.candidates, filter_query)}
         margin = floor.margin(has_terms=bool(terms), lexical_hits=bool(lexical), latin=latin) if floor else None
         ranking = Ranking([], bm25, dense, terms, latin=latin, lexical=lexical, margin=margin)
         if bm25 and chosen == "hybrid" and (reference or needs_upper(bm25, fusion.method)):

@@ -14,6 +14,8 @@ from hsearch.index.errors import IndexNotFoundError
 from hsearch.index.schema import article_digests
 
 from . import query_parser
+from .array_scorer import ArrayScorer
+from .bm25_kernels import compiled_add_term
 from .bm25f import LengthTableBM25F, with_array_or
 
 K1 = 1.2
@@ -23,11 +25,16 @@ B = 0.75
 class FullTextSearcher:
     """Keeps one Whoosh searcher open; :meth:`refresh` picks up later commits.
 
-    ``length_tables`` reads field lengths into memory on the first query
-    (see :mod:`hsearch.search.bm25f`): worth it for an engine that answers many.
+    Queries are scored over the segments' scoring sidecars
+    (:mod:`hsearch.search.array_scorer`); ``arrays=False`` keeps Whoosh's own
+    search, which ``length_tables`` speeds up by reading field lengths into
+    memory on the first query (see :mod:`hsearch.search.bm25f`).  ``compiled``
+    scores with the numba kernel when numba is installed (about a second of
+    start-up; :mod:`hsearch.search.bm25_kernels`).
     """
 
-    def __init__(self, index_dir: Path, *, length_tables: bool = False) -> None:
+    def __init__(self, index_dir: Path, *, length_tables: bool = False, arrays: bool = True,
+                 compiled: bool = False) -> None:
         directory = layout.fulltext_dir(index_dir)
         if not whoosh_index.exists_in(str(directory)):
             raise IndexNotFoundError(f"{index_dir} has no full-text index; rebuild it with hsearch index --rebuild")
@@ -37,9 +44,14 @@ class FullTextSearcher:
         self._parser = query_parser.make_parser(self.schema)
         weighting = LengthTableBM25F(B=B, K1=K1) if length_tables else scoring.BM25F(B=B, K1=K1)
         self._searcher = self._index.searcher(weighting=weighting)
+        self._directory = directory
+        kernel = compiled_add_term() if compiled else None  # numba when installed; else numpy
+        self._arrays = ArrayScorer(directory, self._searcher, add_term=kernel) if arrays else None
 
     def refresh(self) -> None:
         self._searcher = self._searcher.refresh()  # keeps the weighting, and the tables of unchanged segments
+        if self._arrays is not None:
+            self._arrays = ArrayScorer(self._directory, self._searcher, previous=self._arrays)
 
     def close(self) -> None:
         self._searcher.close()
@@ -55,6 +67,8 @@ class FullTextSearcher:
         """``(id, score)`` best first."""
         if q is wq.NullQuery or limit <= 0:
             return []
+        if self._arrays is not None:
+            return self._arrays.search(q, limit, filter_query)
         results = self._searcher.search(with_array_or(q), limit=limit, filter=filter_query)
         return [(hit["id"], float(hit.score)) for hit in results]
 

@@ -1,0 +1,444 @@
+"""Scoring arrays of one Whoosh segment: the BM25 sidecar (derived data, rebuilt from Whoosh).
+
+Whoosh is the index of record.  Scoring a query through its pure-Python
+matchers costs a few Python calls per posting; this file holds the same
+postings as flat arrays so that the query side (:mod:`hsearch.search.array_scorer`)
+scores whole posting lists with numpy.  One file per Whoosh segment, written
+when the segment is committed and never changed afterwards (Whoosh segments are
+immutable apart from their set of deleted documents, which the query side reads
+from Whoosh).  Its name is the segment's id plus :data:`SUFFIX`, so Whoosh's own
+clean-up deletes it together with its segment after a merge.
+
+For every *scorable* field of the schema (the analysed text fields: headline,
+body, and any field added later, such as a folded-spelling one) it keeps
+
+* the segment's term dictionary, sorted (one UTF-8 blob plus offsets), and a
+  table of 64-bit term hashes sorted with their ordinals, so a query term is
+  found with one ``np.searchsorted`` rather than a binary search in Python;
+* for each term, a slice of two flat arrays: document numbers (``uint32``,
+  local to the segment) and Whoosh's posting weights (the term frequency times
+  the field boost, as Whoosh stores and scores them: ``uint16`` when they are
+  all whole numbers, else ``float32``, which is what Whoosh itself stores);
+* each document's field-length byte (``uint8``, Whoosh's own lossy encoding;
+  decoded with Whoosh's table at query time),
+
+and the article id of every document number.  Nothing that depends on other
+segments is stored (N, document frequencies, average field lengths): the query
+side takes those from the Whoosh searcher, so a sidecar never goes stale when
+the index around it changes.
+
+Layout: ``MAGIC``, the arrays (each 64-byte aligned), a JSON header naming
+each array's offset, dtype and length, then a trailer (header offset, header
+length, ``MAGIC``).  The file is written with :mod:`hsearch.index.atomic` (a
+dot-named temporary, which Whoosh's clean-up ignores, renamed into place), so
+a reader sees a whole sidecar or none; :func:`open_sidecar` memory-maps it (``np.memmap``), so opening
+costs no reading and only the pages a query touches are loaded.  One file rather
+than one ``.npy`` per array: one rename makes it visible, one deletion removes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import layout
+from .atomic import atomic_open, temporary_glob
+
+FORMAT_VERSION = 2
+SUFFIX = layout.SCORING_SIDECAR_SUFFIX
+MAGIC = b"HSBM25\x00\x00"
+_TRAILER = struct.Struct("<QQ8s")  # header offset, header length, magic
+_ALIGN = 64
+_CHUNK = 1 << 22  # bytes per read while checksumming
+
+
+class SidecarError(Exception):
+    """A sidecar that cannot be used as it is (missing, of another version, damaged); rebuild it."""
+
+
+def term_hash(term: bytes) -> np.uint64:
+    return np.uint64(int.from_bytes(hashlib.blake2b(term, digest_size=8).digest(), "little"))
+
+
+def sidecar_name(segment_id: str) -> str:
+    return layout.scoring_sidecar_path(Path(), segment_id).name
+
+
+def temporary_pattern() -> str:
+    """Glob of half-written sidecars (inside the full-text folder; ``layout.leftover_temporaries`` finds them)."""
+    return temporary_glob(f"*.{SUFFIX}")
+
+
+def scorable_fields(schema: Any) -> list[str]:
+    """The schema's fields BM25 scores (analysed text), in schema order."""
+    return [name for name in schema.names() if schema[name].scorable]
+
+
+# --------------------------------------------------------------------------
+# reading
+
+
+@dataclass(frozen=True)
+class FieldPostings:
+    """One field of one segment: term dictionary, postings, field-length bytes."""
+
+    term_blob: np.ndarray     # uint8, the sorted terms' UTF-8 bytes end to end
+    term_offsets: np.ndarray  # uint64, len(terms) + 1
+    starts: np.ndarray        # uint64, len(terms) + 1: each term's slice of docs/weights
+    docs: np.ndarray          # uint32
+    weights: np.ndarray       # uint16 or float32
+    length_bytes: np.ndarray  # uint8, one per document
+    hashes: np.ndarray        # uint64, the terms' hashes sorted
+    hash_ordinals: np.ndarray  # uint32, the term ordinal of each hash
+
+    def __len__(self) -> int:
+        return len(self.term_offsets) - 1
+
+    def _term(self, i: int) -> bytes:
+        return self.term_blob[int(self.term_offsets[i]):int(self.term_offsets[i + 1])].tobytes()
+
+    def find(self, term: bytes) -> int:
+        """The term's ordinal, or -1 (its hash looked up, then its bytes compared)."""
+        key = term_hash(term)
+        at = int(np.searchsorted(self.hashes, key))
+        while at < len(self.hashes) and self.hashes[at] == key:  # equal hashes: compare the bytes
+            ordinal = int(self.hash_ordinals[at])
+            if self._term(ordinal) == term:
+                return ordinal
+            at += 1
+        return -1
+
+    def postings(self, term: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(document numbers, weights)`` of a term, or None when the segment lacks it."""
+        i = self.find(term)
+        if i < 0:
+            return None
+        a, b = int(self.starts[i]), int(self.starts[i + 1])
+        return self.docs[a:b], self.weights[a:b]
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    segment_id: str
+    doc_count: int  # documents in the segment, deleted ones included
+    fields: dict[str, FieldPostings]
+    id_blob: np.ndarray
+    id_offsets: np.ndarray
+
+    def article_ids(self, docnums: np.ndarray) -> list[str]:
+        blob, offsets = self.id_blob, self.id_offsets
+        return [blob[int(offsets[d]):int(offsets[d + 1])].tobytes().decode("utf-8") for d in docnums]
+
+
+def _read_header(path: Path) -> tuple[np.memmap, dict[str, Any]]:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise SidecarError(f"{path.name} is missing") from None
+    if size < len(MAGIC) + _TRAILER.size:
+        raise SidecarError(f"{path.name} is truncated ({size} bytes)")
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    offset, length, magic = _TRAILER.unpack(raw[size - _TRAILER.size:].tobytes())
+    if raw[:len(MAGIC)].tobytes() != MAGIC or magic != MAGIC or offset + length + _TRAILER.size != size:
+        raise SidecarError(f"{path.name} is damaged (bad magic or trailer)")
+    try:
+        header = json.loads(raw[offset:offset + length].tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise SidecarError(f"{path.name} is damaged (unreadable header)") from None
+    if header.get("format_version") != FORMAT_VERSION:
+        raise SidecarError(f"{path.name} is of format {header.get('format_version')}, not {FORMAT_VERSION}")
+    header["_data_end"] = offset
+    return raw, header
+
+
+def _view(raw: np.memmap, spec: list[Any], end: int) -> np.ndarray:
+    offset, dtype, count = int(spec[0]), np.dtype(spec[1]), int(spec[2])
+    if offset % _ALIGN or offset + dtype.itemsize * count > end:
+        raise SidecarError("an array runs past the data")
+    return np.frombuffer(raw, dtype=dtype, count=count, offset=offset)
+
+
+def open_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: list[str]) -> Sidecar:
+    """Map the sidecar of this segment, checking it describes it; :class:`SidecarError` if not usable."""
+    path = Path(fulltext_dir) / sidecar_name(segment_id)
+    raw, header = _read_header(path)
+    if header.get("segment") != segment_id or header.get("doc_count") != doc_count:
+        raise SidecarError(f"{path.name} describes segment {header.get('segment')} of {header.get('doc_count')} "
+                           f"documents, not {segment_id} of {doc_count}")
+    missing = [f for f in fields if f not in header["fields"]]
+    if missing:
+        raise SidecarError(f"{path.name} lacks field(s) {', '.join(missing)}")
+    end = header["_data_end"]
+    try:
+        built = {}
+        for name, spec in header["fields"].items():
+            part = FieldPostings(*(_view(raw, spec[key], end) for key in
+                                   ("term_blob", "term_offsets", "starts", "docs", "weights", "length_bytes",
+                                    "hashes", "hash_ordinals")))
+            if (len(part.length_bytes) != doc_count or int(part.starts[-1]) != len(part.docs)
+                    or len(part.hashes) != len(part) or len(part.starts) != len(part) + 1):
+                raise SidecarError(f"{path.name}: field {name} has inconsistent lengths")
+            built[name] = part
+        id_blob = _view(raw, header["ids"]["blob"], end)
+        id_offsets = _view(raw, header["ids"]["offsets"], end)
+    except (KeyError, TypeError, IndexError, ValueError):
+        raise SidecarError(f"{path.name} is damaged (header does not describe its arrays)") from None
+    if len(id_offsets) != doc_count + 1:
+        raise SidecarError(f"{path.name}: id table has {len(id_offsets) - 1} entries, not {doc_count}")
+    return Sidecar(segment_id, doc_count, built, id_blob, id_offsets)
+
+
+def check_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: list[str]) -> str | None:
+    """What is wrong with a segment's sidecar (None when it is whole): structure and checksum."""
+    try:
+        open_sidecar(fulltext_dir, segment_id, doc_count, fields)
+        raw, header = _read_header(Path(fulltext_dir) / sidecar_name(segment_id))
+    except SidecarError as exc:
+        return str(exc)
+    crc = 0
+    for start in range(0, header["_data_end"], _CHUNK):
+        crc = zlib.crc32(raw[start:min(start + _CHUNK, header["_data_end"])], crc)
+    if crc != header.get("crc32"):
+        return f"{sidecar_name(segment_id)} is damaged (checksum mismatch)"
+    return None
+
+
+# --------------------------------------------------------------------------
+# writing
+
+
+def _block_postings(matcher: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """A term's postings block by block, from Whoosh's W3 matcher's decoded blocks.
+
+    Whoosh has no public bulk read of a posting list; going through
+    ``id()/weight()/next()`` costs three Python calls per posting (about 5x
+    slower on a 10k-article segment).  Any matcher that is not a plain W3
+    block reader (inlined single postings, other codecs) takes that path.
+    """
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    if type(matcher) is W3LeafMatcher:
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            deltas = np.asarray(matcher._data[0], dtype=np.int64)  # W3 stores a block's ids as deltas
+            matcher._read_weights()
+            yield np.cumsum(deltas).astype(np.uint32), np.asarray(matcher._weights, dtype=np.float32)
+            matcher._next_block()
+        return
+    ids, weights = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    yield np.asarray(ids, dtype=np.uint32), np.asarray(weights, dtype=np.float32)
+
+
+class _Out:
+    """Appends aligned arrays to the temporary file and remembers where each went."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.crc = 0
+        self.at = 0
+        self.write(MAGIC)
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.handle.write(data)
+        self.crc = zlib.crc32(data, self.crc)
+        self.at += len(data)
+
+    def align(self) -> None:
+        pad = -self.at % _ALIGN
+        if pad:
+            self.write(b"\x00" * pad)
+
+    def array(self, values: np.ndarray) -> list[Any]:
+        self.align()
+        spec = [self.at, values.dtype.str, int(values.size)]
+        self.write(memoryview(np.ascontiguousarray(values)).cast("B"))
+        return spec
+
+
+def _unwrap(matcher: Any) -> Any:
+    from whoosh.matching.wrappers import FilterMatcher
+
+    while isinstance(matcher, FilterMatcher):  # deleted documents: the query side masks them anyway
+        matcher = matcher.child
+    return matcher
+
+
+def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Path) -> dict[str, Any]:
+    terms: list[bytes] = list(reader.lexicon(field)) if field in reader.indexed_field_names() else []
+    starts = np.zeros(len(terms) + 1, dtype=np.uint64)
+    integral = True
+    top = 0.0
+    out.align()
+    docs_at = out.at
+    count = 0
+    # weights go after the docs, both streamed; an unnamed temporary file leaves nothing behind a kill -9
+    with tempfile.TemporaryFile(dir=folder) as weights_file:
+        for i, term in enumerate(terms):
+            for ids, weights in _block_postings(_unwrap(reader.postings(field, term))):
+                out.write(memoryview(ids).cast("B"))
+                weights_file.write(memoryview(weights).cast("B"))
+                count += len(ids)
+                if integral and len(weights):
+                    integral = bool(np.all(weights == np.floor(weights)))
+                    top = max(top, float(weights.max()))
+            starts[i + 1] = count
+        docs_spec = [docs_at, np.dtype(np.uint32).str, count]
+        small = integral and top <= np.iinfo(np.uint16).max
+        dtype = np.dtype(np.uint16 if small else np.float32)
+        out.align()
+        weights_spec = [out.at, dtype.str, count]
+        weights_file.seek(0)
+        while True:
+            chunk = weights_file.read(_CHUNK)
+            if not chunk:
+                break
+            values = np.frombuffer(chunk, dtype=np.float32)
+            out.write(memoryview(values.astype(dtype) if small else values).cast("B"))
+    blob = b"".join(terms)
+    offsets = np.zeros(len(terms) + 1, dtype=np.uint64)
+    offsets[1:] = np.cumsum([len(t) for t in terms], dtype=np.uint64) if terms else []
+    lengths = _length_bytes(reader, field, doc_count)
+    hashes = np.array([term_hash(t) for t in terms], dtype=np.uint64)
+    order = np.argsort(hashes, kind="stable").astype(np.uint32)
+    return {
+        "hashes": out.array(hashes[order]),
+        "hash_ordinals": out.array(order),
+        "term_blob": out.array(np.frombuffer(blob, dtype=np.uint8)),
+        "term_offsets": out.array(offsets),
+        "starts": out.array(starts),
+        "docs": docs_spec,
+        "weights": weights_spec,
+        "length_bytes": out.array(lengths),
+    }
+
+
+def _length_bytes(reader: Any, field: str, doc_count: int) -> np.ndarray:
+    """Each document's field-length byte as Whoosh stores it (0: no length).
+
+    Read whole from the W3 codec's length column when it is there; otherwise
+    each document's decoded length is turned back into its byte (Whoosh's
+    encoding maps every decoded length to the byte it came from).
+    """
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+    from whoosh.util.numeric import length_to_byte
+
+    lengths = np.zeros(doc_count, dtype=np.uint8)
+    perdoc = getattr(reader, "_perdoc", None)
+    if type(perdoc) is W3PerDocReader:
+        column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        if column is not None:
+            values = np.frombuffer(column.load().tobytes(), dtype=np.uint8)[:doc_count]
+            lengths[:len(values)] = values
+        return lengths
+    for doc in range(doc_count):
+        length = reader.doc_field_length(doc, field, 0)
+        lengths[doc] = length_to_byte(length) if length else 0
+    return lengths
+
+
+def _article_ids(reader: Any, doc_count: int) -> list[bytes]:
+    """Each document number's article id, from the unique ``id`` field's postings (no stored-field reads)."""
+    ids = [b""] * doc_count
+    for term in reader.lexicon("id"):
+        for docs, _ in _block_postings(_unwrap(reader.postings("id", term))):
+            for d in docs:
+                ids[int(d)] = term
+    return ids
+
+
+def write_sidecar(fulltext_dir: Path, reader: Any, segment_id: str) -> Path:
+    """Write the sidecar of one segment (``reader``: its Whoosh ``SegmentReader``) atomically."""
+    fulltext_dir = Path(fulltext_dir)
+    doc_count = reader.doc_count_all()
+    path = layout.scoring_sidecar_path(fulltext_dir, segment_id)
+    fields = scorable_fields(reader.schema)
+    with atomic_open(path, "wb") as handle:  # a dot-named temporary Whoosh's clean-up leaves alone
+        out = _Out(handle)
+        header: dict[str, Any] = {"format_version": FORMAT_VERSION, "segment": segment_id,
+                                  "doc_count": doc_count, "fields": {}}
+        for field in fields:
+            header["fields"][field] = _write_field(out, reader, field, doc_count, fulltext_dir)
+        ids = _article_ids(reader, doc_count)
+        id_offsets = np.zeros(doc_count + 1, dtype=np.uint64)
+        id_offsets[1:] = np.cumsum([len(i) for i in ids], dtype=np.uint64) if ids else []
+        header["ids"] = {"blob": out.array(np.frombuffer(b"".join(ids), dtype=np.uint8)),
+                         "offsets": out.array(id_offsets)}
+        out.align()
+        header["crc32"] = out.crc
+        text = json.dumps(header).encode("utf-8")
+        at = out.at
+        handle.write(text)
+        handle.write(_TRAILER.pack(at, len(text), MAGIC))
+    return path
+
+
+def segment_readers(ix: Any) -> Iterator[tuple[Any, str]]:
+    """``(SegmentReader, segment id)`` of each segment of a Whoosh index (caller closes the readers)."""
+    reader = ix.reader()
+    for leaf, _ in reader.leaf_readers():
+        if leaf.segment() is not None:
+            yield leaf, leaf.segment().segment_id()
+
+
+def write_missing(fulltext_dir: Path, ix: Any, *, rebuild_broken: bool = False) -> list[str]:
+    """Write the sidecar of every segment that has none (or, with ``rebuild_broken``, an unusable one).
+
+    Called under the index's write lock (by the writer after each commit, and
+    by ``verify --repair``).  Returns the segment ids written.
+    """
+    written = []
+    reader = ix.reader()
+    try:
+        fields = scorable_fields(ix.schema)
+        for leaf, _ in reader.leaf_readers():
+            if leaf.segment() is None:  # an index with no segment yet
+                continue
+            segment_id = leaf.segment().segment_id()
+            path = Path(fulltext_dir) / sidecar_name(segment_id)
+            if path.exists():
+                if not rebuild_broken:
+                    continue
+                if check_sidecar(fulltext_dir, segment_id, leaf.doc_count_all(), fields) is None:
+                    continue
+            write_sidecar(fulltext_dir, leaf, segment_id)
+            written.append(segment_id)
+    finally:
+        reader.close()
+    return written
+
+
+def sidecar_problems(fulltext_dir: Path, ix: Any) -> list[str]:
+    """One line per segment whose sidecar is missing, of another version or damaged (for verify)."""
+    problems = []
+    reader = ix.reader()
+    try:
+        fields = scorable_fields(ix.schema)
+        for leaf, _ in reader.leaf_readers():
+            if leaf.segment() is None:  # an index with no segment yet
+                continue
+            segment_id = leaf.segment().segment_id()
+            problem = check_sidecar(fulltext_dir, segment_id, leaf.doc_count_all(), fields)
+            if problem:
+                problems.append(f"scoring sidecar of segment {segment_id}: {problem}")
+    finally:
+        reader.close()
+    return problems
+
+
+def warn(message: str) -> None:
+    print(f"hsearch: {message}", file=sys.stderr)

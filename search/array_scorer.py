@@ -1,0 +1,292 @@
+"""Whoosh's BM25F scores computed over the segments' scoring sidecars with numpy.
+
+A parsed query (a Whoosh query tree) is evaluated segment by segment into a
+dense array of scores and a mask of matching documents:
+
+* ``Term`` of a field the sidecar holds: its posting list is scored in one
+  call of a kernel (:mod:`hsearch.search.bm25_kernels`: numpy, or numba when
+  asked for), Whoosh's own ``bm25()`` term for term (the same operations in
+  the same order on the same float64 values), with the index-wide
+  statistics (N, document frequency, average field length) taken from the
+  Whoosh searcher, so scores equal Whoosh's;
+* ``Or``, ``And``, ``AndMaybe`` (``+must``), ``AndNot`` (``-not``), ``Require``
+  and ``Not`` are array operations with Whoosh's matcher semantics (a ``Not``
+  matches everything else with score 1.0, as Whoosh's ``InverseMatcher``);
+* anything else (phrases, other query types) is matched by Whoosh's own
+  matcher on that segment and its (document, score) pairs enter the arrays:
+  exact, and slower only for the part it covers.  Phrases stay on this path: a
+  phrase needs positions, which Whoosh reads only for the documents that hold
+  all the words (measured in bench/README.md, "Where the time goes").
+
+A segment whose sidecar is missing or unusable is scored entirely through
+Whoosh's matchers (correct, slower) and says so once on stderr.  Deleted
+documents are masked out with Whoosh's own deletion set; filters (date range,
+source, category) become per-segment document masks, cached per open searcher.
+Top-k takes Whoosh's order: score descending, then document number ascending.
+Sums of several terms can differ from Whoosh's in the last bits (Whoosh adds
+them in the order of its matcher tree); ``bench.bm25_exact`` checks ids and
+scores against exhaustive Whoosh scoring.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.util.numeric import byte_to_length
+
+from hsearch.index import bm25_sidecar
+from hsearch.index.bm25_sidecar import Sidecar, SidecarError
+
+from .bm25_kernels import AddTerm, numpy_add_term
+
+# Whoosh's field length of each length byte; 0 means "no length", which its BM25F scorer reads as 1
+LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)], dtype=np.float64)
+FILTER_CACHE = 32
+_warned: set[str] = set()
+
+
+@dataclass
+class _Segment:
+    """One leaf of the open searcher, with what scoring it needs."""
+
+    searcher: Any      # Whoosh's searcher of this segment
+    offset: int        # its first global document number
+    size: int          # documents, deleted ones included
+    segment_id: str
+    sidecar: Sidecar | None
+    live: np.ndarray | None  # True for documents not deleted; None when none are
+
+
+class ArrayScorer:
+    """Scores queries for one open Whoosh searcher; make a new one when the searcher is refreshed."""
+
+    def __init__(self, fulltext_dir: Path, searcher: Any, previous: ArrayScorer | None = None,
+                 add_term: AddTerm | None = None) -> None:
+        weighting = searcher.weighting
+        self._add = add_term or (previous._add if previous else numpy_add_term)
+        if not isinstance(weighting, scoring.BM25F):
+            raise TypeError("the array scorer computes BM25F only")
+        self._searcher = searcher
+        self._weighting = weighting
+        self._dir = Path(fulltext_dir)
+        fields = bm25_sidecar.scorable_fields(searcher.schema)
+        kept = {s.segment_id: s.sidecar for s in previous._segments} if previous else {}
+        self._norms: dict[tuple[str, str, float], np.ndarray] = previous._norms if previous else {}
+        self._filters: OrderedDict[Any, np.ndarray] = OrderedDict()
+        self._segments: list[_Segment] = []
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            if reader.segment() is None:  # an empty index: nothing to score
+                continue
+            segment_id = reader.segment().segment_id()
+            size = reader.doc_count_all()
+            sidecar = kept.get(segment_id)
+            if sidecar is None or sidecar.doc_count != size:
+                try:
+                    sidecar = bm25_sidecar.open_sidecar(self._dir, segment_id, size, fields)
+                except SidecarError as exc:
+                    sidecar = None
+                    if segment_id not in _warned:
+                        _warned.add(segment_id)
+                        bm25_sidecar.warn(f"{exc}; scoring segment {segment_id} ({size:,} articles) with Whoosh's "
+                                          "slower path. Run hsearch verify --repair to rebuild it.")
+            live = None
+            if reader.has_deletions():
+                live = np.ones(size, dtype=bool)
+                live[np.fromiter(reader.deleted_docs_set, dtype=np.int64)] = False
+            self._segments.append(_Segment(sub, offset, size, segment_id, sidecar, live))
+        self._context = searcher.context(weighting=weighting)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every segment has a usable sidecar."""
+        return all(s.sidecar is not None for s in self._segments)
+
+    # -- public ------------------------------------------------------------
+    def search(self, q: wq.Query, limit: int, filter_query: wq.Query | None = None) -> list[tuple[str, float]]:
+        """``(id, score)`` best first: the first ``limit`` of what Whoosh's exhaustive search returns."""
+        found_scores, found_docs, owners = [], [], []
+        for seg in self._segments:
+            allowed = self._allowed(seg, filter_query)
+            if seg.sidecar is None:
+                scores, matched = self._whoosh(q, seg)
+            else:
+                scores, matched = self._eval(q, seg)
+            local = _top(scores, matched, allowed, limit)
+            found_scores.append(scores[local])
+            found_docs.append(local)
+            owners.append(np.full(len(local), len(owners), dtype=np.int64))
+        if not found_scores:
+            return []
+        scores = np.concatenate(found_scores)
+        local = np.concatenate(found_docs)
+        owner = np.concatenate(owners)
+        offsets = np.array([s.offset for s in self._segments], dtype=np.int64)
+        order = np.lexsort((offsets[owner] + local, -scores))[:limit]
+        hits = []
+        for i in order:
+            seg = self._segments[int(owner[i])]
+            doc = int(local[i])
+            if seg.sidecar is not None:
+                article_id = seg.sidecar.article_ids(np.array([doc]))[0]
+            else:
+                article_id = seg.searcher.stored_fields(doc)["id"]
+            hits.append((article_id, float(scores[i])))
+        return hits
+
+    # -- masks ---------------------------------------------------------------
+    def _allowed(self, seg: _Segment, filter_query: wq.Query | None) -> np.ndarray | None:
+        if filter_query is None:
+            return seg.live
+        mask = self._filter_mask(seg, filter_query)
+        return mask if seg.live is None else mask & seg.live
+
+    def _filter_mask(self, seg: _Segment, filter_query: wq.Query) -> np.ndarray:
+        try:
+            key: Any = (seg.segment_id, filter_query)
+            hash(key)
+        except TypeError:
+            key = None
+        if key is not None and key in self._filters:
+            self._filters.move_to_end(key)
+            return self._filters[key]
+        mask = np.zeros(seg.size, dtype=bool)
+        docs = np.fromiter(filter_query.docs(seg.searcher), dtype=np.int64)
+        mask[docs] = True
+        if key is not None:
+            self._filters[key] = mask
+            while len(self._filters) > FILTER_CACHE:
+                self._filters.popitem(last=False)
+        return mask
+
+    # -- evaluation --------------------------------------------------------
+    def _eval(self, q: wq.Query, seg: _Segment) -> tuple[np.ndarray, np.ndarray | None]:
+        """Dense (scores, matched) of ``q`` on one segment; ``matched`` None means "score > 0"."""
+        kind = type(q)
+        if q is wq.NullQuery or kind is wq.NullQuery.__class__ or (kind in (wq.Or, wq.And) and not q.subqueries):
+            return np.zeros(seg.size), np.zeros(seg.size, dtype=bool)
+        if kind in (wq.Or, wq.And) and len(q.subqueries) == 1:  # Whoosh matches the child alone (no boost)
+            return self._eval(q.subqueries[0], seg)
+        if kind is wq.Term and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
+            scores = np.zeros(seg.size)
+            self._add_term(scores, q, seg)
+            return scores, None
+        if kind is wq.Or and not q.minmatch and not q.scale:
+            scores = np.zeros(seg.size)
+            matched: np.ndarray | None = None
+            for sub in q.subqueries:
+                if type(sub) is wq.Term and sub.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
+                    docs = self._add_term(scores, sub, seg)
+                    if matched is not None and docs is not None:
+                        matched[docs] = True
+                    continue
+                s, m = self._eval(sub, seg)
+                if matched is None:
+                    matched = scores > 0
+                m = _mask(s, m)
+                scores[m] += s[m]
+                matched |= m
+            return _boosted(scores, q.boost), matched
+        if kind is wq.And:
+            parts = [self._eval(sub, seg) for sub in q.subqueries]
+            matched = np.logical_and.reduce([_mask(s, m) for s, m in parts])
+            total = parts[0][0].copy()
+            for s, _ in parts[1:]:
+                total += s
+            return _boosted(np.where(matched, total, 0.0), q.boost), matched
+        if kind is wq.AndMaybe:
+            (sa, ma), (sb, mb) = self._eval(q.a, seg), self._eval(q.b, seg)
+            matched = _mask(sa, ma)
+            return np.where(matched, sa + np.where(_mask(sb, mb), sb, 0.0), 0.0), matched
+        if kind in (wq.AndNot, wq.Require):
+            (sa, ma), (sb, mb) = self._eval(q.a, seg), self._eval(q.b, seg)
+            other = _mask(sb, mb)
+            matched = _mask(sa, ma) & (~other if kind is wq.AndNot else other)
+            return np.where(matched, sa, 0.0), matched
+        if kind is wq.Not:
+            s, m = self._eval(q.query, seg)
+            matched = ~_mask(s, m)
+            if seg.live is not None:
+                matched &= seg.live
+            return matched.astype(np.float64), matched  # Whoosh's InverseMatcher: 1.0, whatever the boost
+        return self._whoosh(q, seg)
+
+    def _add_term(self, scores: np.ndarray, q: wq.Term, seg: _Segment) -> np.ndarray | None:
+        """Add a term's BM25F scores into ``scores``; returns its documents (None if absent)."""
+        field = self._searcher.schema[q.fieldname]
+        try:
+            text = field.to_bytes(q.text)
+        except ValueError:
+            return None
+        found = seg.sidecar.fields[q.fieldname].postings(text)  # type: ignore[union-attr]
+        if found is None or not len(found[0]):
+            return None
+        docs, weights = found
+        idf = self._searcher.idf(q.fieldname, text)
+        self._add(scores, docs, weights, self._norm(seg, q.fieldname), idf, self._weighting.K1, q.boost)
+        return docs
+
+    def _norm(self, seg: _Segment, fieldname: str) -> np.ndarray:
+        """``K1 * ((1 - B) + B * fl / avgfl)`` of every document: the length part of Whoosh's bm25()."""
+        avgfl = self._searcher.avg_field_length(fieldname) or 1
+        key = (seg.segment_id, fieldname, avgfl)
+        norm = self._norms.get(key)
+        if norm is None:
+            b = self._weighting._field_B.get(fieldname, self._weighting.B)
+            k1 = self._weighting.K1
+            fl = LENGTH_OF_BYTE[seg.sidecar.fields[fieldname].length_bytes]  # type: ignore[union-attr]
+            norm = k1 * ((1 - b) + b * fl / avgfl)
+            self._norms = {k: v for k, v in self._norms.items() if k[:2] != key[:2]}  # older averages
+            self._norms[key] = norm
+        return norm
+
+    def _whoosh(self, q: wq.Query, seg: _Segment) -> tuple[np.ndarray, np.ndarray]:
+        """Whoosh's own matcher for ``q`` on this segment, every match with its score."""
+        scores = np.zeros(seg.size)
+        matched = np.zeros(seg.size, dtype=bool)
+        matcher = q.matcher(seg.searcher, self._context)
+        docs, values = [], []
+        while matcher.is_active():
+            docs.append(matcher.id())
+            values.append(matcher.score())
+            matcher.next()
+        if docs:
+            at = np.asarray(docs, dtype=np.int64)
+            scores[at] = values
+            matched[at] = True
+        return scores, matched
+
+
+def _mask(scores: np.ndarray, matched: np.ndarray | None) -> np.ndarray:
+    return scores > 0 if matched is None else matched
+
+
+def _boosted(scores: np.ndarray, boost: float) -> np.ndarray:
+    if boost != 1.0:
+        scores *= boost
+    return scores
+
+
+def _top(scores: np.ndarray, matched: np.ndarray | None, allowed: np.ndarray | None, k: int) -> np.ndarray:
+    """Local document numbers of the best ``k`` (score descending, then document number), exactly.
+
+    Candidates are the matching documents (``np.flatnonzero``); a partition of
+    their negated scores finds the k-th best, and every candidate at least as
+    good is sorted, so ties at the cut are broken by document number as
+    Whoosh breaks them.
+    """
+    candidates = np.flatnonzero(scores if matched is None else matched)
+    if allowed is not None:
+        candidates = candidates[allowed[candidates]]
+    values = scores[candidates]
+    if len(candidates) > k:
+        kth = -np.partition(-values, k - 1)[k - 1]
+        keep = values >= kth
+        candidates, values = candidates[keep], values[keep]
+    return candidates[np.lexsort((candidates, -values))[:k]]
