@@ -19,7 +19,7 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.searching import Searcher
 
-from . import layout, manifest
+from . import keytable, layout, manifest
 from .articles import Article, content_digest
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
 from .errors import IndexVersionError, InputError, ModelMismatchError
@@ -206,6 +206,7 @@ class IndexWriter:
             self.vectors.save(layout.vectors_path(self.index_dir))
         elif self.rebuild:
             layout.vectors_path(self.index_dir).unlink(missing_ok=True)
+        keytable.rebuild(self.index_dir)  # derived from the committed terms; before the manifest, as the vectors
         self.manifest = self.manifest.touched(
             articles=articles,
             passages=self.vectors.passage_count if self.vectors is not None else 0,

@@ -13,6 +13,7 @@ from hsearch.index.encoders import Encoder
 from hsearch.index.errors import QueryError
 from hsearch.index.manifest import Manifest
 
+from .expansion import Expander, ExpansionSettings, QueryPlan, expand_query
 from .filters import Filters
 from .fulltext import FullTextSearcher
 from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
@@ -37,6 +38,7 @@ class SearchSettings:
     mode: str | None = None
     fusion: FusionSettings = FusionSettings()
     preload: bool = False
+    expansion: ExpansionSettings = ExpansionSettings()
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Ranking:
     terms: set[str]
     latin: bool = False
     reference: Callable[[], float] | None = field(default=None, repr=False)
+    plan: QueryPlan | None = None
     _upper: float | None = field(default=None, repr=False)
 
     @property
@@ -93,6 +96,8 @@ class SearchEngine:
         self.manifest: Manifest = manifest_io.load(self.index_dir)
         self.fulltext = FullTextSearcher(self.index_dir, length_tables=settings.preload)
         self.semantic = self._semantic(self.manifest, encoder)
+        self._expander: Expander | None = None
+        self._last_plan: QueryPlan | None = None
 
     def _semantic(self, manifest: Manifest, encoder: Encoder | None = None) -> SemanticSearcher | None:
         if manifest.model is None:
@@ -108,11 +113,39 @@ class SearchEngine:
 
     def close(self) -> None:
         self.fulltext.close()
+        if self._expander is not None:
+            self._expander.table.close()
+            self._expander = None
+
+    @property
+    def expander(self) -> Expander:
+        """The key table is opened at the first query that needs it (built in memory if it is stale)."""
+        if self._expander is None:
+            from hsearch.index.keytable import KeyTable
+
+            self._expander = Expander(KeyTable.open(self.index_dir), self.settings.expansion)
+        return self._expander
+
+    def plan(self, text: str, *, expand: bool = True) -> QueryPlan:
+        """How ``text`` is expanded: Latin words to Devanagari terms, Devanagari near-misses corrected."""
+        if not expand or not self.settings.expansion.enabled:
+            return QueryPlan(text=text, semantic_text=text)
+        if self._last_plan is not None and self._last_plan.text == text:
+            return self._last_plan  # the CLI and the server ask again to show it
+        words = [(t.text, t.startchar, t.endchar) for t in self.fulltext.analyzer(text, chars=True, mode="query")]
+        if not any((w.isascii() and w.isalpha()) or self.fulltext.term_frequency(w) == 0 for w, _, _ in words):
+            return QueryPlan(text=text, semantic_text=text)  # every word is a held Devanagari term
+        self._last_plan = self.expander.plan(text, words)
+        return self._last_plan
 
     def refresh(self) -> None:
         """See articles committed since the index was opened."""
         current = manifest_io.load(self.index_dir)
         self.fulltext.refresh()
+        if self._expander is not None:  # the key table follows the committed terms
+            self._expander.table.close()
+            self._expander = None
+        self._last_plan = None
         if current.model != self.manifest.model:  # rebuilt with another model (or none)
             self.semantic = self._semantic(current)
         elif self.semantic is not None:
@@ -131,13 +164,14 @@ class SearchEngine:
         return chosen
 
     def rank(self, text: str, *, mode: str | None = None, depth: int = 10,
-             filters: Filters = Filters()) -> Ranking:
+             filters: Filters = Filters(), expand: bool = True) -> Ranking:
         """The top ``depth`` ids and scores for ``text`` (what batch runs and evaluation need)."""
         chosen = self.resolve_mode(mode)
         filter_query = filters.to_whoosh()
         fusion = self.settings.fusion
         wanted = depth if chosen != "hybrid" else max(depth, fusion.candidates)
-        parsed = self.fulltext.parse(text)
+        plan = self.plan(text, expand=expand)
+        parsed = expand_query(self.fulltext.parse(text), plan.replacements())
         terms = positive_terms(parsed)
         bm25: list[tuple[str, float]] = []
         dense: list[tuple[str, float]] = []
@@ -146,10 +180,10 @@ class SearchEngine:
         if chosen in ("semantic", "hybrid"):
             assert self.semantic is not None
             allowed = self.fulltext.ids_matching(filter_query) if filter_query is not None else None
-            dense = [(h.article_id, h.score) for h in self.semantic.search(text, wanted, allowed)]
+            dense = [(h.article_id, h.score) for h in self.semantic.search(plan.semantic_text, wanted, allowed)]
         top = bm25[0] if bm25 else None
-        ranking = Ranking([], bm25, dense, terms, latin=is_latin_query(text),
-                          reference=lambda: self.fulltext.reference_score(parsed, top))
+        ranking = Ranking([], bm25, dense, terms, latin=is_latin_query(text) and not plan.romanized,
+                          reference=lambda: self.fulltext.reference_score(parsed, top), plan=plan)
         if chosen == "bm25":
             ranking.ranked = bm25[:depth]
         elif chosen == "semantic":
@@ -159,11 +193,11 @@ class SearchEngine:
         return ranking
 
     def search(self, text: str, *, mode: str | None = None, k: int = 10,
-               filters: Filters = Filters()) -> list[Hit]:
+               filters: Filters = Filters(), expand: bool = True) -> list[Hit]:
         """Ranked hits with stored fields and a highlighted snippet."""
         if k <= 0:
             raise QueryError("the number of results (-k) must be at least 1")
-        ranking = self.rank(text, mode=mode, depth=k, filters=filters)
+        ranking = self.rank(text, mode=mode, depth=k, filters=filters, expand=expand)
         documents = self.fulltext.documents([doc for doc, _ in ranking.ranked])
         bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
         dense_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.dense, start=1)}

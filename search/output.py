@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import click
 
 from .engine import Hit
+from .expansion import QueryPlan
 from .snippets import Snippet
 
 TREC_TAG = "hsearch"
@@ -77,6 +78,35 @@ def explain_line(hit: Hit) -> str:
         return "-" if score is None else f"{score:.4f} (rank {rank})"
 
     return f"fused {hit.score:.4f} · bm25 {side(hit.bm25_score, hit.bm25_rank)} · cosine {side(hit.cosine, hit.cosine_rank)}"
+
+
+def expansion_lines(plan: QueryPlan) -> list[str]:
+    """What ``--explain`` says about each word the query was expanded or corrected for."""
+    lines = []
+    for word in plan.words:
+        if word.kind == "english":
+            lines.append(f"kept: {word.word} (English)")
+        elif word.candidates:
+            terms = ", ".join(f"{c.term} ({c.match} {c.weight:.2f})" for c in word.candidates)
+            lines.append(f"{'corrected' if word.kind == 'correction' else 'expanded'}: {word.word} -> {terms}"
+                         + (" (a name: searched as typed too)" if word.kind == "name" else ""))
+    if lines and plan.semantic_text != plan.text:
+        lines.append(f"semantic side embeds: {plan.semantic_text}")
+    return lines + [""] if lines else []
+
+
+def plan_to_dict(plan: QueryPlan) -> dict[str, object]:
+    """The expansions of a query as the API returns them."""
+    return {
+        "showing_results_for": plan.corrected_text,
+        "romanized": plan.romanized,
+        "semantic_text": plan.semantic_text,
+        "expansions": [
+            {"word": w.word, "kind": w.kind,
+             "terms": [{"term": c.term, "weight": c.weight, "match": c.match} for c in w.candidates]}
+            for w in plan.words if w.candidates
+        ],
+    }
 
 
 def trec_lines(qid: str, ranked: Iterable[tuple[str, float]], tag: str = TREC_TAG) -> list[str]:

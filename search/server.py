@@ -56,7 +56,7 @@ from hsearch.index.manifest import ModelSpec
 from .engine import SearchEngine, SearchSettings
 from .filters import Filters
 from .fulltext import FullTextSearcher
-from .output import hit_to_dict
+from .output import hit_to_dict, plan_to_dict
 
 DEFAULT_WORKERS = 2
 MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
@@ -276,6 +276,19 @@ class AppliedFilters(BaseModel):
     category: str | None = None
 
 
+class ExpandedTerm(BaseModel):
+    term: str = Field(description="A Devanagari term of the index searched for the word.")
+    weight: float = Field(description="How well it matches the word (1 = exactly); its BM25 boost.")
+    match: str = Field(description="exact, inflected, near, near-inflected, or correction.")
+
+
+class Expansion(BaseModel):
+    word: str = Field(description="The query word as analysed (Latin words lower-cased).")
+    kind: Literal["hindi", "name", "correction"] = Field(
+        description="Romanized Hindi, a name in both scripts (searched as typed too), or a Devanagari near-miss.")
+    terms: list[ExpandedTerm]
+
+
 class SearchResponse(BaseModel):
     query: str
     mode: Mode
@@ -284,6 +297,11 @@ class SearchResponse(BaseModel):
     took_ms: float
     filters: AppliedFilters
     results: list[Result]
+    expanded: bool = Field(description="Whether expansion was on (expand=false turns it off).")
+    showing_results_for: str | None = Field(
+        description="The query with Devanagari near-misses corrected, when it was; search with expand=false "
+                    "for exactly what was typed.")
+    expansions: list[Expansion] = Field(description="Each word searched as Devanagari terms, and which.")
 
 
 class Article(BaseModel):
@@ -352,6 +370,7 @@ def create_app(pool: EnginePool) -> FastAPI:
         date_to: Annotated[str | None, _text_param("Only articles dated on or before (YYYY-MM-DD, inclusive).")] = None,
         source: Annotated[str | None, _text_param("Only articles from this source (exact, any case).")] = None,
         category: Annotated[str | None, _text_param("Only articles in this category (exact, any case).")] = None,
+        expand: Annotated[bool, Query(description="Expand romanized Hindi and correct Devanagari near-misses.")] = True,
     ) -> SearchResponse:
         """Ranked articles with highlighted snippets and each side's scores."""
         text = q.strip()
@@ -360,17 +379,20 @@ def create_app(pool: EnginePool) -> FastAPI:
         filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
         started = time.perf_counter()
 
-        def work(engine: SearchEngine) -> tuple[str, list[dict[str, object]]]:
+        def work(engine: SearchEngine) -> tuple[str, list[dict[str, object]], dict[str, Any]]:
             chosen = engine.resolve_mode(mode)
-            return chosen, [hit_to_dict(hit) for hit in engine.search(text, mode=chosen, k=k, filters=filters)]
+            hits = [hit_to_dict(hit) for hit in engine.search(text, mode=chosen, k=k, filters=filters, expand=expand)]
+            return chosen, hits, plan_to_dict(engine.plan(text, expand=expand))
 
-        chosen, hits = await pool.run(work)
+        chosen, hits, plan = await pool.run(work)
         return SearchResponse(
             query=text, mode=cast(Mode, chosen), k=k, count=len(hits),
             took_ms=round((time.perf_counter() - started) * 1000, 1),
             filters=AppliedFilters(date_from=date_from or None, date_to=date_to or None,
                                    source=source or None, category=category or None),
             results=[Result.model_validate(hit) for hit in hits],
+            expanded=expand, showing_results_for=plan["showing_results_for"],
+            expansions=[Expansion.model_validate(e) for e in plan["expansions"]],
         )
 
     @app.get("/api/articles/{article_id}", response_model=Article, tags=["search"],
