@@ -22,14 +22,16 @@ held term, reported as "showing results for".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 from whoosh import query as wq
 
+from hsearch.index.analysis import STOPWORDS
 from hsearch.index.keytable import KeyedTerm, KeyTable
-from hsearch.index.romanize import fold, is_devanagari_term, key_of_spelling, romanize
+from hsearch.index.romanize import fold, is_devanagari_term, key_of_spelling, loose_key, romanize, term_key
 
 # Inflections romanized Hindi types at the end of a word, as folded spellings:
 # the index holds stems (चुनावों -> चुनाव), so "chunavon" must meet चुनाव.
@@ -66,6 +68,7 @@ class ExpansionSettings:
     enabled: bool = True
     per_word: int = 3
     english_zipf: float = 3.0
+    function_word_zipf: float = 4.5  # a Hindi stopword typed in Latin (ke, hai, par) unless English uses it more
     keep_share: float = 0.75  # a candidate is kept if it scores at least this share of the best
     name_min_key: int = 4
     semantic: str = "transliterated"
@@ -116,6 +119,12 @@ class QueryPlan:
     def replacements(self) -> dict[str, list[tuple[str, float]]]:
         """Analysed query word -> (term, boost) alternatives to search beside it."""
         return {w.word: [(c.term, c.weight) for c in w.candidates] for w in self.expanded}
+
+
+@lru_cache(maxsize=1)
+def stopword_keys() -> frozenset[str]:
+    """Keys of the Hindi stopwords: ``ke``, ``ki``, ``hai``, ``mein`` typed in a query say it is Hindi."""
+    return frozenset(term_key(word) for word in STOPWORDS if is_devanagari_term(word))
 
 
 @lru_cache(maxsize=50_000)
@@ -220,7 +229,7 @@ class Expander:
         latin = [(w, s, e) for w, s, e in words if w.isascii() and w.isalpha() and len(w) >= 2]
         options = {w: self.candidates(w) for w, _, _ in latin}
         rare = {w for w, _, _ in latin if options[w] and english_zipf(w) < self.settings.english_zipf}
-        plan.romanized = bool(latin) and 2 * len(rare) >= len(latin) and bool(rare)
+        plan.romanized = self._romanized(latin, rare, text)
         for word, _, _ in latin:
             found = options[word]
             if word in rare:
@@ -244,6 +253,25 @@ class Expander:
                 plan.corrected_text = corrected
         plan.semantic_text = self._semantic_text(plan, corrected, latin)
         return plan
+
+    def _romanized(self, latin: list[tuple[str, int, int]], rare: set[str], text: str) -> bool:
+        """A query is romanized Hindi when its Hindi-looking Latin words are at least as many as its English ones.
+
+        Hindi-looking: rare in English with a Devanagari match, or a Hindi
+        function word (ke, hai, mein; a stopword the index never holds) that
+        English uses less than ``function_word_zipf``.  English: common in
+        English otherwise.  Both the raw query (all Latin words) and the
+        analysed one count, since the analyzer drops no Latin stopwords.
+        """
+        typed = [w for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 2]
+        hindi = english = 0
+        for word in typed or [w for w, _, _ in latin]:
+            frequency = english_zipf(word)
+            if word in rare or (loose_key(word) in stopword_keys() and frequency < self.settings.function_word_zipf):
+                hindi += 1
+            elif frequency >= self.settings.english_zipf:
+                english += 1
+        return bool(rare) and hindi >= english
 
     def _is_name(self, word: str, best: Candidate) -> bool:
         """A common English word that is also a Devanagari term of the index, spelt alike (Putin, पुतिन)."""
