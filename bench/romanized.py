@@ -144,6 +144,11 @@ def sentences(data: Path) -> dict[str, object]:
                 if semantic == "transliterated":
                     romanized = sum(1 for r in runs.values() if r.plan and r.plan.romanized)
                     out[f"{label} / queries judged romanized"] = romanized / len(runs)
+                    kinds: dict[str, int] = {}
+                    for r in runs.values():
+                        for word in r.plan.words if r.plan else []:
+                            kinds[word.kind] = kinds.get(word.kind, 0) + 1
+                    out[f"{label} / Latin words by kind"] = kinds
                     latin = replace(engine.settings.fusion, weight=engine.settings.fusion.latin_weight)
                     out[f"{label} / expanded, fused with the Latin weight (0.8)"] = {
                         "hybrid": evaluate({q: r.fused(latin)[:DEPTH] for q, r in runs.items()},
@@ -235,6 +240,9 @@ def markdown(result: dict[str, object], command: str) -> str:
     for label, scores in result["sentences"].items():
         if isinstance(scores, float):
             lines.append(f"| {label} | {scores:.3f} | | | | |")
+            continue
+        if "hybrid" not in scores:  # word kinds
+            lines.append(f"| {label} | {scores} | | | | |")
             continue
         if "bm25" not in scores:
             h = scores["hybrid"]
