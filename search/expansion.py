@@ -71,6 +71,8 @@ class ExpansionSettings:
     function_word_zipf: float = 4.5  # a Hindi stopword typed in Latin (ke, hai, par) unless English uses it more
     keep_share: float = 0.75  # a candidate is kept if it scores at least this share of the best
     name_min_key: int = 4
+    name_max_zipf: float = 9.0  # a common English word is a name only below this frequency
+    near_names: bool = True  # a rare word of an English query may meet a term one key edit away
     semantic: str = "transliterated"
     correct_devanagari: bool = True
 
@@ -207,8 +209,8 @@ class Expander:
 
     def correction(self, term: str) -> Candidate | None:
         """The held Devanagari term one edit from an unknown one (कुर्सक -> कुर्स्क), if any."""
-        if self.table.document_frequency(term) > 0:
-            return None
+        if len(term) < 4 or self.table.document_frequency(term) > 0:
+            return None  # a word of one or two letters is one edit from too many others
         spelling = fold(romanize(term))
         key = key_of_spelling(spelling)
         if len(key) < 2:
@@ -232,11 +234,13 @@ class Expander:
         plan.romanized = self._romanized(latin, rare, text)
         for word, _, _ in latin:
             found = options[word]
-            if word in rare:
-                plan.words.append(WordExpansion(word, "hindi", tuple(found)))
-            elif plan.romanized:
-                exact = tuple(c for c in found if c.match in ("exact", "inflected"))
-                plan.words.append(WordExpansion(word, "hindi" if exact else "english", exact))
+            if plan.romanized:  # every word may be Hindi; the rare ones surely are
+                if word not in rare:
+                    found = [c for c in found if c.match in ("exact", "inflected")]
+                plan.words.append(WordExpansion(word, "hindi" if found else "english", tuple(found)))
+            elif word in rare:  # a rare word in an English query: a name, searched in both scripts
+                held = [c for c in found if c.match in ("exact", "inflected") or self.settings.near_names]
+                plan.words.append(WordExpansion(word, "name" if held else "english", tuple(held)))
             elif found and self._is_name(word, found[0]):
                 plan.words.append(WordExpansion(word, "name", (found[0],)))
             else:
@@ -276,11 +280,12 @@ class Expander:
     def _is_name(self, word: str, best: Candidate) -> bool:
         """A common English word that is also a Devanagari term of the index, spelt alike (Putin, पुतिन)."""
         return (best.match == "exact" and len(key_of_spelling(fold(word))) >= self.settings.name_min_key
-                and best.weight >= 0.9)
+                and best.weight >= 0.9 and english_zipf(word) < self.settings.name_max_zipf)
 
     def _semantic_text(self, plan: QueryPlan, text: str, latin: list[tuple[str, int, int]]) -> str:
+        """A romanized query is embedded in Devanagari; an English one (names and all) as typed."""
         chosen = {w.word: w.best for w in plan.words if w.kind == "hindi" and w.best}
-        if not chosen or self.settings.semantic == "raw":
+        if not chosen or self.settings.semantic == "raw" or not plan.romanized:
             return text
         spans = {(s, e): chosen[w] for w, s, e in latin if w in chosen}
         out = text
