@@ -15,7 +15,6 @@ terms are romanized.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from whoosh import index as whoosh_index
 
 from . import layout
 from .analysis import ANALYZER_VERSION
+from .atomic import atomic_write_bytes
 from .romanize import KEYS_VERSION, is_devanagari_term, key_of_spelling, term_spelling
 
 #: Fields whose terms are filed: the ones queries search.
@@ -167,8 +167,8 @@ def rebuild(index_dir: Path, target: Path | None = None) -> int:
     """Write the table for the index as committed now; returns the number of terms filed.
 
     Call it while holding the write lock (the writer does, at commit).  The
-    file is written beside the final one and renamed into place, so a reader
-    sees the old table or the new one.  ``target`` writes it elsewhere (benchmarks).
+    table is built in memory and written with :mod:`hsearch.index.atomic`, so
+    a reader sees the old table or the new one.  ``target`` writes it elsewhere (benchmarks).
     """
     path = target or layout.keys_path(index_dir)
     previous: dict[str, tuple[str, str]] | None = None
@@ -180,16 +180,13 @@ def rebuild(index_dir: Path, target: Path | None = None) -> int:
                             old.execute("SELECT term, key, spelling FROM terms")}
         except sqlite3.Error:
             previous = None
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(str(tmp))
+    db = sqlite3.connect(":memory:")
     try:
         stamp = stamp_of(index_dir)  # read before the terms: a commit in between leaves the table stale, not wrong
         _fill(db, _index_frequencies(index_dir), stamp, previous)
         count = int(db.execute("SELECT count(*) FROM terms").fetchone()[0])
+        image = db.serialize()
     finally:
         db.close()
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, image)
     return count

@@ -7,7 +7,6 @@ report; hand-rolled nDCG formulas drift (gain, log base, ties).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from hsearch.index.errors import HsearchError
 
@@ -23,15 +22,6 @@ EXTRA_MEASURES: dict[str, tuple[str, str, int | None]] = {"Recall@1": ("recall.1
 RUN_DEPTH = 100
 
 Run = dict[str, list[tuple[str, float]]]
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Mean of each measure over every judged query; unanswered queries count as 0."""
-
-    mode: str
-    queries: int
-    scores: dict[str, float]
 
 
 def _pytrec_eval():  # type: ignore[no-untyped-def]

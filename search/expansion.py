@@ -30,6 +30,7 @@ from rapidfuzz.distance import Levenshtein
 from whoosh import query as wq
 
 from hsearch.index.analysis import STOPWORDS
+from hsearch.index.errors import SettingsError
 from hsearch.index.keytable import KeyedTerm, KeyTable
 from hsearch.index.romanize import fold, is_devanagari_term, key_of_spelling, loose_key, romanize, term_key
 
@@ -78,7 +79,7 @@ class ExpansionSettings:
 
     def __post_init__(self) -> None:
         if self.semantic not in ("transliterated", "both", "raw"):
-            raise ValueError(f"unknown semantic text {self.semantic!r}; choose transliterated, both or raw")
+            raise SettingsError(f"unknown semantic text {self.semantic!r}; choose transliterated, both or raw")
 
 
 @dataclass(frozen=True)

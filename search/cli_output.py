@@ -1,18 +1,12 @@
-"""How results look: a terminal listing, JSON objects, TREC run lines."""
+"""How results look on a terminal (the CLI's side; data formats are in :mod:`.serialize`)."""
 
 from __future__ import annotations
-
-import html
-import json
-from collections.abc import Iterable
 
 import click
 
 from .engine import Hit
 from .expansion import QueryPlan
 from .snippets import Snippet
-
-TREC_TAG = "hsearch"
 
 
 def snippet_text(snippet: Snippet, *, color: bool) -> str:
@@ -26,34 +20,6 @@ def snippet_text(snippet: Snippet, *, color: bool) -> str:
         else:
             parts.append(f"**{segment.text}**")
     return "".join(parts)
-
-
-def snippet_html(snippet: Snippet) -> str:
-    """Escaped text with ``<mark>`` around matches, safe to insert into a page."""
-    return "".join(
-        f"<mark>{html.escape(s.text)}</mark>" if s.match else html.escape(s.text) for s in snippet
-    )
-
-
-def hit_to_dict(hit: Hit) -> dict[str, object]:
-    return {
-        "rank": hit.rank,
-        "id": hit.id,
-        "title": hit.title,
-        "date": hit.date.isoformat() if hit.date else None,
-        "source": hit.source or None,
-        "category": hit.category or None,
-        "url": hit.url or None,
-        "score": round(hit.score, 6),
-        "snippet": snippet_html(hit.snippet),
-        "bm25": {"score": hit.bm25_score, "rank": hit.bm25_rank},
-        "cosine": {"score": hit.cosine, "rank": hit.cosine_rank},
-    }
-
-
-def to_json(value: object) -> str:
-    """UTF-8 JSON that keeps Devanagari readable instead of ``\\u`` escapes."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 def render_hits(hits: list[Hit], *, color: bool, explain: bool) -> str:
@@ -93,22 +59,3 @@ def expansion_lines(plan: QueryPlan) -> list[str]:
     if lines and plan.semantic_text != plan.text:
         lines.append(f"semantic side embeds: {plan.semantic_text}")
     return lines + [""] if lines else []
-
-
-def plan_to_dict(plan: QueryPlan) -> dict[str, object]:
-    """The expansions of a query as the API returns them."""
-    return {
-        "showing_results_for": plan.corrected_text,
-        "romanized": plan.romanized,
-        "semantic_text": plan.semantic_text,
-        "expansions": [
-            {"word": w.word, "kind": w.kind,
-             "terms": [{"term": c.term, "weight": c.weight, "match": c.match} for c in w.candidates]}
-            for w in plan.words if w.candidates
-        ],
-    }
-
-
-def trec_lines(qid: str, ranked: Iterable[tuple[str, float]], tag: str = TREC_TAG) -> list[str]:
-    """``qid Q0 docid rank score tag``, as trec_eval reads."""
-    return [f"{qid} Q0 {doc} {rank} {score:.6f} {tag}" for rank, (doc, score) in enumerate(ranked, start=1)]
