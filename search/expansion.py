@@ -173,14 +173,25 @@ class Expander:
     def __init__(self, table: KeyTable, settings: ExpansionSettings = ExpansionSettings()) -> None:
         self.table = table
         self.settings = settings
+        self._candidates: dict[tuple[str, bool], list[Candidate]] = {}
 
     def candidates(self, word: str, *, near: bool = True) -> list[Candidate]:
-        """The index terms ``word`` (Latin letters) may stand for, best first."""
+        """The index terms ``word`` (Latin letters) may stand for, best first (remembered: the table does not change)."""
+        remembered = self._candidates.get((word, near))
+        if remembered is None:
+            remembered = self._candidates[(word, near)] = self._find(word, near)
+            if len(self._candidates) > 50_000:
+                self._candidates.clear()
+        return remembered
+
+    def _find(self, word: str, near: bool) -> list[Candidate]:
         variants = _variants(word)
         keys = {key for _, key, _ in variants}
         near_keys: dict[str, list[tuple[str, float]]] = {}
         if near:
-            for spelling, key, trust in variants:
+            # Edits of the word as typed and of it without its longest inflection:
+            # each variant costs ~40 keys per letter to look up.
+            for spelling, key, trust in variants[:2]:
                 if len(key) >= 3:  # a two-letter key is one edit from half the vocabulary
                     for edit in key_edits(key):
                         near_keys.setdefault(edit, []).append((spelling, NEAR if trust == EXACT else NEAR_INFLECTED))
