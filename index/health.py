@@ -7,7 +7,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from . import bm25_sidecar, layout, manifest, vector_generations
+from . import bm25_sidecar, keytable, layout, manifest, vector_generations
 from .articles import Article
 from .encoders import Encoder
 from .errors import HsearchError, IndexDamagedError
@@ -50,6 +50,7 @@ def verify(index_dir: Path) -> HealthReport:
     ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
     report.sidecar_problems = bm25_sidecar.sidecar_problems(layout.fulltext_dir(index_dir), ix)
     report.problems += report.sidecar_problems
+    _check_keys(index_dir, report)
     if built.model is None:
         _check_counts(index_dir, built, report)
         return report
@@ -73,6 +74,15 @@ def verify(index_dir: Path) -> HealthReport:
     report.orphan_vectors = sorted(set(vectors) - set(texts))
     report.stale_vectors = sorted(i for i in set(texts) & set(vectors) if texts[i] != vectors[i])
     return report
+
+
+def _check_keys(index_dir: Path, report: HealthReport) -> None:
+    """The romanized-key table is derived: stale or missing, it is rebuilt (queries build one in memory meanwhile)."""
+    stored = keytable.read_stamp(index_dir)
+    if stored != keytable.stamp_of(index_dir):
+        state = "missing or unreadable" if stored is None else "out of date"
+        report.problems.append(f"{layout.keys_path(index_dir)} (romanized query keys) is {state}; "
+                               "queries rebuild it in memory until it is written again")
 
 
 def _check_counts(index_dir: Path, built: manifest.Manifest, report: HealthReport) -> None:

@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.searching import Searcher
 
-from . import bm25_sidecar, layout, manifest, vector_generations
+from . import bm25_sidecar, keytable, layout, manifest, vector_generations
 from .articles import Article, content_digest
 from .checkpoints import Checkpoints, CommitPolicy
 from .embedders import Embedder, LocalEmbedder
@@ -232,6 +232,7 @@ class IndexWriter:
         ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
         articles = ix.doc_count()
         bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
+        keytable.rebuild(self.index_dir)  # derived from the committed terms; before the manifest, as the vectors
         self.manifest = self.manifest.touched(
             articles=articles,
             passages=self.vectors.passage_count if self.vectors is not None else 0,

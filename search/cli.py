@@ -139,15 +139,17 @@ def _progress_bar(total: int, unchanged: int = 0) -> Callable[[int], None]:
 @click.option("--tag", default="hsearch", show_default=True, help="Run tag in TREC output.")
 @fusion_options
 @min_score_option
+@click.option("--no-expand", is_flag=True,
+              help="Search the words exactly as typed: no romanized-Hindi expansion, no spelling correction.")
 def query_command(text: str | None, index_dir: Path | None, limit: int | None, mode: str | None,
                   as_json: bool, explain: bool, date_from: str | None, date_to: str | None,
                   source: str | None, category: str | None, batch: Path | None, fmt: str | None,
                   tag: str, fusion: str | None, weight: float | None, latin_weight: float | None,
-                  min_score: float | None) -> None:
+                  min_score: float | None, no_expand: bool) -> None:
     """Search the index for TEXT (Hindi or English)."""
     from .engine import SearchEngine, SearchSettings
     from .filters import Filters
-    from .cli_output import render_hits
+    from .cli_output import expansion_lines, render_hits
     from .serialize import hit_to_dict, to_json, trec_lines
     from .topics import read_topics
 
@@ -163,18 +165,24 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
             depth = limit or 100
             for qid, topic in read_topics(batch):
                 if fmt == "trec":
-                    ranked = engine.rank(topic, mode=mode, depth=depth, filters=filters).ranked
+                    ranked = engine.rank(topic, mode=mode, depth=depth, filters=filters, expand=not no_expand).ranked
                     lines = trec_lines(qid, ranked, tag)
                     if lines:
                         click.echo("\n".join(lines))
                 else:
-                    hits = engine.search(topic, mode=mode, k=depth, filters=filters)
+                    hits = engine.search(topic, mode=mode, k=depth, filters=filters, expand=not no_expand)
                     for hit in hits:
                         click.echo(to_json({"qid": qid, **hit_to_dict(hit)}) if fmt == "json"
                                    else f"{qid}\t{hit.rank}\t{hit.id}\t{hit.title}")
             return
         assert text is not None
-        hits = engine.search(text, mode=mode, k=limit or 10, filters=filters)
+        hits = engine.search(text, mode=mode, k=limit or 10, filters=filters, expand=not no_expand)
+        plan = engine.plan(text, expand=not no_expand)
+        if plan.corrected_text and fmt != "trec":  # on stderr when stdout is data
+            click.echo(f"showing results for: {plan.corrected_text}  (search instead for exactly what you typed: "
+                       f"hsearch query --no-expand {_shell_quote(text)})", err=fmt == "json")
+        if explain and fmt == "text":
+            click.echo("\n".join(expansion_lines(plan)))
         if fmt == "json":
             for hit in hits:
                 click.echo(to_json(hit_to_dict(hit)))
@@ -184,6 +192,12 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
             click.echo("no results" + (" (filters are on: try without them)" if filters.active else ""))
         else:
             click.echo(render_hits(hits, color=stdout_is_terminal(), explain=explain))
+
+
+def _shell_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 @main.command("delete")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .engine import Hit
+from .expansion import QueryPlan
 from .snippets import Snippet
 
 
@@ -44,3 +45,18 @@ def explain_line(hit: Hit) -> str:
 
     line = f"fused {hit.score:.4f} · bm25 {side(hit.bm25_score, hit.bm25_rank)} · cosine {side(hit.cosine, hit.cosine_rank)}"
     return line + (f" · shown: {hit.evidence}" if hit.evidence else "")
+
+
+def expansion_lines(plan: QueryPlan) -> list[str]:
+    """What ``--explain`` says about each word the query was expanded or corrected for."""
+    lines = []
+    for word in plan.words:
+        if word.kind == "english":
+            lines.append(f"kept: {word.word} (English)")
+        elif word.candidates:
+            terms = ", ".join(f"{c.term} ({c.match} {c.weight:.2f})" for c in word.candidates)
+            lines.append(f"{'corrected' if word.kind == 'correction' else 'expanded'}: {word.word} -> {terms}"
+                         + (" (a name: searched as typed too)" if word.kind == "name" else ""))
+    if lines and plan.semantic_text != plan.text:
+        lines.append(f"semantic side embeds: {plan.semantic_text}")
+    return lines + [""] if lines else []

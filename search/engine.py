@@ -13,6 +13,7 @@ from hsearch.index.encoders import Encoder
 from hsearch.index.errors import QueryError
 from hsearch.index.manifest import Manifest
 
+from .expansion import Expander, ExpansionSettings, QueryPlan, expand_query
 from .filters import FACET_FIELDS, Filters
 from .fulltext import FullTextSearcher
 from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
@@ -41,6 +42,7 @@ class SearchSettings:
     mode: str | None = None
     fusion: FusionSettings = FusionSettings()
     preload: bool = False
+    expansion: ExpansionSettings = ExpansionSettings()
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Ranking:
     lexical: set[str] = field(default_factory=set)
     margin: float | None = None
     evidence: dict[str, str] = field(default_factory=dict)
+    plan: QueryPlan | None = None  # how the query was expanded (None: not planned)
 
     def fused(self, settings: FusionSettings) -> list[tuple[str, float]]:
         """Re-fuse the two sides under other settings (fusion studies need no new search, nor an open engine)."""
@@ -114,6 +117,8 @@ class SearchEngine:
         self.fulltext = FullTextSearcher(self.index_dir, length_tables=settings.preload, compiled=settings.preload)
         self.semantic = self._semantic(self.manifest, encoder)
         self._pool: ThreadPoolExecutor | None = None
+        self._expander: Expander | None = None
+        self._last_plan: QueryPlan | None = None
 
     def _semantic(self, manifest: Manifest, encoder: Encoder | None = None) -> SemanticSearcher | None:
         if manifest.model is None:
@@ -131,6 +136,30 @@ class SearchEngine:
         if self._pool is not None:
             self._pool.shutdown()
         self.fulltext.close()
+        if self._expander is not None:
+            self._expander.table.close()
+            self._expander = None
+
+    @property
+    def expander(self) -> Expander:
+        """The key table is opened at the first query that needs it (built in memory if it is stale)."""
+        if self._expander is None:
+            from hsearch.index.keytable import KeyTable
+
+            self._expander = Expander(KeyTable.open(self.index_dir), self.settings.expansion)
+        return self._expander
+
+    def plan(self, text: str, *, expand: bool = True) -> QueryPlan:
+        """How ``text`` is expanded: Latin words to Devanagari terms, Devanagari near-misses corrected."""
+        if not expand or not self.settings.expansion.enabled:
+            return QueryPlan(text=text, semantic_text=text)
+        if self._last_plan is not None and self._last_plan.text == text:
+            return self._last_plan  # the CLI and the server ask again to show it
+        words = [(t.text, t.startchar, t.endchar) for t in self.fulltext.analyzer(text, chars=True, mode="query")]
+        if not any((w.isascii() and w.isalpha()) or self.fulltext.term_frequency(w) == 0 for w, _, _ in words):
+            return QueryPlan(text=text, semantic_text=text)  # every word is a held Devanagari term
+        self._last_plan = self.expander.plan(text, words)
+        return self._last_plan
 
     def _bm25_thread(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -141,6 +170,10 @@ class SearchEngine:
         """See articles committed since the index was opened."""
         current = manifest_io.load(self.index_dir)
         self.fulltext.refresh()
+        if self._expander is not None:  # the key table follows the committed terms
+            self._expander.table.close()
+            self._expander = None
+        self._last_plan = None
         if current.model != self.manifest.model:  # rebuilt with another model (or none)
             self.semantic = self._semantic(current)
         elif self.semantic is not None:
@@ -161,21 +194,24 @@ class SearchEngine:
 
     def rank(self, text: str, *, mode: str | None = None, depth: int = 10,
              filters: Filters = Filters(), reference: bool = False,
-             min_score: float | None = None) -> Ranking:
+             min_score: float | None = None, expand: bool = True) -> Ranking:
         """The top ``depth`` ids and scores for ``text`` (what batch runs and evaluation need).
 
         ``reference`` computes the BM25 reference even where this engine's own
         fusion does not need it, for re-fusing the ranking under other settings.
         ``min_score`` overrides the settings' relevance floor for this query (see :meth:`floor`).
+        ``expand=False`` searches the words exactly as typed (no romanized-Hindi
+        expansion, no spelling correction).
         """
         chosen = self.resolve_mode(mode)
         filter_query = filters.to_whoosh()
         fusion = self.settings.fusion
         wanted = depth if chosen != "hybrid" else max(depth, fusion.candidates)
-        parsed = self.fulltext.parse(text)
+        plan = self.plan(text, expand=expand)
+        parsed = expand_query(self.fulltext.parse(text), plan.replacements())
         terms = positive_terms(parsed)
         floor = self.floor(min_score)
-        latin = is_latin_query(text)
+        latin = is_latin_query(text) and not plan.romanized  # an expanded romanized query has Hindi terms
         bm25: list[tuple[str, float]] = []
         dense: list[tuple[str, float]] = []
         if chosen in ("semantic", "hybrid"):
@@ -185,7 +221,7 @@ class SearchEngine:
             pending = self._bm25_thread().submit(self.fulltext.search, parsed, wanted, filter_query) \
                 if chosen == "hybrid" else None
             dense_depth = max(wanted, BACKGROUND_RANK) if floor is not None else wanted
-            dense = [(h.article_id, h.score) for h in self.semantic.search(text, dense_depth, allowed)]
+            dense = [(h.article_id, h.score) for h in self.semantic.search(plan.semantic_text, dense_depth, allowed)]
             bm25 = pending.result() if pending is not None else []
         else:
             bm25 = self.fulltext.search(parsed, wanted, filter_query)
@@ -194,7 +230,7 @@ class SearchEngine:
             # The floor asks which hits match the query's words, even when they do not rank.
             lexical = {doc for doc, _ in self.fulltext.search(parsed, fusion.candidates, filter_query)}
         margin = floor.margin(has_terms=bool(terms), lexical_hits=bool(lexical), latin=latin) if floor else None
-        ranking = Ranking([], bm25, dense, terms, latin=latin, lexical=lexical, margin=margin)
+        ranking = Ranking([], bm25, dense, terms, latin=latin, lexical=lexical, margin=margin, plan=plan)
         if bm25 and chosen == "hybrid" and (reference or needs_upper(bm25, fusion.method)):
             ranking.bm25_upper = self.fulltext.reference_score(parsed, bm25[0])
         if chosen == "bm25":
@@ -216,13 +252,13 @@ class SearchEngine:
         return override(chosen) if chosen > 0 else None
 
     def search(self, text: str, *, mode: str | None = None, k: int = 10,
-               filters: Filters = Filters(), min_score: float | None = None) -> list[Hit]:
+               filters: Filters = Filters(), min_score: float | None = None, expand: bool = True) -> list[Hit]:
         """Ranked hits with stored fields and a highlighted snippet."""
         if k <= 0:
             raise QueryError("the number of results ({k}) must be at least 1", params=("k",))
         if min_score is not None and not 0.0 <= min_score <= 1.0:
             raise QueryError("the relevance floor ({min_score}) must be between 0 and 1", params=("min_score",))
-        ranking = self.rank(text, mode=mode, depth=k, filters=filters, min_score=min_score)
+        ranking = self.rank(text, mode=mode, depth=k, filters=filters, min_score=min_score, expand=expand)
         documents = self.fulltext.documents([doc for doc, _ in ranking.ranked])
         bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
         dense_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.dense, start=1)}

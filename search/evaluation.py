@@ -17,6 +17,8 @@ MEASURES: dict[str, tuple[str, str, int | None]] = {
     "Recall@10": ("recall", "recall_10", None),
     "Recall@100": ("recall", "recall_100", None),
 }
+#: Measured on request (benchmarks with one answer per query), not in eval's table.
+EXTRA_MEASURES: dict[str, tuple[str, str, int | None]] = {"Recall@1": ("recall.1", "recall_1", None)}
 RUN_DEPTH = 100
 
 Run = dict[str, list[tuple[str, float]]]
@@ -40,7 +42,7 @@ def evaluate(run: Run, qrels: dict[str, dict[str, int]], measures: Sequence[str]
     judged = {qid: docs for qid, docs in qrels.items() if any(rel > 0 for rel in docs.values())}
     totals = {label: 0.0 for label in measures}
     for label in measures:
-        measure, key, cutoff = MEASURES[label]
+        measure, key, cutoff = MEASURES[label] if label in MEASURES else EXTRA_MEASURES[label]
         by_rank = {
             qid: {doc: float(len(ranked) - i) for i, (doc, _) in enumerate(ranked[:cutoff] if cutoff else ranked)}
             for qid, ranked in run.items() if qid in judged and ranked

@@ -72,6 +72,10 @@ class FullTextSearcher:
         results = self._searcher.search(with_array_or(q), limit=limit, filter=filter_query)
         return [(hit["id"], float(hit.score)) for hit in results]
 
+    def term_frequency(self, term: str) -> int:
+        """Articles whose headline or body holds ``term`` (the larger count)."""
+        return max(self._searcher.doc_frequency(f, term) for f in query_parser.SEARCH_FIELDS)
+
     def reference_score(self, q: wq.Query, top: tuple[str, float] | None) -> float:
         """The score that stands for a full match of ``q``, for scaling a side that cannot be spread.
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from .engine import Hit
+from .expansion import QueryPlan
 from .snippets import Snippet
 
 TREC_TAG = "hsearch"
@@ -65,3 +66,17 @@ def to_json(value: object) -> str:
 def trec_lines(qid: str, ranked: Iterable[tuple[str, float]], tag: str = TREC_TAG) -> list[str]:
     """``qid Q0 docid rank score tag``, as trec_eval reads."""
     return [f"{qid} Q0 {doc} {rank} {score:.6f} {tag}" for rank, (doc, score) in enumerate(ranked, start=1)]
+
+
+def plan_to_dict(plan: QueryPlan) -> dict[str, object]:
+    """The expansions of a query as the API returns them."""
+    return {
+        "showing_results_for": plan.corrected_text,
+        "romanized": plan.romanized,
+        "semantic_text": plan.semantic_text,
+        "expansions": [
+            {"word": w.word, "kind": w.kind,
+             "terms": [{"term": c.term, "weight": c.weight, "match": c.match} for c in w.candidates]}
+            for w in plan.words if w.candidates
+        ],
+    }

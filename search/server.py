@@ -57,7 +57,7 @@ from hsearch.index.manifest import ModelSpec
 from .engine import FacetCounts, SearchEngine, SearchSettings
 from .filters import Filters
 from .modes import Mode, modes_for
-from .serialize import article_to_dict, hit_to_dict
+from .serialize import article_to_dict, hit_to_dict, plan_to_dict
 
 DEFAULT_WORKERS = 2
 MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
@@ -265,6 +265,19 @@ AppliedFilters = create_model(
     "AppliedFilters", **{f.name: (str | None, None) for f in dataclasses.fields(Filters)})  # type: ignore[call-overload]
 
 
+class ExpandedTerm(BaseModel):
+    term: str = Field(description="A Devanagari term of the index searched for the word.")
+    weight: float = Field(description="How well it matches the word (1 = exactly); its BM25 boost.")
+    match: str = Field(description="exact, inflected, near, near-inflected, or correction.")
+
+
+class Expansion(BaseModel):
+    word: str = Field(description="The query word as analysed (Latin words lower-cased).")
+    kind: Literal["hindi", "name", "correction"] = Field(
+        description="Romanized Hindi, a name in both scripts (searched as typed too), or a Devanagari near-miss.")
+    terms: list[ExpandedTerm]
+
+
 class SearchResponse(BaseModel):
     query: str
     mode: Mode
@@ -273,6 +286,11 @@ class SearchResponse(BaseModel):
     took_ms: float
     filters: AppliedFilters  # type: ignore[valid-type]
     results: list[HitResponse]
+    expanded: bool = Field(description="Whether expansion was on (expand=false turns it off).")
+    showing_results_for: str | None = Field(
+        description="The query with Devanagari near-misses corrected, when it was; search with expand=false "
+                    "for exactly what was typed.")
+    expansions: list[Expansion] = Field(description="Each word searched as Devanagari terms, and which.")
 
 
 class ArticleResponse(BaseModel):
@@ -344,6 +362,7 @@ def create_app(pool: EnginePool) -> FastAPI:
         source: Annotated[str | None, _text_param("Only articles from this source (exact, any case).")] = None,
         category: Annotated[str | None, _text_param("Only articles in this category (exact, any case).")] = None,
         min_score: Annotated[float | None, Query(ge=0, le=1, description=MIN_SCORE_HELP)] = None,
+        expand: Annotated[bool, Query(description="Expand romanized Hindi and correct Devanagari near-misses.")] = True,
     ) -> SearchResponse:
         """Ranked articles with highlighted snippets and each side's scores."""
         text = q.strip()
@@ -353,17 +372,20 @@ def create_app(pool: EnginePool) -> FastAPI:
         filters = Filters.parse(**given)
         started = time.perf_counter()
 
-        def work(engine: SearchEngine) -> tuple[str, list[dict[str, object]]]:
+        def work(engine: SearchEngine) -> tuple[str, list[dict[str, object]], dict[str, Any]]:
             chosen = engine.resolve_mode(mode)
-            hits = engine.search(text, mode=chosen, k=k, filters=filters, min_score=min_score)
-            return chosen, [hit_to_dict(hit) for hit in hits]
+            hits = [hit_to_dict(hit) for hit in engine.search(text, mode=chosen, k=k, filters=filters,
+                                                               min_score=min_score, expand=expand)]
+            return chosen, hits, plan_to_dict(engine.plan(text, expand=expand))
 
-        chosen, hits = await pool.run(work)
+        chosen, hits, plan = await pool.run(work)
         return SearchResponse(
             query=text, mode=cast(Mode, chosen), k=k, count=len(hits),
             took_ms=round((time.perf_counter() - started) * 1000, 1),
             filters=AppliedFilters(**{name: value or None for name, value in given.items()}),
             results=[HitResponse.model_validate(hit) for hit in hits],
+            expanded=expand, showing_results_for=plan["showing_results_for"],
+            expansions=[Expansion.model_validate(e) for e in plan["expansions"]],
         )
 
     @app.get("/api/articles/{article_id}", response_model=ArticleResponse, tags=["search"],

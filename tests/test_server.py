@@ -186,7 +186,7 @@ def test_openapi_describes_the_api(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
     assert {"/api/search", "/api/articles/{article_id}", "/api/health", "/api/facets"} <= set(spec["paths"])
     parameters = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert parameters == {"q", "mode", "k", "date_from", "date_to", "source", "category", "min_score"}
+    assert parameters == {"q", "mode", "k", "date_from", "date_to", "source", "category", "min_score", "expand"}
 
 
 def test_the_page_and_its_files_are_served_from_this_server_only(client: TestClient) -> None:

@@ -19,6 +19,7 @@
   const suggestions = $("suggestions");
   const moreButton = $("more");
   const examples = $("examples");
+  const notice = $("notice");
 
   const state = { k: PAGE, modes: ["hybrid", "bm25", "semantic"], defaultMode: "hybrid", controller: null };
 
@@ -124,6 +125,7 @@
     const q = params.get("q");
     errorBox.hidden = true;
     empty.hidden = true;
+    notice.hidden = true;
     moreButton.hidden = true;
     document.title = q ? `${q} · hsearch` : "hsearch · हिंदी समाचार खोज";
     if (!q) {
@@ -164,6 +166,7 @@
     const count = body.count === 1 ? "1 result" : `${body.count} results`;
     statusLine.textContent = `${count} · ${modeName} · ${Math.round(body.took_ms)} ms`;
     list.replaceChildren(...body.results.map(resultItem));
+    showExpansions(body, params);
     if (body.count === 0) showSuggestions(body, params);
     moreButton.hidden = !(body.count >= state.k && state.k < MAX_K);
   }
@@ -215,6 +218,29 @@
     const params = formParams();
     params.set(name, value);
     go(params);
+  }
+
+  // -- "showing results for": corrections and romanized words, with a way back to the words as typed --
+  function showExpansions(body, params) {
+    const parts = [];
+    if (body.showing_results_for) {
+      parts.push("Showing results for ", el("strong", { lang: "hi", text: body.showing_results_for }), ". ");
+    }
+    const romanized = (body.expansions || []).filter((e) => e.kind !== "correction" && e.terms.length);
+    if (romanized.length) {
+      parts.push("Also searched: ");
+      romanized.forEach((e, i) => parts.push(...(i ? [", "] : []), `${e.word} → `,
+        el("span", { lang: "hi", text: e.terms.map((t) => t.term).join(" / ") })));
+      parts.push(". ");
+    }
+    if (parts.length) {
+      parts.push(el("button", {
+        type: "button", class: "link", text: `Search instead for “${body.query}”`,
+        onclick: () => { const next = new URLSearchParams(params); next.set("expand", "false"); go(next); },
+      }));
+    }
+    notice.replaceChildren(...parts);
+    notice.hidden = parts.length === 0;
   }
 
   // -- "no results" that helps ---------------------------------------------------
