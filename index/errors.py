@@ -41,3 +41,7 @@ class QueryError(HsearchError):
 
 class IndexDamagedError(HsearchError):
     """A file of the index cannot be read (truncated, overwritten); ``hsearch verify --repair`` can fix it."""
+
+
+class ArticleNotFoundError(QueryError):
+    """A request named an article id the index does not hold (``hsearch similar``, the API's 404)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from . import layout, manifest
+from . import layout, manifest, stories
 from .articles import Article
 from .errors import HsearchError, IndexDamagedError
 from .writer import IndexWriter
@@ -27,6 +27,7 @@ class HealthReport:
     problems: list[str] = field(default_factory=list)         # parts that do not open, stale counts
     fulltext_unreadable: bool = False                         # nothing to repair from
     vectors_unreadable: bool = False                          # the vector file must be rebuilt whole
+    story_problems: list[str] = field(default_factory=list)   # stories.npz disagrees: rebuilt whole
 
     @property
     def healthy(self) -> bool:
@@ -50,6 +51,8 @@ def verify(index_dir: Path) -> HealthReport:
         report.fulltext_unreadable = True
         return report
     report.articles = len(texts)
+    report.story_problems = stories.check(index_dir, texts)
+    report.problems += report.story_problems
     if built.model is None:
         _check_counts(index_dir, built, report)
         return report
@@ -93,6 +96,8 @@ def repair(index_dir: Path, *, wait: bool = False) -> HealthReport:
         )
     if before.healthy:
         return before
+    if before.story_problems:
+        layout.stories_path(index_dir).unlink(missing_ok=True)  # derived: the commit below rebuilds it
     with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable) as writer:
         writer.delete_vectors(before.orphan_vectors)
         redo = before.missing_vectors + before.stale_vectors

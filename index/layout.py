@@ -9,6 +9,7 @@ from .manifest import MANIFEST_NAME
 from .vectors import VECTORS_NAME
 
 FULLTEXT_DIR = "fulltext"
+STORIES_NAME = "stories.npz"  # story clusters (hsearch.index.stories), derived from the full text
 INDEX_ENV = "HSEARCH_INDEX"
 
 
@@ -29,12 +30,17 @@ def vectors_path(index_dir: Path) -> Path:
     return index_dir / VECTORS_NAME
 
 
+def stories_path(index_dir: Path) -> Path:
+    return index_dir / STORIES_NAME
+
+
 def parts(index_dir: Path) -> dict[str, Path]:
     """Every file or folder hsearch keeps in an index folder, by role."""
     return {
         "manifest": index_dir / MANIFEST_NAME,
         "fulltext": fulltext_dir(index_dir),
         "vectors": vectors_path(index_dir),
+        "stories": stories_path(index_dir),
     }
 
 
@@ -43,4 +49,5 @@ def leftover_temporaries(index_dir: Path) -> list[Path]:
 
     Only safe to delete while holding the write lock: then no live writer owns them.
     """
-    return sorted([*index_dir.glob(f".{VECTORS_NAME}.tmp*"), *index_dir.glob(f"{Path(MANIFEST_NAME).stem}.tmp*")])
+    return sorted([*index_dir.glob(f".{VECTORS_NAME}.tmp*"), *index_dir.glob(f"{Path(MANIFEST_NAME).stem}.tmp*"),
+                   *index_dir.glob(f".{STORIES_NAME}.tmp*")])

@@ -29,6 +29,7 @@ from .manifest import Manifest
 from .passages import split_passages
 from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
+from .stories import StoryUpdates
 from .vectors import VectorStore
 
 Progress = Callable[[int], None]
@@ -67,6 +68,7 @@ class IndexWriter:
         self._committed: Searcher | None = None  # the index as it was when the write began
         self._written: set[str] = set()  # ids added or replaced by this writer
         self._deleted: set[str] = set()
+        self._stories: StoryUpdates  # made when the index is opened
 
     # -- opening ---------------------------------------------------------
     def __enter__(self) -> IndexWriter:
@@ -139,6 +141,7 @@ class IndexWriter:
         self._writer = ix.writer(limitmb=256)
         if not self.rebuild:
             self._committed = ix.searcher()
+        self._stories = StoryUpdates(self.index_dir, ix.latest_generation(), fresh=self.rebuild or current is None)
         if self.encoder is not None:
             path = layout.vectors_path(self.index_dir)
             self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
@@ -176,6 +179,7 @@ class IndexWriter:
                 self._writer.add_document(**document)
             self._written.add(article.id)
             self._deleted.discard(article.id)
+            self._stories.added(article)
         return embedded
 
     def delete(self, ids: Iterable[str]) -> list[str]:
@@ -190,6 +194,7 @@ class IndexWriter:
             self._writer.delete_by_term("id", article_id)
             self._written.discard(article_id)
             self._deleted.add(article_id)
+            self._stories.deleted(article_id)
         self.delete_vectors(wanted)
         return missing
 
@@ -206,6 +211,7 @@ class IndexWriter:
             self.vectors.save(layout.vectors_path(self.index_dir))
         elif self.rebuild:
             layout.vectors_path(self.index_dir).unlink(missing_ok=True)
+        self._stories.commit(ix)
         self.manifest = self.manifest.touched(
             articles=articles,
             passages=self.vectors.passage_count if self.vectors is not None else 0,

@@ -12,7 +12,9 @@ from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder
 from hsearch.index.errors import QueryError
 from hsearch.index.manifest import Manifest
+from hsearch.index.stories import StoryTable
 
+from .collapse import Arranged, Copy, PageRequest, arrange
 from .filters import Filters
 from .fulltext import FullTextSearcher
 from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
@@ -56,6 +58,17 @@ class Hit:
     bm25_rank: int | None = None
     cosine: float | None = None
     cosine_rank: int | None = None
+    copies: list[Copy] = field(default_factory=list)  # the other copies of its story, best first
+
+
+@dataclass
+class ResultPage:
+    """One page of results and where it sits in the whole arrangement."""
+
+    hits: list[Hit]
+    total: int
+    offset: int
+    more: bool
 
 
 @dataclass
@@ -93,6 +106,7 @@ class SearchEngine:
         self.manifest: Manifest = manifest_io.load(self.index_dir)
         self.fulltext = FullTextSearcher(self.index_dir, length_tables=settings.preload)
         self.semantic = self._semantic(self.manifest, encoder)
+        self._stories: StoryTable | None = None
 
     def _semantic(self, manifest: Manifest, encoder: Encoder | None = None) -> SemanticSearcher | None:
         if manifest.model is None:
@@ -118,6 +132,7 @@ class SearchEngine:
         elif self.semantic is not None:
             self.semantic.refresh()
         self.manifest = current
+        self._stories = None
 
     def resolve_mode(self, mode: str | None) -> str:
         chosen = mode or self.settings.mode or ("hybrid" if self.semantic else "bm25")
@@ -158,32 +173,62 @@ class SearchEngine:
             ranking.ranked = ranking.fused(fusion)[:depth]
         return ranking
 
-    def search(self, text: str, *, mode: str | None = None, k: int = 10,
-               filters: Filters = Filters()) -> list[Hit]:
-        """Ranked hits with stored fields and a highlighted snippet."""
-        if k <= 0:
-            raise QueryError("the number of results (-k) must be at least 1")
-        ranking = self.rank(text, mode=mode, depth=k, filters=filters)
-        documents = self.fulltext.documents([doc for doc, _ in ranking.ranked])
+    def search(self, text: str, *, mode: str | None = None, k: int = 10, filters: Filters = Filters(),
+               collapse: bool = True, sort: str = "relevance", offset: int = 0) -> list[Hit]:
+        """Ranked hits with stored fields and a highlighted snippet, one per story unless ``collapse=False``."""
+        return self.search_page(text, mode=mode, filters=filters,
+                                page=PageRequest(k=k, offset=offset, sort=sort, collapse=collapse)).hits
+
+    def search_page(self, text: str, *, mode: str | None = None, filters: Filters = Filters(),
+                    page: PageRequest = PageRequest()) -> ResultPage:
+        """One page of results (see :mod:`hsearch.search.collapse`) and how many the query has."""
+        ranking = self.rank(text, mode=mode, depth=page.pool_depth(self.settings.fusion.candidates), filters=filters)
+        return self.page_of(ranking, page)
+
+    def page_of(self, ranking: Ranking, page: PageRequest) -> ResultPage:
+        """Collapse, sort and cut ``ranking.ranked``, then fetch the page's documents."""
+        arranged: Arranged = arrange(ranking.ranked, page, story_of=self.stories.stories, date_of=self._dates)
+        wanted = [doc for entry in arranged.entries for doc in (entry.id, *(c for c, _ in entry.copies))]
+        documents = self.fulltext.documents(wanted)
         bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
         dense_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.dense, start=1)}
         hits: list[Hit] = []
-        for doc, score in ranking.ranked:
+        for entry in arranged.entries:
+            doc, score = entry.id, entry.score
             stored = documents.get(doc)
             if stored is None:  # vectors of an article the full text no longer has: verify repairs it
                 continue
             hit = Hit(
-                id=doc, rank=len(hits) + 1, score=score, title=stored.get("title", ""),
+                id=doc, rank=arranged.offset + len(hits) + 1, score=score, title=stored.get("title", ""),
                 date=stored.get("date"), source=stored.get("source", ""),
                 category=stored.get("category", ""), url=stored.get("url", ""),
                 snippet=make_snippet(stored.get("body", ""), ranking.terms, self.fulltext.analyzer),
+                copies=[Copy(c, documents[c].get("source", ""), documents[c].get("title", ""), documents[c].get("date"))
+                        for c, _ in entry.copies if c in documents],
             )
             if doc in bm25_at:
                 hit.bm25_rank, hit.bm25_score = bm25_at[doc]
             if doc in dense_at:
                 hit.cosine_rank, hit.cosine = dense_at[doc]
             hits.append(hit)
-        return hits
+        return ResultPage(hits, arranged.total, arranged.offset, arranged.more)
+
+    @property
+    def stories(self) -> StoryTable:
+        """Article id -> story id, read at the first collapsed search after a commit."""
+        if self._stories is None:
+            self._stories = StoryTable.load(self.index_dir)
+        return self._stories
+
+    def _dates(self, ids: list[str]) -> dict[str, datetime | None]:
+        return {doc: stored.get("date") for doc, stored in self.fulltext.documents(list(ids)).items()}
+
+    def similar(self, article_id: str, *, mode: str | None = None, page: PageRequest = PageRequest()) -> ResultPage:
+        """Articles like this one, its own story's copies left out (:mod:`hsearch.search.similar`)."""
+        from .similar import similar_ranking
+
+        return self.page_of(similar_ranking(self, article_id, mode, page.pool_depth(self.settings.fusion.candidates)),
+                            page)
 
     def article(self, article_id: str) -> dict[str, object] | None:
         return self.fulltext.documents([article_id]).get(article_id)
