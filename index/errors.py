@@ -45,3 +45,7 @@ class IndexDamagedError(HsearchError):
 
 class ArticleNotFoundError(QueryError):
     """A request named an article id the index does not hold (``hsearch similar``, the API's 404)."""
+
+    def __init__(self, article_id: str, index_dir: object) -> None:
+        self.article_id = article_id
+        super().__init__(f"no article with id {article_id!r} in {index_dir} (hsearch query shows articles' ids)")

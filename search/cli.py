@@ -43,6 +43,19 @@ def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def page_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """One result per story, sort and paging: shared by ``query`` and ``similar``."""
+    for option in reversed([
+        click.option("--no-collapse", is_flag=True, help="Show every copy of a story instead of one hit per story."),
+        click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
+                     help="date: newest first, among the results relevance found."),
+        click.option("--offset", type=click.IntRange(min=0), default=None, help="Skip this many results (paging)."),
+        click.option("--page", type=click.IntRange(min=1), default=None, help="Page number, counting from 1, of -k results."),
+    ]):
+        func = option(func)
+    return func
+
+
 def resolve_index(index_dir: Path | None) -> Path:
     return index_dir if index_dir is not None else layout.default_index_dir()
 
@@ -125,11 +138,14 @@ def _progress_bar(total: int) -> Callable[[int], None]:
 @click.option("--tag", default="hsearch", show_default=True, help="Run tag in TREC output.")
 @click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Hybrid fusion method.")
 @click.option("--weight", type=click.FloatRange(0, 1), default=None, help="Semantic share in hybrid (0..1).")
+@page_options
 def query_command(text: str | None, index_dir: Path | None, limit: int | None, mode: str | None,
                   as_json: bool, explain: bool, date_from: str | None, date_to: str | None,
                   source: str | None, category: str | None, batch: Path | None, fmt: str | None,
-                  tag: str, fusion: str | None, weight: float | None) -> None:
+                  tag: str, fusion: str | None, weight: float | None, no_collapse: bool, sort: str,
+                  offset: int | None, page: int | None) -> None:
     """Search the index for TEXT (Hindi or English)."""
+    from .collapse import PageRequest
     from .engine import SearchEngine, SearchSettings
     from .filters import Filters
     from .output import hit_to_dict, render_hits, to_json, trec_lines
@@ -151,22 +167,35 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
                     if lines:
                         click.echo("\n".join(lines))
                 else:
-                    hits = engine.search(topic, mode=mode, k=depth, filters=filters)
+                    hits = engine.search(topic, mode=mode, k=depth, filters=filters,
+                                         collapse=not no_collapse, sort=sort)
                     for hit in hits:
                         click.echo(to_json({"qid": qid, **hit_to_dict(hit)}) if fmt == "json"
                                    else f"{qid}\t{hit.rank}\t{hit.id}\t{hit.title}")
             return
         assert text is not None
-        hits = engine.search(text, mode=mode, k=limit or 10, filters=filters)
+        request = PageRequest.of_page(page, offset, limit or 10, sort=sort, collapse=not no_collapse)
+        result = engine.search_page(text, mode=mode, filters=filters, page=request)
+        hits = result.hits
         if fmt == "json":
             for hit in hits:
                 click.echo(to_json(hit_to_dict(hit)))
         elif fmt == "trec":
             click.echo("\n".join(trec_lines("q", [(h.id, h.score) for h in hits], tag)))
+        elif not hits and result.total:
+            click.echo(f"no results past the {result.total} this query has (--offset {request.offset})")
         elif not hits:
             click.echo("no results" + (" (filters are on: try without them)" if filters.active else ""))
         else:
             click.echo(render_hits(hits, color=stdout_is_terminal(), explain=explain))
+            _page_footer(result, request)
+
+
+def _page_footer(result: Any, request: Any) -> None:
+    """Where this page sits, and the option that shows the next one."""
+    if result.offset or result.more:
+        ending = f"; next: --offset {result.offset + request.k}" if result.more else ""
+        click.echo(f"\nresults {result.offset + 1}-{result.offset + len(result.hits)} of {result.total}{ending}")
 
 
 def _fusion_settings(method: str | None, weight: float | None) -> FusionSettings:
@@ -176,6 +205,35 @@ def _fusion_settings(method: str | None, weight: float | None) -> FusionSettings
         weight=defaults.weight if weight is None else weight,
         latin_weight=defaults.latin_weight if weight is None else weight,
     )
+
+
+@main.command("similar")
+@click.argument("article_id")
+@index_option
+@click.option("-k", "--limit", "limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Number of results.")
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "semantic"]), default=None,
+              help="Which side finds them: hybrid (default with vectors), bm25 (key terms) or semantic.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per result (per line).")
+@page_options
+def similar_command(article_id: str, index_dir: Path | None, limit: int, mode: str | None, as_json: bool,
+                    no_collapse: bool, sort: str, offset: int | None, page: int | None) -> None:
+    """Articles like ARTICLE_ID (its own story's copies left out)."""
+    from .collapse import PageRequest
+    from .engine import SearchEngine
+    from .output import hit_to_dict, render_hits, to_json
+
+    request = PageRequest.of_page(page, offset, limit, sort=sort, collapse=not no_collapse)
+    with SearchEngine(resolve_index(index_dir)) as engine:
+        result = engine.similar(article_id, mode=mode, page=request)
+    if as_json:
+        for hit in result.hits:
+            click.echo(to_json(hit_to_dict(hit)))
+    elif not result.hits:
+        click.echo("no similar articles" if not result.offset else "no more similar articles")
+    else:
+        click.echo(render_hits(result.hits, color=stdout_is_terminal(), explain=False))
+        _page_footer(result, request)
 
 
 @main.command("delete")

@@ -47,7 +47,24 @@ def hit_to_dict(hit: Hit) -> dict[str, object]:
         "snippet": snippet_html(hit.snippet),
         "bm25": {"score": hit.bm25_score, "rank": hit.bm25_rank},
         "cosine": {"score": hit.cosine, "rank": hit.cosine_rank},
+        "more": more_to_dict(hit),
     }
+
+
+def more_to_dict(hit: Hit) -> dict[str, object]:
+    """The other copies of the hit's story that collapsing hid: "N more from this story"."""
+    return {"count": len(hit.copies), "copies": [
+        {"id": c.id, "source": c.source or None, "title": c.title, "date": c.date.isoformat() if c.date else None}
+        for c in hit.copies]}
+
+
+def more_line(hit: Hit, shown: int = 3) -> str:
+    """``+ 9 more from this story: दैनिक प्रहरी (id …), …``; empty when the story has no other copy."""
+    if not hit.copies:
+        return ""
+    names = [f"{c.source} ({c.id})" if c.source else c.id for c in hit.copies[:shown]]
+    rest = f", … {len(hit.copies) - shown} others" if len(hit.copies) > shown else ""
+    return f"+ {len(hit.copies)} more from this story: {', '.join(names)}{rest}"
 
 
 def to_json(value: object) -> str:
@@ -66,6 +83,8 @@ def render_hits(hits: list[Hit], *, color: bool, explain: bool) -> str:
         lines.append(f"    {snippet_text(hit.snippet, color=color)}")
         if hit.url:
             lines.append(f"    {hit.url}")
+        if hit.copies:
+            lines.append("    " + more_line(hit))
         if explain:
             lines.append("    " + explain_line(hit))
         lines.append("")

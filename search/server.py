@@ -50,10 +50,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder, encoder_for_spec
-from hsearch.index.errors import HsearchError, IndexNotFoundError, QueryError
+from hsearch.index.errors import ArticleNotFoundError, HsearchError, IndexNotFoundError, QueryError
 from hsearch.index.manifest import ModelSpec
 
-from .engine import SearchEngine, SearchSettings
+from .collapse import PageRequest
+from .engine import ResultPage, SearchEngine, SearchSettings
 from .filters import Filters
 from .fulltext import FullTextSearcher
 from .output import hit_to_dict
@@ -61,6 +62,7 @@ from .output import hit_to_dict
 DEFAULT_WORKERS = 2
 MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
 MAX_K = 100
+MAX_OFFSET = 10_000  # pages are cut from the top candidates; far past them every page is empty anyway
 MAX_FACET_VALUES = 200
 MAX_FILTER_CHARS = 300
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -81,6 +83,7 @@ Stamp = tuple[int, int, int]
 FacetCounts = dict[str, list[tuple[str, int]]]  # "sources"/"categories" -> (value, articles)
 T = TypeVar("T")
 Mode = Literal["hybrid", "bm25", "semantic"]
+Sort = Literal["relevance", "date"]
 
 
 # -- the shared encoder ------------------------------------------------------
@@ -255,6 +258,18 @@ class SideScore(BaseModel):
     rank: int | None = Field(description="Rank on this side alone; null when this side did not return the article.")
 
 
+class StoryCopy(BaseModel):
+    id: str
+    source: str | None
+    title: str
+    date: str | None = Field(description="ISO 8601, UTC.")
+
+
+class More(BaseModel):
+    count: int = Field(description="Other copies of this result's story that collapsing hid (0 with collapse=false).")
+    copies: list[StoryCopy] = Field(description="Those copies, best-ranked first.")
+
+
 class Result(BaseModel):
     rank: int
     id: str
@@ -267,6 +282,7 @@ class Result(BaseModel):
     snippet: str = Field(description="HTML: escaped text with <mark> around the matched words, nothing else.")
     bm25: SideScore
     cosine: SideScore
+    more: More
 
 
 class AppliedFilters(BaseModel):
@@ -283,6 +299,22 @@ class SearchResponse(BaseModel):
     count: int
     took_ms: float
     filters: AppliedFilters
+    results: list[Result]
+    offset: int = Field(0, description="Results skipped before this page.")
+    total: int = Field(0, description="Results this query has to page through (stories, when collapsed).")
+    sort: Sort = "relevance"
+    collapse: bool = True
+
+
+class SimilarResponse(BaseModel):
+    id: str = Field(description="The article the results are like; its story's copies are left out.")
+    title: str = Field(description="That article's headline.")
+    mode: Mode
+    k: int
+    offset: int
+    total: int
+    count: int
+    took_ms: float
     results: list[Result]
 
 
@@ -325,6 +357,10 @@ ERRORS: dict[int | str, dict[str, object]] = {
 # -- the application -------------------------------------------------------------
 Q_HELP = "The query, in Hindi or English. Quotes make a phrase, -word excludes a word."
 MODE_HELP = "Ranking; by default hybrid when the index has vectors, else bm25."
+SORT_HELP = "relevance, or date: newest first among the results relevance found."
+COLLAPSE_HELP = "One result per story (syndicated copies under 'more'); false shows every copy."
+OFFSET_HELP = "Results to skip (paging); past the end the page is empty."
+PAGE_HELP = "Page number of k results, counting from 1 (instead of offset)."
 
 
 def _text_param(description: str) -> Any:
@@ -352,25 +388,57 @@ def create_app(pool: EnginePool) -> FastAPI:
         date_to: Annotated[str | None, _text_param("Only articles dated on or before (YYYY-MM-DD, inclusive).")] = None,
         source: Annotated[str | None, _text_param("Only articles from this source (exact, any case).")] = None,
         category: Annotated[str | None, _text_param("Only articles in this category (exact, any case).")] = None,
+        sort: Annotated[Sort, Query(description=SORT_HELP)] = "relevance",
+        collapse: Annotated[bool, Query(description=COLLAPSE_HELP)] = True,
+        offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = None,
+        page: Annotated[int | None, Query(ge=1, le=MAX_OFFSET, description=PAGE_HELP)] = None,
     ) -> SearchResponse:
         """Ranked articles with highlighted snippets and each side's scores."""
         text = q.strip()
         if not text:
             raise QueryError("the query is empty: type a word or two")
         filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
+        request = PageRequest.of_page(page, offset, k, sort=sort, collapse=collapse)
         started = time.perf_counter()
 
-        def work(engine: SearchEngine) -> tuple[str, list[dict[str, object]]]:
+        def work(engine: SearchEngine) -> tuple[str, ResultPage]:
             chosen = engine.resolve_mode(mode)
-            return chosen, [hit_to_dict(hit) for hit in engine.search(text, mode=chosen, k=k, filters=filters)]
+            return chosen, engine.search_page(text, mode=chosen, filters=filters, page=request)
 
-        chosen, hits = await pool.run(work)
+        chosen, result = await pool.run(work)
+        hits = [hit_to_dict(hit) for hit in result.hits]
         return SearchResponse(
-            query=text, mode=cast(Mode, chosen), k=k, count=len(hits),
+            query=text, mode=cast(Mode, chosen), k=k, count=len(hits), offset=result.offset, total=result.total,
+            sort=sort, collapse=collapse,
             took_ms=round((time.perf_counter() - started) * 1000, 1),
             filters=AppliedFilters(date_from=date_from or None, date_to=date_to or None,
                                    source=source or None, category=category or None),
             results=[Result.model_validate(hit) for hit in hits],
+        )
+
+    @app.get("/api/articles/{article_id:path}/similar", response_model=SimilarResponse, tags=["search"],
+             responses={**ERRORS, 404: {"model": ErrorBody, "description": "No article with this id."}})
+    async def similar(
+        article_id: Annotated[str, PathParam(max_length=500)],
+        mode: Annotated[Mode | None, Query(description=MODE_HELP)] = None,
+        k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of results.")] = 10,
+        offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = None,
+        page: Annotated[int | None, Query(ge=1, le=MAX_OFFSET, description=PAGE_HELP)] = None,
+    ) -> SimilarResponse:
+        """Articles like this one: its passage vectors and key terms as the query, its own story left out."""
+        request = PageRequest.of_page(page, offset, k)
+        started = time.perf_counter()
+
+        def work(engine: SearchEngine) -> tuple[str, ResultPage, str]:
+            chosen = engine.resolve_mode(mode)
+            result = engine.similar(article_id, mode=chosen, page=request)
+            return chosen, result, str((engine.article(article_id) or {}).get("title") or "")
+
+        chosen, result, title = await pool.run(work)
+        return SimilarResponse(
+            id=article_id, title=title, mode=cast(Mode, chosen), k=k, offset=result.offset, total=result.total,
+            count=len(result.hits), took_ms=round((time.perf_counter() - started) * 1000, 1),
+            results=[Result.model_validate(hit_to_dict(hit)) for hit in result.hits],
         )
 
     @app.get("/api/articles/{article_id}", response_model=Article, tags=["search"],
@@ -427,6 +495,10 @@ def _install_error_handlers(app: FastAPI) -> None:
                 problems.append(f"{where}: {problem.get('msg', 'invalid value')}")
         return JSONResponse({"error": "; ".join(problems)}, status_code=400)
 
+    @app.exception_handler(ArticleNotFoundError)
+    async def unknown_article(_: Request, exc: ArticleNotFoundError) -> JSONResponse:
+        return JSONResponse({"error": f"no article with id {exc.article_id!r}"}, status_code=404)
+
     @app.exception_handler(QueryError)
     async def bad_query(_: Request, exc: QueryError) -> JSONResponse:
         return JSONResponse({"error": _api_words(str(exc))}, status_code=400)
@@ -447,7 +519,7 @@ def _text(stored: dict[str, object], field: str) -> str | None:
 
 def _api_words(message: str) -> str:
     """The library speaks in CLI options (``--date-from``); the API's names are ``date_from``."""
-    for option in ("date-from", "date-to", "mode"):
+    for option in ("date-from", "date-to", "mode", "offset", "page"):
         message = message.replace(f"--{option}", option.replace("-", "_"))
     return message
 

@@ -33,7 +33,7 @@ def similar_ranking(engine: SearchEngine, article_id: str, mode: str | None, dep
 
     stored = engine.article(article_id)
     if stored is None:
-        raise ArticleNotFoundError(f"no article with id {article_id!r} in {engine.index_dir}")
+        raise ArticleNotFoundError(article_id, engine.index_dir)
     chosen = engine.resolve_mode(mode)
     own_story = engine.stories.stories([article_id])[article_id]
     wanted = max(depth, engine.settings.fusion.candidates)
