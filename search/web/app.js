@@ -170,6 +170,7 @@
     const what = body.id ? `Similar to ${body.title ? `“${body.title}”` : body.id} · ` : "";
     statusLine.textContent = `${what}${count} of ${body.total}${order} · ${modeName} · ${Math.round(body.took_ms)} ms`;
     list.replaceChildren(...body.results.map(resultItem));
+    list.start = (body.offset || 0) + 1; // an ordered list: page 2 counts on from 11
     if (body.count === 0 && !body.id && !body.offset) showSuggestions(body, params);
     showPager(body, params);
   }
