@@ -13,7 +13,7 @@ outlets do:
   probability ``drop`` (at most half of them go), and two neighbours are
   swapped with probability ``swap``;
 * **edits**: one to three sentences are edited: a synonym swap (कहा/बताया,
-  बातचीत/वार्ता ...), or a trailing clause cut at its last comma;
+  बातचीत/वार्ता ...), or a trailing clause (the last 40% or less) cut at its last comma;
 * **dateline and footer**: the outlet's city and agency credit in front
   ("नई दिल्ली, 14 अगस्त (भाषा)।") and its boilerplate at the end;
 * **date and source**: the outlet's name; a date 0-2 days after the original.
@@ -54,7 +54,7 @@ SYNONYMS = {
     "वैज्ञानिकों": "शोधकर्ताओं", "लोगों": "नागरिकों", "देश": "राष्ट्र", "शहर": "नगर", "घोषणा": "ऐलान",
 }
 _REVERSE = {v: k for k, v in SYNONYMS.items()}
-_SENTENCE_END = re.compile(r"(?<=[।?!])\s+")
+_SENTENCE_END = re.compile(r"(?<=[।?!.])\s+")  # FLORES's Hindi sometimes ends a sentence with "."
 
 
 def paragraphs(body: str) -> list[str]:
@@ -83,8 +83,9 @@ def _edit_sentence(paragraph: str, rng: random.Random) -> tuple[str, str]:
     i = rng.randrange(len(sentences))
     edited, swapped = _swap_word(sentences[i], rng)
     what = "synonym"
-    if not swapped and sentences[i].count(",") and len(sentences[i]) > 60:
-        edited = sentences[i][:sentences[i].rfind(",")].rstrip() + "।"
+    cut = sentences[i].rfind(",")
+    if not swapped and cut > 0.6 * len(sentences[i]):  # an editor trims a trailing clause, not the sentence
+        edited = sentences[i][:cut].rstrip() + "।"
         what = "clause cut"
     elif not swapped:
         return paragraph, ""
