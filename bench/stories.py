@@ -16,7 +16,10 @@
    construction, so it over-merges and is not a fair test (reported apart).
 3. **Indexing cost** per 1,000 bench-corpus articles: ``hsearch index --model
    none`` whole, and the story clustering alone (analysis, MinHash, LSH).
-4. **Query cost** of collapsing: p50/p95 of ``SearchEngine.search_page``
+4. **LSH memory**: datasketch's ``MinHashLSH`` against :class:`~hsearch.index.stories.BandIndex`
+   on the same 64x2 banding, built from 10,000 stored signatures (random: the
+   size of the tables does not depend on the text).
+5. **Query cost** of collapsing: p50/p95 of ``SearchEngine.search_page``
    (BM25) over the 500 bench queries on an index of the syndicated corpus
    and 10,000 bench articles, against the ranking cut at k without collapse.
 """
@@ -173,6 +176,36 @@ def indexing_cost(data: Path, size: int) -> dict[str, Any]:
             "stories_file_mb_per_1k": size_mb * per_k}
 
 
+def lsh_memory(count: int = 10_000) -> list[dict[str, Any]]:
+    import numpy as np
+    from datasketch import MinHash, MinHashLSH
+
+    from hsearch.index.stories import BandIndex, _Member
+
+    from .timing import rss_mb
+
+    settings = DEFAULT_STORY_SETTINGS
+    signatures = np.random.default_rng(SEED).integers(0, 2**32 - 2, size=(count, settings.num_perm), dtype=np.uint32)
+    members = {f"a{i:07d}": _Member("", 0, "", signatures[i]) for i in range(count)}
+    rows = []
+    before = rss_mb()
+    with Timer() as timer:
+        ours = BandIndex.build(members, settings.bands, settings.rows)
+    rows.append({"lsh": "BandIndex (hsearch)", "articles": count, "mib": rss_mb() - before, "build_s": timer.seconds})
+    before = rss_mb()
+    with Timer() as timer:
+        theirs = MinHashLSH(num_perm=settings.num_perm, params=(settings.bands, settings.rows))
+        with theirs.insertion_session() as session:
+            for article_id, member in members.items():
+                session.insert(article_id, MinHash(num_perm=settings.num_perm, seed=settings.seed,
+                                                   scheme=settings.scheme, hashvalues=member.signature.astype(np.uint64)))
+    rows.append({"lsh": "datasketch MinHashLSH", "articles": count, "mib": rss_mb() - before, "build_s": timer.seconds})
+    probe = members["a0000001"].signature
+    assert ours.query(probe) == set(theirs.query(MinHash(num_perm=settings.num_perm, seed=settings.seed,
+                                                          scheme=settings.scheme, hashvalues=probe.astype(np.uint64))))
+    return rows
+
+
 def query_cost(data: Path, records: list[Record], bench_size: int) -> dict[str, Any]:
     from hsearch.index.settings import IndexSettings
     from hsearch.index.writer import index_paths
@@ -261,7 +294,12 @@ def render(result: dict[str, Any]) -> str:
     lines += ["", f"stories.npz: {cost['stories_file_mb_per_1k']:.2f} MiB per 1,000 articles "
               f"(measured on {cost['articles']:,}). The embedded model costs ~126 s per 1,000 articles to embed "
               "(bench/results/indexing-10000.md), so with vectors the clustering is ~1-2% of indexing.", "",
-              "## Query cost of collapsing", ""]
+              "## LSH memory and rebuild time", "",
+              "What a writer holds while it adds articles: the LSH over every stored signature (64x2), built "
+              "when the first article of a write is placed. Same candidates from both (checked).", ""]
+    lines += md_table(["LSH", "articles", "RSS MiB", "build s"],
+                      [(r["lsh"], f"{r['articles']:,}", f"{r['mib']:.1f}", f"{r['build_s']:.2f}") for r in result["lsh"]])
+    lines += ["", "## Query cost of collapsing", ""]
     q = result["query"]
     lines += [f"BM25, {q['queries']} bench queries (MIRACL hi + FLORES en) on {q['articles']:,} articles "
               f"(the syndicated corpus + bench articles); on average {q['copies_folded_per_query']:.1f} of the "
@@ -274,13 +312,15 @@ def render(result: dict[str, Any]) -> str:
 
 
 LIBRARY_NOTE = (
-    "Measured on 1,000 articles of 12 real sentences (185 shingles each; /tmp/mh_bench.py in the note): "
-    "datasketch 2.0 MinHash 0.60 s, LSH insert 0.08 s, query 0.05 s; rensa 0.5 RMinHash 0.06 s, LSH insert "
-    "0.01 s, query 0.001 s; analysing the bodies 1.29 s. rensa hashes ten times faster, but its LSH takes only "
-    "its own RMinHash objects and has no documented way to rebuild one from stored digests, so reopening an "
-    "index would mean re-reading and re-analysing every body; datasketch rebuilds MinHash objects from stored "
-    "hash values (documented, with an explicit permutation scheme) and its LSH supports remove. Analysis "
-    "dominates either way, so hsearch uses datasketch."
+    "Measured on 1,000 articles of 12 real sentences (185 shingles each): datasketch 2.0 MinHash 0.60 s, "
+    "LSH insert 0.08 s, query 0.05 s; rensa 0.5 RMinHash 0.06 s, LSH insert 0.01 s, query 0.001 s; analysing "
+    "the bodies 1.29 s (the script is in /work/notes/issue-17.md). rensa hashes ten times faster, but its LSH "
+    "takes only its own RMinHash objects, with no documented way to rebuild one from stored digests, so "
+    "reopening an index would mean re-analysing every body. datasketch rebuilds a MinHash from stored hash "
+    "values (documented, with an explicit permutation scheme), so hsearch uses it for the signatures; analysis "
+    "dominates the indexing cost either way. Its MinHashLSH, though, holds a Python dict entry per article and "
+    "band (table above), too much to rebuild at every write of a large index, so the bands live in "
+    "hsearch's BandIndex (sorted numpy arrays, the same candidates)."
 )
 
 
@@ -310,6 +350,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                  DEFAULT_STORY_SETTINGS))
     print("indexing cost", flush=True)
     indexing = indexing_cost(args.data, args.cost_size)
+    print("lsh memory", flush=True)
+    lsh = lsh_memory()
     print("query cost", flush=True)
     query = query_cost(args.data, records, args.bench_size)
     result = {
@@ -317,7 +359,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f" --bench-size {args.bench_size}" if args.bench_size != 10_000 else ""),
         "machine": started, "versions": versions("hsearch", "datasketch", "whoosh-reloaded"),
         "syndicated": {"articles": len(records), "originals": originals, "copies": len(records) - originals},
-        "sweep": rows, "chosen": default, "false_merges": distinct, "indexing": indexing, "query": query,
+        "sweep": rows, "chosen": default, "false_merges": distinct, "indexing": indexing, "lsh": lsh, "query": query,
         "library": LIBRARY_NOTE, "why": WHY, "load_after": machine()["load_avg"],
     }
     json_path, md_path = write_results(args.out, result, render(result))
