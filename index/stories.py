@@ -305,26 +305,32 @@ class StoryClusters:
 class BandIndex:
     """MinHash LSH: articles whose signatures agree on all ``rows`` values of some band are candidates.
 
-    Built in one go from the stored signatures as sorted numpy arrays (one
-    column of band keys per band, searched with ``searchsorted``), with later
-    inserts in a dict and removals as tombstones.  datasketch's ``MinHashLSH``
-    does the same with a Python dict entry per article and band: 17 KB per
-    article and 2 ms per article to rebuild when a writer opens the index,
-    against 12 bytes per article and band here (bench/results/stories.md).
+    Each (article, band) becomes one 64-bit key: the band's number in the top
+    8 bits, a 56-bit hash of its ``rows`` values below (a collision only adds
+    a candidate, which containment then rejects).  The keys of the stored
+    signatures are one sorted numpy array, searched for all bands of a query
+    in one ``searchsorted``; later inserts go to a dict, removals are
+    tombstones.  datasketch's ``MinHashLSH`` keeps a Python dict entry per
+    article and band instead, which costs far more memory and time to rebuild
+    when a writer opens a large index (bench/results/stories.md).
     """
 
     _EMPTY = np.uint64(2**32 - 1)  # datasketch's value in a sketch of nothing
+    _MIX = np.uint64(0x9E3779B97F4A7C15)
 
     def __init__(self, bands: int, rows: int, ids: list[str], keys: np.ndarray) -> None:
+        if bands > 256:
+            raise ValueError("at most 256 bands: the band number takes 8 bits of each key")
         self.bands, self.rows = bands, rows
         self._ids = ids
-        self._order = np.argsort(keys, axis=0, kind="stable").astype(np.int32)  # (n, bands)
-        self._sorted = np.take_along_axis(keys, self._order, axis=0).T.copy()   # (bands, n)
-        self._order = self._order.T.copy()
+        flat = keys.ravel()  # row-major: entry i belongs to article i // bands
+        order = np.argsort(flat, kind="stable")
+        self._sorted = flat[order]
+        self._rows = (order // bands).astype(np.int32)
         self._row_of = {article_id: row for row, article_id in enumerate(ids)}
         self._alive = np.ones(len(ids), dtype=bool)
-        self._added: list[dict[int, set[str]]] = [{} for _ in range(bands)]
-        self._added_keys: dict[str, np.ndarray] = {}
+        self._added: dict[int, set[str]] = {}
+        self._added_keys: dict[str, list[int]] = {}
 
     @classmethod
     def build(cls, members: Mapping[str, _Member], bands: int, rows: int) -> BandIndex:
@@ -332,43 +338,43 @@ class BandIndex:
         matrix = np.vstack([members[a].signature for a in ids]) if ids else np.zeros((0, bands * rows), np.uint32)
         return cls(bands, rows, ids, cls.keys(matrix, bands, rows))
 
-    @staticmethod
-    def keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
-        """One uint64 per band: the band's ``rows`` 32-bit values (exact for two rows, mixed beyond)."""
+    @classmethod
+    def keys(cls, signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+        """``(n, bands)`` keys: band number in the top 8 bits, a hash of the band's values below."""
         values = np.asarray(signatures, dtype=np.uint64)[:, :bands * rows].reshape(len(signatures), bands, rows)
-        key = values[:, :, 0].copy()
+        key = np.zeros(values.shape[:2], dtype=np.uint64)
         with np.errstate(over="ignore"):
-            for r in range(1, rows):
-                key = (key << np.uint64(32)) ^ values[:, :, r] if r == 1 else \
-                    (key * np.uint64(0x9E3779B97F4A7C15)) ^ values[:, :, r]
-        return key
+            for r in range(rows):
+                key = (key ^ values[:, :, r]) * cls._MIX
+                key ^= key >> np.uint64(29)
+        band = np.arange(bands, dtype=np.uint64) << np.uint64(56)
+        return (key >> np.uint64(8)) | band
 
     def insert(self, article_id: str, signature: np.ndarray) -> None:
         self.remove(article_id)
-        keys = self.keys(signature.reshape(1, -1), self.bands, self.rows)[0]
+        keys = self.keys(signature.reshape(1, -1), self.bands, self.rows)[0].tolist()
         self._added_keys[article_id] = keys
-        for band, key in enumerate(keys.tolist()):
-            self._added[band].setdefault(key, set()).add(article_id)
+        for key in keys:
+            self._added.setdefault(key, set()).add(article_id)
 
     def remove(self, article_id: str) -> None:
         row = self._row_of.pop(article_id, None)
         if row is not None:
             self._alive[row] = False
-        keys = self._added_keys.pop(article_id, None)
-        if keys is not None:
-            for band, key in enumerate(keys.tolist()):
-                self._added[band][key].discard(article_id)
+        for key in self._added_keys.pop(article_id, ()):
+            self._added[key].discard(article_id)
 
     def query(self, signature: np.ndarray) -> set[str]:
         keys = self.keys(signature.reshape(1, -1), self.bands, self.rows)[0]
         found: set[str] = set()
-        for band, key in enumerate(keys.tolist()):
-            column = self._sorted[band]
-            lo, hi = np.searchsorted(column, key, "left"), np.searchsorted(column, key, "right")
-            for row in self._order[band, lo:hi].tolist():
-                if self._alive[row]:
-                    found.add(self._ids[row])
-            found |= self._added[band].get(key, set())
+        if len(self._sorted):
+            low = np.searchsorted(self._sorted, keys, "left")
+            high = np.searchsorted(self._sorted, keys, "right")
+            for lo, hi in zip(low[high > low].tolist(), high[high > low].tolist()):
+                found.update(self._ids[row] for row in self._rows[lo:hi].tolist() if self._alive[row])
+        for key in keys.tolist():
+            if key in self._added:
+                found |= self._added[key]
         return found
 
 
