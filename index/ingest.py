@@ -247,6 +247,6 @@ def read_articles(
                 continue
             issue = IngestIssue(str(file), line, str(outcome))
             if strict:
-                raise IngestError(f"{issue} (stopped by --strict; nothing was written)")
+                raise IngestError(f"{issue} (stopped by {{strict}}; nothing was written)", params=("strict",))
             report.skipped += 1
             report.issues.append(issue)

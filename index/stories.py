@@ -35,7 +35,6 @@ matches).  The query side reads only the id and story columns
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -48,6 +47,7 @@ import numpy as np
 
 from . import layout
 from .analysis import ANALYZER_VERSION, hindi_analyzer
+from .atomic import atomic_open
 from .articles import Article, content_digest
 
 STORIES_FORMAT = 1
@@ -252,22 +252,18 @@ class StoryClusters:
 
     # -- persistence -------------------------------------------------------
     def save(self, path: Path, generation: int) -> None:
-        """One ``.npz``, written to a temporary name and renamed; ids sorted for the query side."""
+        """One ``.npz``, written atomically (:mod:`hsearch.index.atomic`); ids sorted for the query side."""
         ids = sorted(self._members)
         members = [self._members[i] for i in ids]
         signatures = np.vstack([m.signature for m in members]) if members else \
             np.zeros((0, self.settings.num_perm), np.uint32)
         meta = {"format": STORIES_FORMAT, "analyzer": ANALYZER_VERSION, "generation": generation,
                 "settings": asdict(self.settings)}
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        with tmp.open("wb") as handle:
+        with atomic_open(path, "wb") as handle:
             np.savez(handle, ids=np.asarray(ids, dtype=str), stories=np.asarray([m.story for m in members], dtype=str),
                      digests=np.asarray([m.digest for m in members], dtype=str),
                      days=np.asarray([m.day for m in members], dtype=np.int64),
                      signatures=signatures.astype(np.uint32), meta=np.asarray(json.dumps(meta)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path, settings: StorySettings = DEFAULT_STORY_SETTINGS,

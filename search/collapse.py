@@ -36,19 +36,19 @@ class PageRequest:
 
     def __post_init__(self) -> None:
         if self.k <= 0:
-            raise QueryError("the number of results (-k) must be at least 1")
+            raise QueryError("the number of results ({k}) must be at least 1", params=("k",))
         if self.offset < 0:
-            raise QueryError("--offset must be 0 or more")
+            raise QueryError("{offset} must be 0 or more", params=("offset",))
         if self.sort not in SORTS:
-            raise QueryError(f"unknown sort {self.sort!r}; choose one of {', '.join(SORTS)}")
+            raise QueryError(f"unknown {{sort}} {self.sort!r}; choose one of {', '.join(SORTS)}", params=("sort",))
 
     @classmethod
     def of_page(cls, page: int | None, offset: int | None, k: int, **rest: object) -> PageRequest:
         """From a 1-based ``page`` of ``k`` results or a raw ``offset`` (not both)."""
         if page is not None and offset is not None:
-            raise QueryError("give --page or --offset, not both")
+            raise QueryError("give {page} or {offset}, not both", params=("page", "offset"))
         if page is not None and page < 1:
-            raise QueryError("--page counts from 1")
+            raise QueryError("{page} counts from 1", params=("page",))
         start = (page - 1) * k if page is not None else (offset or 0)
         return cls(k=k, offset=start, **rest)  # type: ignore[arg-type]
 
