@@ -30,6 +30,7 @@ import argparse
 import json
 import random
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import replace
 from itertools import combinations
@@ -41,7 +42,7 @@ from hsearch.index.stories import DEFAULT_STORY_SETTINGS, StoryClusters, StorySe
 
 from .corpus import load_articles, load_queries
 from .syndicate import syndicate
-from .timing import Timer, machine, machine_line, md_table, summary_ms, versions, write_results
+from .timing import machine, machine_line, md_table, summary_ms, versions, write_results
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -51,6 +52,19 @@ BANDINGS = ((32, 4), (42, 3), (64, 2))  # (bands, rows) of 128 MinHash values
 SEED = 20250813
 
 Record = dict[str, Any]
+
+
+class Timer:
+    """``with Timer() as t: ...`` then ``t.seconds`` (wall clock, ``time.perf_counter``)."""
+
+    seconds = 0.0
+
+    def __enter__(self) -> Timer:
+        self._began = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self._began
 
 
 def _jsonl(path: Path) -> list[Record]:
@@ -241,26 +255,24 @@ def query_cost(data: Path, records: list[Record], bench_size: int) -> dict[str, 
             for text in queries[:20]:  # warm the length tables and caches
                 engine.search(text)
             for text in queries:
-                timer = Timer()
-                timer.start()
-                engine.page_of(engine.rank(text, depth=10), PageRequest(collapse=False))
-                timings["ranking cut at k=10, no collapse (the old search)"].append(timer.stop())
-                timer.start()
-                page = engine.search_page(text, page=PageRequest(collapse=False))
-                timings["pool of 100, no collapse"].append(timer.stop())
-                timer.start()
-                engine.search_page(text)
-                timings["pool of 100, collapsed (default)"].append(timer.stop())
-                timer.start()
-                engine.search_page(text, page=PageRequest(sort="date"))
-                timings["pool of 100, collapsed, newest first"].append(timer.stop())
+                calls = {
+                    "ranking cut at k=10, no collapse (the old search)":
+                        lambda: engine.page_of(engine.rank(text, depth=10), PageRequest(collapse=False)),
+                    "pool of 100, no collapse": lambda: engine.search_page(text, page=PageRequest(collapse=False)),
+                    "pool of 100, collapsed (default)": lambda: engine.search_page(text),
+                    "pool of 100, collapsed, newest first": lambda: engine.search_page(text, page=PageRequest(sort="date")),
+                }
+                for name, call in calls.items():
+                    began = time.perf_counter()
+                    page = call()
+                    timings[name].append(time.perf_counter() - began)
+                    assert len(page.hits) <= 10
                 ranking = engine.rank(text, depth=100)
-                timer.start()
+                began = time.perf_counter()
                 arranged = arrange(ranking.ranked, PageRequest(), story_of=engine.stories.stories,
                                    date_of=lambda ids: {})
-                timings["arrange() alone (story lookup + collapse)"].append(timer.stop())
+                timings["arrange() alone (story lookup + collapse)"].append(time.perf_counter() - began)
                 collapsed_away += len(ranking.ranked) - arranged.total
-                assert len(page.hits) <= 10
     return {"articles": articles, "queries": len(queries), "copies_folded_per_query": collapsed_away / len(queries),
             "timings": {name: summary_ms(values) for name, values in timings.items()}}
 

@@ -61,8 +61,8 @@ def similar_ranking(engine: SearchEngine, article_id: str, mode: str | None, dep
             centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
             hits = engine.semantic.store.search(centroid, wanted + 1)
             dense = others([(h.article_id, h.score) for h in hits])
-    top = bm25[0][1] if bm25 else 0.0
-    ranking = Ranking([], bm25, dense, terms, reference=lambda: top)
+    # The article's own key terms are the whole query, so its best other match stands for a full match.
+    ranking = Ranking([], bm25, dense, terms, bm25_upper=bm25[0][1] if bm25 else 0.0)
     if chosen == "bm25":
         ranking.ranked = bm25[:depth]
     elif chosen == "semantic":

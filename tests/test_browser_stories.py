@@ -21,6 +21,7 @@ from .test_stories import KURSK, SEED_COPIES, SEEDS, seed_record, write_jsonl
 
 from playwright.sync_api import Page, expect  # noqa: E402  (after test_browser's skips)
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 QUERY = "अमेरिका के राष्ट्रपति"
 SEED_STORY = {seed_record()["id"], *SEED_COPIES}
 

@@ -24,6 +24,8 @@ from .test_lifecycle import (  # noqa: F401  (fixtures)
     write_jsonl,
 )
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("point", ["before-rename:stories.npz", "after-rename:stories.npz"])
 def test_kill_9_around_the_story_clusters_of_an_index_run(point: str, hash_index: Path, tmp_path: Path) -> None:
