@@ -22,6 +22,8 @@
 5. **Query cost** of collapsing: p50/p95 of ``SearchEngine.search_page``
    (BM25) over the 500 bench queries on an index of the syndicated corpus
    and 10,000 bench articles, against the ranking cut at k without collapse.
+6. **datasketch or rensa**: MinHash and LSH speed of both on 1,000 real bodies
+   (rensa is in the ``bench`` extra; its columns are empty without it).
 """
 
 from __future__ import annotations
@@ -234,6 +236,58 @@ def lsh_memory(count: int = 10_000, traced: int = 3_000) -> list[dict[str, Any]]
     return rows
 
 
+def library_speeds(data: Path, count: int = 1000) -> dict[str, float]:
+    """datasketch against rensa (when installed) on ``count`` bodies of 12 real sentences (FLORES/TICO hi)."""
+    import numpy as np
+
+    rows = [r["hi"] for r in _jsonl(data / "parallel-en-hi-dev.jsonl")]
+    rng = random.Random(SEED)
+    bodies = [" ".join(rng.sample(rows, 12)) for _ in range(count)]
+    found: dict[str, float] = {}
+    with Timer() as analysis:
+        sets = [sorted(shingles(body)) for body in bodies]
+    found["analysis_s"] = analysis.seconds
+    found["mean_shingles"] = float(np.mean([len(s) for s in sets]))
+    from datasketch import MinHash, MinHashLSH
+
+    settings = DEFAULT_STORY_SETTINGS
+    with Timer() as hashing:
+        sketches = []
+        for own in sets:
+            sketch = MinHash(num_perm=settings.num_perm, seed=settings.seed, scheme=settings.scheme)
+            sketch.update_batch([x.encode("utf-8") for x in own])
+            sketches.append(sketch)
+    lsh = MinHashLSH(num_perm=settings.num_perm, params=(settings.bands, settings.rows))
+    with Timer() as inserting:
+        for i, sketch in enumerate(sketches):
+            lsh.insert(str(i), sketch)
+    with Timer() as querying:
+        for sketch in sketches:
+            lsh.query(sketch)
+    found |= {"datasketch_minhash_s": hashing.seconds, "datasketch_lsh_insert_s": inserting.seconds,
+              "datasketch_lsh_query_s": querying.seconds}
+    try:
+        import rensa
+    except ImportError:
+        return found
+    with Timer() as hashing:
+        ours = []
+        for own in sets:
+            sketch = rensa.RMinHash(settings.num_perm, settings.seed)
+            sketch.update(own)
+            ours.append(sketch)
+    index = rensa.RMinHashLSH(0.5, settings.num_perm, settings.bands)
+    with Timer() as inserting:
+        for i, sketch in enumerate(ours):
+            index.insert(i, sketch)
+    with Timer() as querying:
+        for sketch in ours:
+            index.query(sketch)
+    found |= {"rensa_minhash_s": hashing.seconds, "rensa_lsh_insert_s": inserting.seconds,
+              "rensa_lsh_query_s": querying.seconds}
+    return found
+
+
 def query_cost(data: Path, records: list[Record], bench_size: int) -> dict[str, Any]:
     from hsearch.index.settings import IndexSettings
     from hsearch.index.writer import index_paths
@@ -317,9 +371,12 @@ def render(result: dict[str, Any]) -> str:
         ("  of which: MinHash signatures (datasketch)", f"{cost['minhash_s_per_1k']:.2f}"),
         ("reloading the LSH from stories.npz (a writer's first add)", f"{cost['reload_lsh_s_per_1k']:.2f}"),
     ])
+    share = cost["stories_s_per_1k"] / cost["index_model_none_s_per_1k"]
     lines += ["", f"stories.npz: {cost['stories_file_mb_per_1k']:.2f} MiB per 1,000 articles "
-              f"(measured on {cost['articles']:,}). The embedded model costs ~126 s per 1,000 articles to embed "
-              "(bench/results/indexing-10000.md), so with vectors the clustering is ~1-2% of indexing.", "",
+              f"(measured on {cost['articles']:,}). In this run clustering is {share:.0%} of a full-text-only "
+              "build (the body is analysed twice: by Whoosh and for the shingles). With the embedded model, "
+              "embedding dominates: about 126 s per 1,000 articles at a load average near 1 "
+              "(bench/results/indexing-10000.md), against a few seconds of clustering.", "",
               "## LSH memory and rebuild time", "",
               "What a writer holds while it adds articles: the LSH over every stored signature (64x2), built "
               "when the first article of a write is placed. Random signatures (the tables' size does not depend on "
@@ -334,14 +391,21 @@ def render(result: dict[str, Any]) -> str:
     lines += md_table(["search", "p50 ms", "p95 ms", "mean ms"],
                       [(name, f"{s['p50_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['mean_ms']:.1f}")
                        for name, s in q["timings"].items()])
-    lines += ["", "## datasketch or rensa", "", result["library"], ""]
+    speeds = result["libraries"]
+    lines += ["", "## datasketch or rensa", "",
+              f"{speeds.get('mean_shingles', 0):.0f} shingles per body on average, 1,000 bodies of 12 real sentences:", ""]
+    lines += md_table(["step", "datasketch 2.0 s", "rensa s"], [
+        ("analysing the bodies (either way)", f"{speeds['analysis_s']:.2f}", f"{speeds['analysis_s']:.2f}"),
+        ("MinHash signatures", f"{speeds['datasketch_minhash_s']:.2f}", f"{speeds.get('rensa_minhash_s', float('nan')):.2f}"),
+        ("LSH insert", f"{speeds['datasketch_lsh_insert_s']:.2f}", f"{speeds.get('rensa_lsh_insert_s', float('nan')):.2f}"),
+        ("LSH query", f"{speeds['datasketch_lsh_query_s']:.3f}", f"{speeds.get('rensa_lsh_query_s', float('nan')):.3f}"),
+    ])
+    lines += ["", result["library"], ""]
     return "\n".join(lines) + "\n"
 
 
 LIBRARY_NOTE = (
-    "Measured on 1,000 articles of 12 real sentences (185 shingles each): datasketch 2.0 MinHash 0.60 s, "
-    "LSH insert 0.08 s, query 0.05 s; rensa 0.5 RMinHash 0.06 s, LSH insert 0.01 s, query 0.001 s; analysing "
-    "the bodies 1.29 s (the script is in /work/notes/issue-17.md). rensa hashes ten times faster, but its LSH "
+    "rensa hashes several times faster, but its LSH "
     "takes only its own RMinHash objects, with no documented way to rebuild one from stored digests, so "
     "reopening an index would mean re-analysing every body. datasketch rebuilds a MinHash from stored hash "
     "values (documented, with an explicit permutation scheme), so hsearch uses it for the signatures; analysis "
@@ -379,14 +443,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     indexing = indexing_cost(args.data, args.cost_size)
     print("lsh memory", flush=True)
     lsh = lsh_memory()
+    print("libraries", flush=True)
+    libraries = library_speeds(args.data)
     print("query cost", flush=True)
     query = query_cost(args.data, records, args.bench_size)
     result = {
         "command": "python -m bench.stories --data ../shared/data" + (
             f" --bench-size {args.bench_size}" if args.bench_size != 10_000 else ""),
-        "machine": started, "versions": versions("hsearch", "datasketch", "whoosh-reloaded"),
+        "machine": started, "versions": versions("hsearch", "datasketch", "rensa", "whoosh-reloaded"),
         "syndicated": {"articles": len(records), "originals": originals, "copies": len(records) - originals},
-        "sweep": rows, "chosen": default, "false_merges": distinct, "indexing": indexing, "lsh": lsh, "query": query,
+        "sweep": rows, "chosen": default, "false_merges": distinct, "indexing": indexing, "lsh": lsh, "libraries": libraries, "query": query,
         "library": LIBRARY_NOTE, "why": WHY, "load_after": machine()["load_avg"],
     }
     json_path, md_path = write_results(args.out, result, render(result))
