@@ -139,3 +139,12 @@ class ClusterUnreachableError(HsearchError):
 
 class EmbeddingFailedError(HsearchError):
     """The Ray actors that embed passages kept failing after Ray's retries; committed work is kept."""
+
+
+class ArticleNotFoundError(QueryError):
+    """A request named an article id the index does not hold (``hsearch similar``, the API's 404)."""
+
+    def __init__(self, article_id: str, index_dir: object) -> None:
+        self.article_id = article_id
+        self.index_dir = index_dir
+        super().__init__(f"no article with id {article_id!r} in {index_dir}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from . import bm25_sidecar, keytable, layout, manifest, vector_generations
+from . import bm25_sidecar, keytable, layout, manifest, stories, vector_generations
 from .articles import Article
 from .encoders import Encoder
 from .errors import HsearchError, IndexDamagedError
@@ -30,6 +30,7 @@ class HealthReport:
     fulltext_unreadable: bool = False                         # nothing to repair from
     vectors_unreadable: bool = False                          # the vector file must be rebuilt whole
     vectors_outdated: bool = False                            # format 1's vectors.npz, to upgrade
+    story_problems: list[str] = field(default_factory=list)   # stories.npz disagrees: rebuilt whole
 
     @property
     def healthy(self) -> bool:
@@ -51,6 +52,8 @@ def verify(index_dir: Path) -> HealthReport:
     report.sidecar_problems = bm25_sidecar.sidecar_problems(layout.fulltext_dir(index_dir), ix)
     report.problems += report.sidecar_problems
     _check_keys(index_dir, report)
+    report.story_problems = stories.check(index_dir, texts)
+    report.problems += report.story_problems
     if built.model is None:
         _check_counts(index_dir, built, report)
         return report
@@ -112,6 +115,8 @@ def repair(index_dir: Path, *, wait: bool = False,
         )
     if before.healthy:
         return before, before
+    if before.story_problems:
+        layout.stories_path(index_dir).unlink(missing_ok=True)  # derived: the commit below rebuilds it
     with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable,
                      encoder=encoder) as writer:
         writer.delete_vectors(before.orphan_vectors)

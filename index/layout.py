@@ -18,6 +18,7 @@ VECTORS_NAME = "vectors.npz"  # format 1: the whole vector side in one zip (read
 VECTORS_DIR = "vectors"  # format 2: one folder per generation, vectors/g<N> (index/vector_generations.py)
 FULLTEXT_DIR = "fulltext"
 KEYS_NAME = "romanized-keys.sqlite"  # derived: Latin-script keys of the Devanagari terms (keytable.py)
+STORIES_NAME = "stories.npz"  # story clusters (hsearch.index.stories), derived from the full text
 INDEX_ENV = "HSEARCH_INDEX"
 # The files of one vector generation (index/vectors.py): <array>.npy for each array, the FAISS index, meta last.
 GENERATION_ARRAYS = ("vectors", "pids", "ids", "digests", "starts")
@@ -25,7 +26,8 @@ GENERATION_ANN_NAME = "ann.faiss"
 GENERATION_META_NAME = "meta.json"
 
 # role -> name inside the index folder, for every part ``hsearch verify`` reports.
-PARTS = {"manifest": MANIFEST_NAME, "fulltext": FULLTEXT_DIR, "vectors": VECTORS_DIR, "keys": KEYS_NAME}
+PARTS = {"manifest": MANIFEST_NAME, "fulltext": FULLTEXT_DIR, "vectors": VECTORS_DIR, "keys": KEYS_NAME,
+         "stories": STORIES_NAME}
 # Each Whoosh segment's scoring sidecar (index/bm25_sidecar.py) lives beside it in the full-text folder as
 # ``<segment id>.<suffix>``: a name Whoosh's clean-up deletes together with its segment after a merge.
 SCORING_SIDECAR_SUFFIX = "hsbm25"
@@ -74,8 +76,14 @@ def vectors_path(index_dir: Path) -> Path:
 
 def scoring_sidecar_path(fulltext: Path, segment_id: str) -> Path:
     return fulltext / f"{segment_id}.{SCORING_SIDECAR_SUFFIX}"
+
+
 def keys_path(index_dir: Path) -> Path:
     return index_dir / KEYS_NAME
+
+
+def stories_path(index_dir: Path) -> Path:
+    return index_dir / STORIES_NAME
 
 
 def parts(index_dir: Path) -> dict[str, Path]:

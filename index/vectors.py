@@ -113,6 +113,13 @@ class VectorStore:
         assert self._digest_of is not None
         return self._digest_of.get(article_id)
 
+    def vectors_of(self, article_id: str) -> np.ndarray:
+        """One article's passage vectors (empty when it has none): "more like this" queries with them."""
+        pids = self._article_map().get(article_id, [])
+        if not pids:
+            return np.zeros((0, self.dim), np.float32)
+        return np.vstack([self._index.reconstruct(int(pid)) for pid in pids]).astype(np.float32)
+
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[VectorHit]:
         """The ``k`` best articles, each scored by its best passage.
 

@@ -36,6 +36,7 @@ from .lock import WriteLock
 from .manifest import Manifest, ModelSpec
 from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
+from .stories import StoryUpdates
 from .vectors import VectorStore
 
 
@@ -83,6 +84,7 @@ class IndexWriter:
         self._committed: Searcher | None = None  # the index as it was when the write began
         self._written: set[str] = set()  # ids added or replaced by this writer
         self._deleted: set[str] = set()
+        self._stories: StoryUpdates  # made when the index is opened
 
     # -- opening ---------------------------------------------------------
     def __enter__(self) -> IndexWriter:
@@ -162,6 +164,7 @@ class IndexWriter:
         self._writer = ix.writer(limitmb=256)
         if not self.rebuild:
             self._committed = ix.searcher()
+        self._stories = StoryUpdates(self.index_dir, ix.latest_generation(), fresh=self.rebuild or current is None)
         if self.encoder is not None:
             self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
                 vector_generations.open_store(self.index_dir, self.manifest, writable=True)
@@ -206,6 +209,7 @@ class IndexWriter:
                 self._writer.add_document(**document)
             self._written.add(article.id)
             self._deleted.discard(article.id)
+            self._stories.added(article)
         return embedded
 
     def delete(self, ids: Iterable[str]) -> list[str]:
@@ -220,6 +224,7 @@ class IndexWriter:
             self._writer.delete_by_term("id", article_id)
             self._written.discard(article_id)
             self._deleted.add(article_id)
+            self._stories.deleted(article_id)
         self.delete_vectors(wanted)
         return missing
 
@@ -233,6 +238,7 @@ class IndexWriter:
         articles = ix.doc_count()
         bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
         keytable.rebuild(self.index_dir)  # derived from the committed terms; before the manifest, as the vectors
+        self._stories.commit(ix)
         self.manifest = self.manifest.touched(
             articles=articles,
             passages=self.vectors.passage_count if self.vectors is not None else 0,

@@ -14,7 +14,7 @@ from hsearch.index.errors import HsearchError
 from hsearch.index.settings import ANN_KINDS, IndexSettings
 
 from .cli_options import (CLI_WORDS, filter_options, fusion_options, fusion_settings, index_option, json_option,
-                          min_score_option, mode_option, resolve_index, wait_option)
+                          min_score_option, mode_option, page_options, resolve_index, wait_option)
 
 MAX_ISSUES_SHOWN = 20
 
@@ -141,12 +141,15 @@ def _progress_bar(total: int, unchanged: int = 0) -> Callable[[int], None]:
 @min_score_option
 @click.option("--no-expand", is_flag=True,
               help="Search the words exactly as typed: no romanized-Hindi expansion, no spelling correction.")
+@page_options
 def query_command(text: str | None, index_dir: Path | None, limit: int | None, mode: str | None,
                   as_json: bool, explain: bool, date_from: str | None, date_to: str | None,
                   source: str | None, category: str | None, batch: Path | None, fmt: str | None,
                   tag: str, fusion: str | None, weight: float | None, latin_weight: float | None,
-                  min_score: float | None, no_expand: bool) -> None:
+                  min_score: float | None, no_expand: bool, no_collapse: bool, sort: str, offset: int | None,
+                  page: int | None) -> None:
     """Search the index for TEXT (Hindi or English)."""
+    from .collapse import PageRequest
     from .engine import SearchEngine, SearchSettings
     from .filters import Filters
     from .cli_output import expansion_lines, render_hits
@@ -170,13 +173,16 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
                     if lines:
                         click.echo("\n".join(lines))
                 else:
-                    hits = engine.search(topic, mode=mode, k=depth, filters=filters, expand=not no_expand)
+                    hits = engine.search(topic, mode=mode, k=depth, filters=filters, expand=not no_expand,
+                                         collapse=not no_collapse, sort=sort)
                     for hit in hits:
                         click.echo(to_json({"qid": qid, **hit_to_dict(hit)}) if fmt == "json"
                                    else f"{qid}\t{hit.rank}\t{hit.id}\t{hit.title}")
             return
         assert text is not None
-        hits = engine.search(text, mode=mode, k=limit or 10, filters=filters, expand=not no_expand)
+        request = PageRequest.of_page(page, offset, limit or 10, sort=sort, collapse=not no_collapse)
+        result = engine.search_page(text, mode=mode, filters=filters, page=request, expand=not no_expand)
+        hits = result.hits
         plan = engine.plan(text, expand=not no_expand)
         if plan.corrected_text and fmt != "trec":  # on stderr when stdout is data
             click.echo(f"showing results for: {plan.corrected_text}  (search instead for exactly what you typed: "
@@ -188,10 +194,49 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
                 click.echo(to_json(hit_to_dict(hit)))
         elif fmt == "trec":
             click.echo("\n".join(trec_lines("q", [(h.id, h.score) for h in hits], tag)))
+        elif not hits and result.total:
+            click.echo(f"no results past the {result.total} this query has (--offset {request.offset})")
         elif not hits:
             click.echo("no results" + (" (filters are on: try without them)" if filters.active else ""))
         else:
             click.echo(render_hits(hits, color=stdout_is_terminal(), explain=explain))
+            _page_footer(result, request)
+
+
+def _page_footer(result: Any, request: Any) -> None:
+    """Where this page sits, and the option that shows the next one."""
+    if result.offset or result.more:
+        ending = f"; next: --offset {result.offset + request.k}" if result.more else ""
+        click.echo(f"\nresults {result.offset + 1}-{result.offset + len(result.hits)} of {result.total}{ending}")
+
+
+@main.command("similar")
+@click.argument("article_id")
+@index_option
+@click.option("-k", "--limit", "limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Number of results.")
+@mode_option(help="Which side finds them: hybrid (default with vectors), bm25 (key terms) or semantic.")
+@json_option(help="One JSON object per result (per line).")
+@page_options
+def similar_command(article_id: str, index_dir: Path | None, limit: int, mode: str | None, as_json: bool,
+                    no_collapse: bool, sort: str, offset: int | None, page: int | None) -> None:
+    """Articles like ARTICLE_ID (its own story's copies left out)."""
+    from .collapse import PageRequest
+    from .engine import SearchEngine
+    from .cli_output import render_hits
+    from .serialize import hit_to_dict, to_json
+
+    request = PageRequest.of_page(page, offset, limit, sort=sort, collapse=not no_collapse)
+    with SearchEngine(resolve_index(index_dir)) as engine:
+        result = engine.similar(article_id, mode=mode, page=request)
+    if as_json:
+        for hit in result.hits:
+            click.echo(to_json(hit_to_dict(hit)))
+    elif not result.hits:
+        click.echo("no similar articles" if not result.offset else "no more similar articles")
+    else:
+        click.echo(render_hits(result.hits, color=stdout_is_terminal(), explain=False))
+        _page_footer(result, request)
 
 
 def _shell_quote(text: str) -> str:

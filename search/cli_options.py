@@ -18,6 +18,7 @@ from hsearch.index import layout
 from hsearch.index.errors import Wording
 
 from .modes import MODES
+from .collapse import SORTS
 from .filters import FILTER_FIELDS
 from .fusion import FUSION_METHODS, FusionSettings
 
@@ -99,3 +100,18 @@ def fusion_settings(fusion: str | None, weight: float | None, latin_weight: floa
         latin_weight=latin_weight if latin_weight is not None else defaults.latin_weight if weight is None else weight,
         min_score=min_score,
     )
+
+
+def page_options(func: F) -> F:
+    """``--no-collapse``, ``--sort``, ``--offset``, ``--page``: one result per story, order and paging
+    (:class:`hsearch.search.collapse.PageRequest`)."""
+    for option in reversed([
+        click.option("--no-collapse", is_flag=True, help="Show every copy of a story instead of one hit per story."),
+        click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+                     help="date: newest first, among the results relevance found."),
+        click.option("--offset", type=click.IntRange(min=0), default=None, help="Skip this many results (paging)."),
+        click.option("--page", type=click.IntRange(min=1), default=None,
+                     help="Page number, counting from 1, of -k results."),
+    ]):
+        func = option(func)
+    return func

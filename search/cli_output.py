@@ -22,6 +22,15 @@ def snippet_text(snippet: Snippet, *, color: bool) -> str:
     return "".join(parts)
 
 
+def more_line(hit: Hit, shown: int = 3) -> str:
+    """``+ 9 more from this story: दैनिक प्रहरी (id …), …``; empty when the story has no other copy."""
+    if not hit.copies:
+        return ""
+    names = [f"{c.source} ({c.id})" if c.source else c.id for c in hit.copies[:shown]]
+    rest = f", … {len(hit.copies) - shown} others" if len(hit.copies) > shown else ""
+    return f"+ {len(hit.copies)} more from this story: {', '.join(names)}{rest}"
+
+
 def render_hits(hits: list[Hit], *, color: bool, explain: bool) -> str:
     lines: list[str] = []
     for hit in hits:
@@ -33,6 +42,8 @@ def render_hits(hits: list[Hit], *, color: bool, explain: bool) -> str:
         lines.append(f"    {snippet_text(hit.snippet, color=color)}")
         if hit.url:
             lines.append(f"    {hit.url}")
+        if hit.copies:
+            lines.append("    " + more_line(hit))
         if explain:
             lines.append("    " + explain_line(hit))
         lines.append("")

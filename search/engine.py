@@ -12,7 +12,9 @@ from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder
 from hsearch.index.errors import QueryError
 from hsearch.index.manifest import Manifest
+from hsearch.index.stories import StoryTable
 
+from .collapse import Arranged, Copy, PageRequest, arrange
 from .expansion import Expander, ExpansionSettings, QueryPlan, expand_query
 from .filters import FACET_FIELDS, Filters
 from .fulltext import FullTextSearcher
@@ -63,6 +65,17 @@ class Hit:
     cosine: float | None = None
     cosine_rank: int | None = None
     evidence: str | None = None  # why the relevance floor let it through
+    copies: list[Copy] = field(default_factory=list)  # the other copies of its story, best first
+
+
+@dataclass
+class ResultPage:
+    """One page of results and where it sits in the whole arrangement."""
+
+    hits: list[Hit]
+    total: int
+    offset: int
+    more: bool
 
 
 @dataclass
@@ -119,6 +132,7 @@ class SearchEngine:
         self._pool: ThreadPoolExecutor | None = None
         self._expander: Expander | None = None
         self._last_plan: QueryPlan | None = None
+        self._stories: StoryTable | None = None
 
     def _semantic(self, manifest: Manifest, encoder: Encoder | None = None) -> SemanticSearcher | None:
         if manifest.model is None:
@@ -179,6 +193,7 @@ class SearchEngine:
         elif self.semantic is not None:
             self.semantic.refresh()
         self.manifest = current
+        self._stories = None
 
     def resolve_mode(self, mode: str | None) -> str:
         chosen = mode or self.settings.mode or modes_for(self.semantic is not None)[0]
@@ -251,27 +266,43 @@ class SearchEngine:
             return model_floor(self.manifest.model)
         return override(chosen) if chosen > 0 else None
 
-    def search(self, text: str, *, mode: str | None = None, k: int = 10,
-               filters: Filters = Filters(), min_score: float | None = None, expand: bool = True) -> list[Hit]:
-        """Ranked hits with stored fields and a highlighted snippet."""
-        if k <= 0:
-            raise QueryError("the number of results ({k}) must be at least 1", params=("k",))
+    def search(self, text: str, *, mode: str | None = None, k: int = 10, filters: Filters = Filters(),
+               min_score: float | None = None, expand: bool = True,
+               collapse: bool = True, sort: str = "relevance", offset: int = 0) -> list[Hit]:
+        """Ranked hits with stored fields and a highlighted snippet, one per story unless ``collapse=False``."""
+        return self.search_page(text, mode=mode, filters=filters, min_score=min_score, expand=expand,
+                                page=PageRequest(k=k, offset=offset, sort=sort, collapse=collapse)).hits
+
+    def search_page(self, text: str, *, mode: str | None = None, filters: Filters = Filters(),
+                    page: PageRequest = PageRequest(), min_score: float | None = None,
+                    expand: bool = True) -> ResultPage:
+        """One page of results (see :mod:`hsearch.search.collapse`) and how many the query has."""
         if min_score is not None and not 0.0 <= min_score <= 1.0:
             raise QueryError("the relevance floor ({min_score}) must be between 0 and 1", params=("min_score",))
-        ranking = self.rank(text, mode=mode, depth=k, filters=filters, min_score=min_score, expand=expand)
-        documents = self.fulltext.documents([doc for doc, _ in ranking.ranked])
+        ranking = self.rank(text, mode=mode, depth=page.pool_depth(self.settings.fusion.candidates), filters=filters,
+                            min_score=min_score, expand=expand)
+        return self.page_of(ranking, page)
+
+    def page_of(self, ranking: Ranking, page: PageRequest) -> ResultPage:
+        """Collapse, sort and cut ``ranking.ranked``, then fetch the page's documents."""
+        arranged: Arranged = arrange(ranking.ranked, page, story_of=self.stories.stories, date_of=self._dates)
+        wanted = [doc for entry in arranged.entries for doc in (entry.id, *(c for c, _ in entry.copies))]
+        documents = self.fulltext.documents(wanted)
         bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
         dense_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.dense, start=1)}
         hits: list[Hit] = []
-        for doc, score in ranking.ranked:
+        for entry in arranged.entries:
+            doc, score = entry.id, entry.score
             stored = documents.get(doc)
             if stored is None:  # vectors of an article the full text no longer has: verify repairs it
                 continue
             hit = Hit(
-                id=doc, rank=len(hits) + 1, score=score, title=stored.get("title", ""),
+                id=doc, rank=arranged.offset + len(hits) + 1, score=score, title=stored.get("title", ""),
                 date=stored.get("date"), source=stored.get("source", ""),
                 category=stored.get("category", ""), url=stored.get("url", ""),
                 snippet=make_snippet(stored.get("body", ""), ranking.terms, self.fulltext.analyzer),
+                copies=[Copy(c, documents[c].get("source", ""), documents[c].get("title", ""), documents[c].get("date"))
+                        for c, _ in entry.copies if c in documents],
             )
             if doc in bm25_at:
                 hit.bm25_rank, hit.bm25_score = bm25_at[doc]
@@ -279,7 +310,24 @@ class SearchEngine:
                 hit.cosine_rank, hit.cosine = dense_at[doc]
             hit.evidence = ranking.evidence.get(doc)
             hits.append(hit)
-        return hits
+        return ResultPage(hits, arranged.total, arranged.offset, arranged.more)
+
+    @property
+    def stories(self) -> StoryTable:
+        """Article id -> story id, read at the first collapsed search after a commit."""
+        if self._stories is None:
+            self._stories = StoryTable.load(self.index_dir)
+        return self._stories
+
+    def _dates(self, ids: list[str]) -> dict[str, datetime | None]:
+        return {doc: stored.get("date") for doc, stored in self.fulltext.documents(list(ids)).items()}
+
+    def similar(self, article_id: str, *, mode: str | None = None, page: PageRequest = PageRequest()) -> ResultPage:
+        """Articles like this one, its own story's copies left out (:mod:`hsearch.search.similar`)."""
+        from .similar import similar_ranking
+
+        return self.page_of(similar_ranking(self, article_id, mode, page.pool_depth(self.settings.fusion.candidates)),
+                            page)
 
     def article(self, article_id: str) -> dict[str, object] | None:
         return self.fulltext.documents([article_id]).get(article_id)

@@ -125,6 +125,11 @@ class FullTextSearcher:
                 values.append((str(results[0].get(field) or term), len(results)))
         return sorted(values, key=lambda value: (-value[1], value[0].lower()))
 
+    def key_terms(self, text: str, count: int) -> list[tuple[str, float]]:
+        """The ``count`` terms of ``text`` that best tell it apart from the index (Whoosh's Bo1 model)."""
+        return [(term, float(weight)) for term, weight in
+                self._searcher.key_terms_from_text("body", text, numterms=count, normalize=True)]
+
     def all_ids(self) -> dict[str, str]:
         """id -> content digest of every article (for verify)."""
         return article_digests(self._searcher)

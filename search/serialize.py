@@ -44,7 +44,14 @@ def hit_to_dict(hit: Hit) -> dict[str, object]:
         "bm25": {"score": hit.bm25_score, "rank": hit.bm25_rank},
         "cosine": {"score": hit.cosine, "rank": hit.cosine_rank},
         "evidence": hit.evidence,
+        "more": more_to_dict(hit),
     }
+
+
+def more_to_dict(hit: Hit) -> dict[str, object]:
+    """The other copies of the hit's story that collapsing folded under it: "N more from this story"."""
+    return {"count": len(hit.copies), "copies": [
+        {"id": c.id, "source": c.source or None, "title": c.title, "date": _iso(c.date)} for c in hit.copies]}
 
 
 def article_to_dict(article_id: str, stored: Mapping[str, object]) -> dict[str, object]:

@@ -51,10 +51,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hsearch.index import layout
 from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder, encoder_for_spec
-from hsearch.index.errors import HsearchError, IndexNotFoundError, QueryError, SettingsError, Wording
+from hsearch.index.errors import (ArticleNotFoundError, HsearchError, IndexNotFoundError, QueryError, SettingsError,
+                                  Wording)
 from hsearch.index.manifest import ModelSpec
 
-from .engine import FacetCounts, SearchEngine, SearchSettings
+from .collapse import PageRequest
+from .engine import FacetCounts, ResultPage, SearchEngine, SearchSettings
 from .filters import Filters
 from .modes import Mode, modes_for
 from .serialize import article_to_dict, hit_to_dict, plan_to_dict
@@ -62,6 +64,7 @@ from .serialize import article_to_dict, hit_to_dict, plan_to_dict
 DEFAULT_WORKERS = 2
 MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
 MAX_K = 100
+MAX_OFFSET = 10_000  # pages are cut from the top candidates; far past them every page is empty anyway
 MAX_FACET_VALUES = 200
 MAX_FILTER_CHARS = 300
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -82,6 +85,7 @@ Stamp = tuple[int, int, int]
 T = TypeVar("T")
 # The API's parameters keep the library's names (date_from, mode, k); settings read ``mode=bm25``.
 API_WORDS = Wording()
+Sort = Literal["relevance", "date"]
 
 
 # -- the shared encoder ------------------------------------------------------
@@ -243,6 +247,19 @@ class SideScore(BaseModel):
     rank: int | None = Field(description="Rank on this side alone; null when this side did not return the article.")
 
 
+class StoryCopy(BaseModel):
+    id: str
+    source: str | None
+    title: str
+    date: str | None = Field(description="ISO 8601, UTC.")
+
+
+class More(BaseModel):
+    count: int = Field(description="Other copies of this result's story that collapsing folded under it "
+                                   "(0 with collapse=false).")
+    copies: list[StoryCopy] = Field(description="Those copies, best-ranked first.")
+
+
 class HitResponse(BaseModel):
     rank: int
     id: str
@@ -258,6 +275,7 @@ class HitResponse(BaseModel):
     evidence: str | None = Field(default=None, description=(
         "Why the relevance floor let the article through (it matches the query's words, or its cosine "
         "clears the floor); null in bm25 mode."))
+    more: More
 
 
 # The filters as the request gave them: one field per field of the library's Filters.
@@ -291,6 +309,22 @@ class SearchResponse(BaseModel):
         description="The query with Devanagari near-misses corrected, when it was; search with expand=false "
                     "for exactly what was typed.")
     expansions: list[Expansion] = Field(description="Each word searched as Devanagari terms, and which.")
+    offset: int = Field(0, description="Results skipped before this page.")
+    total: int = Field(0, description="Results this query has to page through (stories, when collapsed).")
+    sort: Sort = "relevance"
+    collapse: bool = True
+
+
+class SimilarResponse(BaseModel):
+    id: str = Field(description="The article the results are like; its story's copies are left out.")
+    title: str = Field(description="That article's headline.")
+    mode: Mode
+    k: int
+    offset: int
+    total: int
+    count: int
+    took_ms: float
+    results: list[HitResponse]
 
 
 class ArticleResponse(BaseModel):
@@ -334,6 +368,10 @@ Q_HELP = "The query, in Hindi or English. Quotes make a phrase, -word excludes a
 MODE_HELP = "Ranking; by default hybrid when the index has vectors, else bm25."
 MIN_SCORE_HELP = ("Relevance floor: how far above the query's background cosine an article found only by meaning "
                   "must be; default: calibrated for the index's model; 0 shows every hit.")
+SORT_HELP = "relevance, or date: newest first among the results relevance found."
+COLLAPSE_HELP = "One result per story (syndicated copies under 'more'); false shows every copy."
+OFFSET_HELP = "Results to skip (paging); past the end the page is empty."
+PAGE_HELP = "Page number of k results, counting from 1 (instead of offset)."
 
 
 def _text_param(description: str) -> Any:
@@ -363,6 +401,10 @@ def create_app(pool: EnginePool) -> FastAPI:
         category: Annotated[str | None, _text_param("Only articles in this category (exact, any case).")] = None,
         min_score: Annotated[float | None, Query(ge=0, le=1, description=MIN_SCORE_HELP)] = None,
         expand: Annotated[bool, Query(description="Expand romanized Hindi and correct Devanagari near-misses.")] = True,
+        sort: Annotated[Sort, Query(description=SORT_HELP)] = "relevance",
+        collapse: Annotated[bool, Query(description=COLLAPSE_HELP)] = True,
+        offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = None,
+        page: Annotated[int | None, Query(ge=1, le=MAX_OFFSET, description=PAGE_HELP)] = None,
     ) -> SearchResponse:
         """Ranked articles with highlighted snippets and each side's scores."""
         text = q.strip()
@@ -370,22 +412,50 @@ def create_app(pool: EnginePool) -> FastAPI:
             raise QueryError("the query is empty: type a word or two")
         given = {"date_from": date_from, "date_to": date_to, "source": source, "category": category}
         filters = Filters.parse(**given)
+        request = PageRequest.of_page(page, offset, k, sort=sort, collapse=collapse)
         started = time.perf_counter()
 
-        def work(engine: SearchEngine) -> tuple[str, list[dict[str, object]], dict[str, Any]]:
+        def work(engine: SearchEngine) -> tuple[str, ResultPage, dict[str, Any]]:
             chosen = engine.resolve_mode(mode)
-            hits = [hit_to_dict(hit) for hit in engine.search(text, mode=chosen, k=k, filters=filters,
-                                                               min_score=min_score, expand=expand)]
-            return chosen, hits, plan_to_dict(engine.plan(text, expand=expand))
+            result = engine.search_page(text, mode=chosen, filters=filters, page=request, min_score=min_score,
+                                        expand=expand)
+            return chosen, result, plan_to_dict(engine.plan(text, expand=expand))
 
-        chosen, hits, plan = await pool.run(work)
+        chosen, result, plan = await pool.run(work)
+        hits = [hit_to_dict(hit) for hit in result.hits]
         return SearchResponse(
-            query=text, mode=cast(Mode, chosen), k=k, count=len(hits),
+            query=text, mode=cast(Mode, chosen), k=k, count=len(hits), offset=result.offset, total=result.total,
+            sort=sort, collapse=collapse,
             took_ms=round((time.perf_counter() - started) * 1000, 1),
             filters=AppliedFilters(**{name: value or None for name, value in given.items()}),
             results=[HitResponse.model_validate(hit) for hit in hits],
             expanded=expand, showing_results_for=plan["showing_results_for"],
             expansions=[Expansion.model_validate(e) for e in plan["expansions"]],
+        )
+
+    @app.get("/api/articles/{article_id:path}/similar", response_model=SimilarResponse, tags=["search"],
+             responses={**ERRORS, 404: {"model": ErrorBody, "description": "No article with this id."}})
+    async def similar(
+        article_id: Annotated[str, PathParam(max_length=500)],
+        mode: Annotated[Mode | None, Query(description=MODE_HELP)] = None,
+        k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of results.")] = 10,
+        offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = None,
+        page: Annotated[int | None, Query(ge=1, le=MAX_OFFSET, description=PAGE_HELP)] = None,
+    ) -> SimilarResponse:
+        """Articles like this one: its passage vectors and key terms as the query, its own story left out."""
+        request = PageRequest.of_page(page, offset, k)
+        started = time.perf_counter()
+
+        def work(engine: SearchEngine) -> tuple[str, ResultPage, str]:
+            chosen = engine.resolve_mode(mode)
+            result = engine.similar(article_id, mode=chosen, page=request)
+            return chosen, result, str((engine.article(article_id) or {}).get("title") or "")
+
+        chosen, result, title = await pool.run(work)
+        return SimilarResponse(
+            id=article_id, title=title, mode=cast(Mode, chosen), k=k, offset=result.offset, total=result.total,
+            count=len(result.hits), took_ms=round((time.perf_counter() - started) * 1000, 1),
+            results=[HitResponse.model_validate(hit_to_dict(hit)) for hit in result.hits],
         )
 
     @app.get("/api/articles/{article_id}", response_model=ArticleResponse, tags=["search"],
@@ -435,6 +505,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             else:
                 problems.append(f"{where}: {problem.get('msg', 'invalid value')}")
         return JSONResponse({"error": "; ".join(problems)}, status_code=400)
+
+    @app.exception_handler(ArticleNotFoundError)
+    async def unknown_article(_: Request, exc: ArticleNotFoundError) -> JSONResponse:
+        return JSONResponse({"error": f"no article with id {exc.article_id!r}"}, status_code=404)
 
     async def bad_parameter(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HsearchError)

@@ -186,7 +186,8 @@ def test_openapi_describes_the_api(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
     assert {"/api/search", "/api/articles/{article_id}", "/api/health", "/api/facets"} <= set(spec["paths"])
     parameters = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert parameters == {"q", "mode", "k", "date_from", "date_to", "source", "category", "min_score", "expand"}
+    assert parameters == {"q", "mode", "k", "date_from", "date_to", "source", "category", "min_score", "expand",
+                          "sort", "collapse", "offset", "page"}
 
 
 def test_the_page_and_its_files_are_served_from_this_server_only(client: TestClient) -> None:
@@ -205,14 +206,14 @@ def test_the_page_and_its_files_are_served_from_this_server_only(client: TestCli
 # -- concurrency -------------------------------------------------------------------------
 def test_a_slow_search_blocks_neither_other_searches_nor_health(
         pool: EnginePool, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = SearchEngine.search
+    original = SearchEngine.search_page  # what /api/search calls
 
     def search(self: SearchEngine, text: str, **kwargs: object):  # type: ignore[no-untyped-def]
         if text == "धीमा":
             time.sleep(2.0)
         return original(self, text, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(SearchEngine, "search", search)
+    monkeypatch.setattr(SearchEngine, "search_page", search)
     finished: dict[str, float] = {}
 
     async def fetch(http: httpx2.AsyncClient, name: str, url: str, delay: float) -> None:

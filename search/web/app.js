@@ -5,7 +5,6 @@
 
 (() => {
   const PAGE = 10;
-  const MAX_K = 100;
   const DEVANAGARI = /[\u0900-\u097F\uA8E0-\uA8FF]/;
   const FILTER_NAMES = ["date_from", "date_to", "source", "category"];
 
@@ -17,11 +16,11 @@
   const list = $("results");
   const empty = $("empty");
   const suggestions = $("suggestions");
-  const moreButton = $("more");
+  const pager = $("pager");
   const examples = $("examples");
   const notice = $("notice");
 
-  const state = { k: PAGE, modes: ["hybrid", "bm25", "semantic"], defaultMode: "hybrid", controller: null };
+  const state = { modes: ["hybrid", "bm25", "semantic"], defaultMode: "hybrid", controller: null };
 
   // -- small helpers ---------------------------------------------------------
   function el(tag, props = {}, ...children) {
@@ -77,6 +76,7 @@
     if (q) params.set("q", q);
     const mode = (data.get("mode") || "").toString();
     if (mode && mode !== state.defaultMode) params.set("mode", mode);
+    if ((data.get("sort") || "") === "date") params.set("sort", "date");
     for (const name of FILTER_NAMES) {
       const value = (data.get(name) || "").toString().trim();
       if (value) params.set(name, value);
@@ -88,6 +88,8 @@
     input.value = params.get("q") || "";
     const mode = params.get("mode") || state.defaultMode;
     for (const radio of form.elements.namedItem("mode")) radio.checked = radio.value === mode;
+    const sort = params.get("sort") === "date" ? "date" : "relevance";
+    for (const radio of form.elements.namedItem("sort")) radio.checked = radio.value === sort;
     for (const name of FILTER_NAMES) {
       const field = $(name);
       const value = params.get(name) || "";
@@ -113,7 +115,6 @@
   }
 
   function go(params, { push = true } = {}) {
-    state.k = PAGE;
     const target = params.toString() ? `/?${params}` : "/";
     if (push && target !== location.pathname + location.search) history.pushState(null, "", target);
     fillForm(params);
@@ -123,12 +124,13 @@
   // -- searching -------------------------------------------------------------
   async function run(params) {
     const q = params.get("q");
+    const like = params.get("similar");
     errorBox.hidden = true;
     empty.hidden = true;
     notice.hidden = true;
-    moreButton.hidden = true;
+    pager.hidden = true;
     document.title = q ? `${q} · hsearch` : "hsearch · हिंदी समाचार खोज";
-    if (!q) {
+    if (!q && !like) {
       list.replaceChildren();
       statusLine.textContent = "";
       examples.hidden = false;
@@ -139,11 +141,13 @@
     const controller = new AbortController();
     state.controller = controller;
     const query = new URLSearchParams(params);
-    query.set("k", String(state.k));
+    query.set("k", String(PAGE));
+    query.delete("similar");
+    const url = like ? `/api/articles/${encodeURIComponent(like)}/similar?${query}` : `/api/search?${query}`;
     statusLine.textContent = "Searching… खोज जारी है…";
     list.setAttribute("aria-busy", "true");
     try {
-      const response = await fetch(`/api/search?${query}`, { signal: controller.signal, headers: { Accept: "application/json" } });
+      const response = await fetch(url, { signal: controller.signal, headers: { Accept: "application/json" } });
       const body = await response.json().catch(() => ({ error: `the server answered ${response.status}` }));
       if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
       render(body, params);
@@ -164,11 +168,45 @@
   function render(body, params) {
     const modeName = { hybrid: "hybrid", bm25: "words (BM25)", semantic: "meaning" }[body.mode] || body.mode;
     const count = body.count === 1 ? "1 result" : `${body.count} results`;
-    statusLine.textContent = `${count} · ${modeName} · ${Math.round(body.took_ms)} ms`;
+    const order = params.get("sort") === "date" ? " · newest first" : "";
+    const what = body.id ? `Similar to ${body.title ? `“${body.title}”` : body.id} · ` : "";
+    statusLine.textContent = `${what}${count} of ${body.total}${order} · ${modeName} · ${Math.round(body.took_ms)} ms`;
     list.replaceChildren(...body.results.map(resultItem));
+    list.start = (body.offset || 0) + 1; // an ordered list: page 2 counts on from 11
     showExpansions(body, params);
-    if (body.count === 0) showSuggestions(body, params);
-    moreButton.hidden = !(body.count >= state.k && state.k < MAX_K);
+    if (body.count === 0 && !body.id && !body.offset) showSuggestions(body, params);
+    showPager(body, params);
+  }
+
+  /** Previous / next pages: the server cuts every page from one list, so pages never overlap. */
+  function showPager(body, params) {
+    const page = Math.floor(body.offset / PAGE) + 1;
+    const pages = Math.max(1, Math.ceil(body.total / PAGE));
+    pager.hidden = pages <= 1 && page === 1;
+    $("prev").disabled = page <= 1;
+    $("next").disabled = body.offset + body.count >= body.total;
+    $("page-info").textContent = `page ${page} of ${pages}`;
+    const turn = (to) => { const next = new URLSearchParams(params); if (to > 1) next.set("page", String(to)); else next.delete("page"); go(next); window.scrollTo(0, 0); };
+    $("prev").onclick = () => turn(page - 1);
+    $("next").onclick = () => turn(page + 1);
+  }
+
+  /** "N more from this story": the syndicated copies collapsing folded under this hit. */
+  function storyLine(hit) {
+    const more = hit.more || { count: 0, copies: [] };
+    if (!more.count) return [];
+    const label = more.count === 1 ? "1 more from this story" : `${more.count} more from this story`;
+    const items = more.copies.map((copy) => el("li", {},
+      el("span", { lang: langOf(copy.title), text: copy.title || "(no headline)" }),
+      ` · ${[copy.source, formatDate(copy.date)].filter(Boolean).join(" · ")} `,
+      el("span", { class: "copy-id", text: `id ${copy.id}` })));
+    return [el("details", { class: "story" }, el("summary", { text: `${label} · इस ख़बर की और प्रतियाँ` }), el("ul", {}, ...items))];
+  }
+
+  function showSimilar(id) {
+    const params = new URLSearchParams();
+    params.set("similar", id);
+    go(params);
   }
 
   function resultItem(hit) {
@@ -191,11 +229,16 @@
     parts.forEach((part, i) => meta.append(...(i ? [" · ", part] : [part])));
     const read = el("details", { class: "read" }, el("summary", { text: "Read · पूरा पढ़ें" }));
     read.addEventListener("toggle", () => loadArticle(read, hit.id), { once: true });
+    const similar = el("p", { class: "actions" }, el("button", {
+      type: "button", class: "link similar", text: "Similar articles · मिलती-जुलती ख़बरें", onclick: () => showSimilar(hit.id),
+    }));
     return el("li", { class: "result", "data-id": hit.id },
       el("h2", { lang: langOf(title) }, heading),
       meta,
       el("p", { class: "snippet", lang: langOf(hit.snippet) }, snippetNodes(hit.snippet)),
+      ...storyLine(hit),
       read,
+      similar,
     );
   }
 
@@ -321,17 +364,13 @@
   });
   form.addEventListener("change", (event) => {
     updateFilterBadge();
-    if (event.target.name !== "q" && input.value.trim()) go(formParams());
+    if (event.target.name !== "q" && input.value.trim()) go(formParams()); // a new order or filter starts at page 1
   });
   input.addEventListener("input", () => { input.lang = !input.value || langOf(input.value) === "hi" ? "hi" : "en"; });
   $("clear-filters").addEventListener("click", () => {
     for (const name of FILTER_NAMES) $(name).value = "";
     updateFilterBadge();
     if (input.value.trim()) go(formParams());
-  });
-  moreButton.addEventListener("click", () => {
-    state.k = Math.min(MAX_K, state.k + PAGE);
-    run(new URLSearchParams(location.search));
   });
   for (const chip of document.querySelectorAll(".chip")) {
     chip.addEventListener("click", () => { const p = new URLSearchParams(); p.set("q", chip.dataset.q); go(p); });

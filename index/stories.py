@@ -1,0 +1,499 @@
+"""Story clusters: the syndicated copies of one story share a story id.
+
+A wire story is printed by many outlets, each with its own headline, a
+trimmed or reordered body, a dateline and a footer.  Two articles are copies
+of one story when
+
+* MinHash LSH (signatures by ``datasketch``, bands in :class:`BandIndex`)
+  over word 3-shingles of the *analysed* body
+  (normalized, stemmed, stopwords out: spelling variants and "ने"/"की" edits
+  do not break a shingle) proposes them as candidates, and
+* the exact shingle *containment* ``|A ∩ B| / min(|A|, |B|)`` is at least
+  :attr:`StorySettings.containment` with at least ``min_shared`` shingles in
+  common: a copy trimmed to half its paragraphs keeps containment near 1
+  while its Jaccard similarity falls to 0.5, and
+* when both are dated, they are at most ``window_days`` apart (the same
+  quotes a year later are a new story).
+
+The headline is left out on purpose: outlets rewrite it.
+
+An article joins the story of its best confirmed candidate, or starts its
+own.  The story id is the id of the story's *representative*: its earliest
+dated member (then the smallest id).  Removing or replacing an article
+re-clusters the rest of its story, so a deleted representative hands the
+story on to the next member, and a member that only matched through the
+removed one leaves.
+
+The state (per article: story, date, content digest, MinHash signature) is
+derived data, persisted as one ``stories.npz`` beside the index and rebuilt
+from the full text whenever it is missing, unreadable, built with other
+settings, or older than the full text (it records the Whoosh generation it
+matches).  The query side reads only the id and story columns
+(:class:`StoryTable`).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import layout
+from .analysis import ANALYZER_VERSION, hindi_analyzer
+from .atomic import atomic_open
+from .articles import Article, content_digest
+
+STORIES_FORMAT = 1
+NO_DATE = 0  # proleptic ordinals start at 1
+
+
+@dataclass(frozen=True)
+class StorySettings:
+    """How near-duplicates are found; chosen in bench/results/stories.md.
+
+    ``bands`` x ``rows`` of the 128 MinHash values make the LSH: 64 bands of
+    2 rows propose pairs from a Jaccard of about 0.1 (a trimmed copy with an
+    outlet's boilerplate can fall that low), which containment then confirms
+    or rejects.  Real distinct articles are almost never proposed at all.
+    """
+
+    shingle_size: int = 3
+    num_perm: int = 128
+    bands: int = 64
+    rows: int = 2
+    containment: float = 0.5
+    min_shared: int = 5
+    window_days: int = 7
+    seed: int = 1
+    scheme: str = "affine32"  # datasketch's permutation scheme (2.0's default), fixed so stored signatures compare
+
+
+DEFAULT_STORY_SETTINGS = StorySettings()
+
+
+@lru_cache(maxsize=1)
+def _analyzer():  # type: ignore[no-untyped-def]
+    return hindi_analyzer()
+
+
+def shingles(body: str, size: int = DEFAULT_STORY_SETTINGS.shingle_size) -> frozenset[str]:
+    """Word ``size``-grams of the analysed body (a body shorter than that is one shingle)."""
+    terms = [token.text for token in _analyzer()(body)]
+    if len(terms) < size:
+        return frozenset([" ".join(terms)]) if terms else frozenset()
+    return frozenset(" ".join(terms[i:i + size]) for i in range(len(terms) - size + 1))
+
+
+def containment(a: frozenset[str], b: frozenset[str]) -> tuple[float, int]:
+    """Share of the smaller set found in the larger, and the shingles they share."""
+    if not a or not b:
+        return 0.0, 0
+    shared = len(a & b)
+    return shared / min(len(a), len(b)), shared
+
+
+def day_of(date: datetime | None) -> int:
+    return date.toordinal() if date is not None else NO_DATE
+
+
+@dataclass
+class _Member:
+    story: str
+    day: int
+    digest: str
+    signature: np.ndarray  # uint32[num_perm]
+
+
+@dataclass
+class StoryClusters:
+    """Every article's story, kept right under add, replace and remove.
+
+    ``body_of(id)`` returns the current body of an article already in the
+    clusters; it is asked only for candidates whose shingles are not cached.
+    """
+
+    settings: StorySettings = DEFAULT_STORY_SETTINGS
+    _members: dict[str, _Member] = field(default_factory=dict)
+    _stories: dict[str, set[str]] = field(default_factory=dict)
+    _shingles: dict[str, frozenset[str]] = field(default_factory=dict)
+    _lsh: BandIndex | None = None
+    checked: int = 0  # candidate pairs whose containment was computed (the work LSH leaves; for benchmarks)
+
+    # -- reading ----------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._members
+
+    def story_of(self, article_id: str) -> str | None:
+        member = self._members.get(article_id)
+        return member.story if member else None
+
+    def members(self, story: str) -> list[str]:
+        return sorted(self._stories.get(story, ()))
+
+    def digests(self) -> dict[str, str]:
+        return {article_id: m.digest for article_id, m in self._members.items()}
+
+    def stories(self) -> dict[str, list[str]]:
+        return {story: sorted(ids) for story, ids in self._stories.items()}
+
+    # -- writing ----------------------------------------------------------
+    def add(self, article_id: str, body: str, date: datetime | None, digest: str,
+            body_of: Callable[[str], str | None]) -> str:
+        """Place a new or replaced article; returns its story id."""
+        if article_id in self._members:
+            self.remove(article_id, body_of)
+        own = shingles(body, self.settings.shingle_size)
+        self._shingles[article_id] = own
+        signature = self._signature(own)
+        day = day_of(date)
+        best = self._best_match(article_id, own, signature, day, body_of)
+        story = self._members[best].story if best is not None else article_id
+        self._members[article_id] = _Member(story, day, digest, signature)
+        self._stories.setdefault(story, set()).add(article_id)
+        if own:
+            self._index().insert(article_id, signature)
+        self._elect(story)
+        return self._members[article_id].story
+
+    def remove(self, article_id: str, body_of: Callable[[str], str | None]) -> None:
+        """Withdraw an article; the rest of its story is clustered again without it."""
+        member = self._members.pop(article_id, None)
+        if member is None:
+            return
+        self._shingles.pop(article_id, None)
+        if self._lsh is not None:
+            self._lsh.remove(article_id)
+        group = self._stories.pop(member.story)
+        group.discard(article_id)
+        if group:
+            self._recluster(group, body_of)
+
+    def _recluster(self, group: set[str], body_of: Callable[[str], str | None]) -> None:
+        """Greedy clustering of ``group`` alone, oldest first, as :meth:`add` would have made it."""
+        placed: set[str] = set()
+        for article_id in sorted(group, key=self._age):
+            member = self._members[article_id]
+            own = self._shingles_of(article_id, body_of)
+            best = self._best_match(article_id, own, member.signature, member.day, body_of, placed)
+            member.story = self._members[best].story if best is not None else article_id
+            self._stories.setdefault(member.story, set()).add(article_id)
+            placed.add(article_id)
+        for story in {self._members[a].story for a in group}:
+            self._elect(story)
+
+    def _best_match(self, article_id: str, own: frozenset[str], signature: np.ndarray, day: int,
+                    body_of: Callable[[str], str | None], among: set[str] | None = None) -> str | None:
+        """The confirmed candidate with the highest containment (``among`` limits who may be one)."""
+        if not own:
+            return None
+        best: tuple[float, int, str] | None = None
+        for other in sorted(self._index().query(signature)):
+            if other == article_id or (among is not None and other not in among):
+                continue
+            other_day = self._members[other].day
+            if day != NO_DATE and other_day != NO_DATE and abs(day - other_day) > self.settings.window_days:
+                continue
+            self.checked += 1
+            score, shared = containment(own, self._shingles_of(other, body_of))
+            if score < self.settings.containment or shared < self.settings.min_shared:
+                continue
+            key = (score, shared, other)
+            if best is None or (key[0], key[1]) > (best[0], best[1]):
+                best = key
+        return best[2] if best is not None else None
+
+    def _elect(self, story: str) -> None:
+        """The story's id is its representative's: the earliest dated member, then the smallest id."""
+        group = self._stories.get(story)
+        if not group:
+            self._stories.pop(story, None)
+            return
+        representative = min(group, key=self._age)
+        if representative == story:
+            return
+        self._stories[representative] = self._stories.pop(story) | self._stories.pop(representative, set())
+        for article_id in self._stories[representative]:
+            self._members[article_id].story = representative
+
+    def _age(self, article_id: str) -> tuple[int, int, str]:
+        day = self._members[article_id].day
+        return (day == NO_DATE, day, article_id)
+
+    # -- sketches ----------------------------------------------------------
+    def _signature(self, own: frozenset[str]) -> np.ndarray:
+        from datasketch import MinHash
+
+        sketch = MinHash(num_perm=self.settings.num_perm, seed=self.settings.seed, scheme=self.settings.scheme)
+        sketch.update_batch([s.encode("utf-8") for s in sorted(own)])
+        return sketch.hashvalues.astype(np.uint32)
+
+    def _index(self) -> BandIndex:
+        """The LSH over every member with shingles, built from the stored signatures on first use."""
+        if self._lsh is None:
+            self._lsh = BandIndex.build(self._members, self.settings.bands, self.settings.rows)
+        return self._lsh
+
+    def _shingles_of(self, article_id: str, body_of: Callable[[str], str | None]) -> frozenset[str]:
+        cached = self._shingles.get(article_id)
+        if cached is None:
+            cached = shingles(body_of(article_id) or "", self.settings.shingle_size)
+            self._shingles[article_id] = cached
+        return cached
+
+    # -- persistence -------------------------------------------------------
+    def save(self, path: Path, generation: int) -> None:
+        """One ``.npz``, written atomically (:mod:`hsearch.index.atomic`); ids sorted for the query side."""
+        ids = sorted(self._members)
+        members = [self._members[i] for i in ids]
+        signatures = np.vstack([m.signature for m in members]) if members else \
+            np.zeros((0, self.settings.num_perm), np.uint32)
+        meta = {"format": STORIES_FORMAT, "analyzer": ANALYZER_VERSION, "generation": generation,
+                "settings": asdict(self.settings)}
+        with atomic_open(path, "wb") as handle:
+            np.savez(handle, ids=np.asarray(ids, dtype=str), stories=np.asarray([m.story for m in members], dtype=str),
+                     digests=np.asarray([m.digest for m in members], dtype=str),
+                     days=np.asarray([m.day for m in members], dtype=np.int64),
+                     signatures=signatures.astype(np.uint32), meta=np.asarray(json.dumps(meta)))
+
+    @classmethod
+    def load(cls, path: Path, settings: StorySettings = DEFAULT_STORY_SETTINGS,
+             generation: int | None = None) -> StoryClusters | None:
+        """The saved clusters, or None when they must be rebuilt (missing, unreadable, other
+        settings or analyzer, or not of the full text's ``generation``)."""
+        stored = _read(path)
+        if stored is None:
+            return None
+        meta, data = stored
+        if meta.get("settings") != asdict(settings) or meta.get("analyzer") != ANALYZER_VERSION:
+            return None
+        if generation is not None and meta.get("generation") != generation:
+            return None
+        clusters = cls(settings)
+        for article_id, story, digest, day, signature in zip(
+                data["ids"].tolist(), data["stories"].tolist(), data["digests"].tolist(),
+                data["days"].tolist(), data["signatures"]):
+            clusters._members[article_id] = _Member(story, int(day), digest, np.array(signature, np.uint32))
+            clusters._stories.setdefault(story, set()).add(article_id)
+        return clusters
+
+    @classmethod
+    def build(cls, articles: Iterable[tuple[str, str, datetime | None, str]],
+              settings: StorySettings = DEFAULT_STORY_SETTINGS) -> StoryClusters:
+        """Cluster ``(id, body, date, digest)`` records from nothing, oldest first."""
+        records = sorted(articles, key=lambda r: (r[2] is None, day_of(r[2]), r[0]))
+        bodies = {r[0]: r[1] for r in records}
+        clusters = cls(settings)
+        for article_id, body, date, digest in records:
+            clusters.add(article_id, body, date, digest, bodies.get)
+        return clusters
+
+
+class BandIndex:
+    """MinHash LSH: articles whose signatures agree on all ``rows`` values of some band are candidates.
+
+    Each (article, band) becomes one 64-bit key: the band's number in the top
+    8 bits, a 56-bit hash of its ``rows`` values below (a collision only adds
+    a candidate, which containment then rejects).  The keys of the stored
+    signatures are one sorted numpy array, searched for all bands of a query
+    in one ``searchsorted``; later inserts go to a dict, removals are
+    tombstones.  datasketch's ``MinHashLSH`` keeps a Python dict entry per
+    article and band instead, which costs far more memory and time to rebuild
+    when a writer opens a large index (bench/results/stories.md).
+    """
+
+    _EMPTY = np.uint64(2**32 - 1)  # datasketch's value in a sketch of nothing
+    _MIX = np.uint64(0x9E3779B97F4A7C15)
+
+    def __init__(self, bands: int, rows: int, ids: list[str], keys: np.ndarray) -> None:
+        if bands > 256:
+            raise ValueError("at most 256 bands: the band number takes 8 bits of each key")
+        self.bands, self.rows = bands, rows
+        self._ids = ids
+        flat = keys.ravel()  # row-major: entry i belongs to article i // bands
+        order = np.argsort(flat, kind="stable")
+        self._sorted = flat[order]
+        self._rows = (order // bands).astype(np.int32)
+        self._row_of = {article_id: row for row, article_id in enumerate(ids)}
+        self._alive = np.ones(len(ids), dtype=bool)
+        self._added: dict[int, set[str]] = {}
+        self._added_keys: dict[str, list[int]] = {}
+
+    @classmethod
+    def build(cls, members: Mapping[str, _Member], bands: int, rows: int) -> BandIndex:
+        ids = [a for a, m in members.items() if not np.all(m.signature == cls._EMPTY)]
+        matrix = np.vstack([members[a].signature for a in ids]) if ids else np.zeros((0, bands * rows), np.uint32)
+        return cls(bands, rows, ids, cls.keys(matrix, bands, rows))
+
+    @classmethod
+    def keys(cls, signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+        """``(n, bands)`` keys: band number in the top 8 bits, a hash of the band's values below."""
+        values = np.asarray(signatures, dtype=np.uint64)[:, :bands * rows].reshape(len(signatures), bands, rows)
+        key = np.zeros(values.shape[:2], dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for r in range(rows):
+                key = (key ^ values[:, :, r]) * cls._MIX
+                key ^= key >> np.uint64(29)
+        band = np.arange(bands, dtype=np.uint64) << np.uint64(56)
+        return (key >> np.uint64(8)) | band
+
+    def insert(self, article_id: str, signature: np.ndarray) -> None:
+        self.remove(article_id)
+        keys = self.keys(signature.reshape(1, -1), self.bands, self.rows)[0].tolist()
+        self._added_keys[article_id] = keys
+        for key in keys:
+            self._added.setdefault(key, set()).add(article_id)
+
+    def remove(self, article_id: str) -> None:
+        row = self._row_of.pop(article_id, None)
+        if row is not None:
+            self._alive[row] = False
+        for key in self._added_keys.pop(article_id, ()):
+            self._added[key].discard(article_id)
+
+    def query(self, signature: np.ndarray) -> set[str]:
+        keys = self.keys(signature.reshape(1, -1), self.bands, self.rows)[0]
+        found: set[str] = set()
+        if len(self._sorted):
+            low = np.searchsorted(self._sorted, keys, "left")
+            high = np.searchsorted(self._sorted, keys, "right")
+            for lo, hi in zip(low[high > low].tolist(), high[high > low].tolist()):
+                found.update(self._ids[row] for row in self._rows[lo:hi].tolist() if self._alive[row])
+        for key in keys.tolist():
+            if key in self._added:
+                found |= self._added[key]
+        return found
+
+
+def _read(path: Path) -> tuple[dict[str, Any], Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        data = np.load(path, allow_pickle=False)
+        meta = json.loads(str(data["meta"]))
+        if meta.get("format") != STORIES_FORMAT:
+            return None
+        return meta, data
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        return None
+
+
+class StoryTable:
+    """The query side's view: article id -> story id, read from ``stories.npz``.
+
+    Missing or unreadable, it is empty and every article is its own story
+    (``hsearch verify`` reports it; the next write or ``verify --repair``
+    rebuilds it), so a search never fails for want of it.
+    """
+
+    def __init__(self, ids: np.ndarray | None = None, stories: np.ndarray | None = None) -> None:
+        self._ids = ids if ids is not None else np.asarray([], dtype=str)
+        self._stories = stories if stories is not None else np.asarray([], dtype=str)
+
+    @classmethod
+    def load(cls, index_dir: Path) -> StoryTable:
+        stored = _read(layout.stories_path(index_dir))
+        if stored is None:
+            return cls()
+        _, data = stored
+        try:
+            return cls(data["ids"], data["stories"])
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+            return cls()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def stories(self, ids: Sequence[str]) -> dict[str, str]:
+        """Each id's story id (an id the table does not know is its own story)."""
+        if not len(ids) or not len(self._ids):
+            return {i: i for i in ids}
+        wanted = np.asarray(ids, dtype=self._ids.dtype if len(self._ids) else str)
+        where = np.searchsorted(self._ids, wanted)
+        found: dict[str, str] = {}
+        for article_id, at in zip(ids, where.tolist()):
+            hit = at < len(self._ids) and self._ids[at] == article_id
+            found[article_id] = str(self._stories[at]) if hit else article_id
+        return found
+
+
+# -- what an IndexWriter changes, applied at its commit --------------------------
+class StoryUpdates:
+    """Collects one writer's adds and deletes and brings ``stories.npz`` in line at commit.
+
+    The clusters are loaded only when they are current (same Whoosh
+    generation as the index the writer opened); otherwise the commit rebuilds
+    them from the full text, which is the record.
+    """
+
+    def __init__(self, index_dir: Path, generation: int | None, *, fresh: bool = False,
+                 settings: StorySettings = DEFAULT_STORY_SETTINGS) -> None:
+        self.index_dir = index_dir
+        self.settings = settings
+        self._clusters = StoryClusters(settings) if fresh else \
+            StoryClusters.load(layout.stories_path(index_dir), settings, generation)
+        self._pending: dict[str, Article] = {}
+        self._deleted: set[str] = set()
+
+    def added(self, article: Article) -> None:
+        self._pending[article.id] = article
+        self._deleted.discard(article.id)
+
+    def deleted(self, article_id: str) -> None:
+        self._pending.pop(article_id, None)
+        self._deleted.add(article_id)
+
+    def commit(self, fulltext: Any) -> StoryClusters:
+        """Apply the changes (or rebuild) against the committed Whoosh index ``fulltext``; save."""
+        with fulltext.searcher() as searcher:
+            def stored_body(article_id: str) -> str | None:
+                if article_id in self._pending:
+                    return self._pending[article_id].body
+                found = searcher.document(id=article_id)
+                return found.get("body", "") if found is not None else None
+
+            if self._clusters is None:
+                self._clusters = StoryClusters.build(_stored_records(searcher), self.settings)
+            else:
+                for article_id in sorted(self._deleted):
+                    self._clusters.remove(article_id, stored_body)
+                for article in self._pending.values():
+                    self._clusters.add(article.id, article.body, article.date, content_digest(article), stored_body)
+        self._clusters.save(layout.stories_path(self.index_dir), fulltext.latest_generation())
+        return self._clusters
+
+
+def _stored_records(searcher: Any) -> list[tuple[str, str, datetime | None, str]]:
+    return [(f["id"], f.get("body", ""), f.get("date"), f.get("digest", "")) for f in searcher.all_stored_fields()]
+
+
+def check(index_dir: Path, digests: Mapping[str, str]) -> list[str]:
+    """Problems of ``stories.npz`` against the full text's ``id -> digest`` (empty when it agrees)."""
+    path = layout.stories_path(index_dir)
+    if not path.exists():
+        return [f"story clusters {path.name} are missing"]
+    clusters = StoryClusters.load(path)
+    if clusters is None:
+        return [f"story clusters {path.name} are unreadable or were built by another version"]
+    problems = []
+    held = clusters.digests()
+    missing = len(set(digests) - set(held))
+    orphans = len(set(held) - set(digests))
+    stale = sum(1 for i in set(held) & set(digests) if held[i] != digests[i])
+    for count, what in ((missing, "without a story"), (stale, "clustered from an older text"),
+                        (orphans, "in the story clusters but not in the full text")):
+        if count:
+            problems.append(f"{count} articles {what} ({path.name})")
+    broken = sum(1 for story, ids in clusters.stories().items() if story not in ids)
+    if broken:
+        problems.append(f"{broken} stories whose id is not one of their articles ({path.name})")
+    return problems
