@@ -260,7 +260,8 @@ def dedupe(articles: Iterable[Article], report: IngestReport) -> list[Article]:
 
 def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings = IndexSettings(), *,
                 strict: bool = False, rebuild: bool = False, wait: bool = False,
-                progress: Callable[[int], Callable[[int], None]] | None = None) -> IndexReport:
+                progress: Callable[[int], Callable[[int], None]] | None = None,
+                csv_delimiter: str | None = None) -> IndexReport:
     """Read ``paths`` and add every good article to the index at ``index_dir``.
 
     All input is read and checked before the index is touched, so ``strict``
@@ -268,7 +269,8 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
     ``progress(total)`` returns a callback advanced by articles written.
     """
     report = IndexReport()
-    articles = dedupe(read_articles(paths, report.ingest, strict=strict), report.ingest)
+    articles = dedupe(read_articles(paths, report.ingest, strict=strict, csv_delimiter=csv_delimiter),
+                      report.ingest)
     if not articles:
         where = ", ".join(str(p) for p in paths)
         reasons = "".join(f"\n  {issue}" for issue in report.ingest.issues[:5])

@@ -69,15 +69,20 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Stop at the first bad record instead of skipping it.")
 @click.option("--wait", is_flag=True, help="Wait for another writer to finish instead of failing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-record warnings.")
+@click.option("--csv-delimiter", default=None, metavar="CHAR",
+              help="CSV field separator (default: found from each header line among , ; tab |).")
 def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str | None, ann: str,
-                  rebuild: bool, strict: bool, wait: bool, quiet: bool) -> None:
-    """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv, folders of .txt."""
+                  rebuild: bool, strict: bool, wait: bool, quiet: bool, csv_delimiter: str | None) -> None:
+    """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv (also gzipped), folders, - for JSONL on stdin."""
     from hsearch.index.writer import index_paths
 
     target = resolve_index(index_dir)
     settings = IndexSettings(model=model, ann=ann)
+    if csv_delimiter is not None and len(csv_delimiter.replace("\\t", "\t")) != 1:
+        raise click.BadParameter("give one character (or \\t for tab)", param_hint="--csv-delimiter")
     report = index_paths(target, list(sources), settings, strict=strict, rebuild=rebuild, wait=wait,
-                         progress=None if quiet else _progress_bar)
+                         progress=None if quiet else _progress_bar,
+                         csv_delimiter=csv_delimiter.replace("\\t", "\t") if csv_delimiter else None)
     if not quiet:
         for issue in report.issues[:MAX_ISSUES_SHOWN]:
             click.echo(f"warning: {issue}", err=True)
