@@ -9,7 +9,7 @@ from whoosh import index as whoosh_index
 
 from . import layout, manifest
 from .articles import Article
-from .errors import HsearchError, IndexDamagedError
+from .errors import FullTextDamagedError, IndexDamagedError, damage_reason
 from .writer import IndexWriter
 from .settings import IndexSettings
 from .vectors import VectorStore
@@ -46,7 +46,7 @@ def verify(index_dir: Path) -> HealthReport:
     try:
         texts = _fulltext_digests(index_dir)
     except Exception as exc:  # a damaged Whoosh index raises many kinds of errors
-        report.problems.append(f"full-text index does not open: {exc}")
+        report.problems.append(f"full-text index does not open: {damage_reason(exc)}")
         report.fulltext_unreadable = True
         return report
     report.articles = len(texts)
@@ -87,10 +87,7 @@ def repair(index_dir: Path, *, wait: bool = False) -> HealthReport:
     """
     before = verify(index_dir)
     if before.fulltext_unreadable:
-        raise HsearchError(
-            f"the full-text index in {index_dir} is damaged and cannot be repaired from the vectors. "
-            "Rebuild it from the sources: hsearch index --rebuild ..."
-        )
+        raise FullTextDamagedError(index_dir, before.problems[0].removeprefix("full-text index does not open: "))
     if before.healthy:
         return before
     with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable) as writer:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from .errors import IndexLockedError
+from .errors import UNWRITABLE_ADVICE, IndexLockedError, IndexWriteError, os_error_reason
 
 LOCK_NAME = "write.lock"
 
@@ -30,8 +30,12 @@ class WriteLock:
         self._fd: int | None = None
 
     def __enter__(self) -> WriteLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # the first write of every write: nothing is touched yet
+            raise IndexWriteError(
+                str(exc.filename or self.path), os_error_reason(exc), UNWRITABLE_ADVICE) from None
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         while True:
             try:
@@ -50,15 +54,21 @@ class WriteLock:
         previous = _read_pid(fd)
         if previous and previous != os.getpid():
             self.stale_pid = previous  # its holder died without releasing: flock was free
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError:
+            pass  # a full disk: the lock holds all the same, the PID is only for other writers' messages
         self._fd = fd
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            try:
+                os.ftruncate(self._fd, 0)
+            except OSError:
+                pass
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -10,6 +10,7 @@ carries the digest of the text it was made from).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,8 @@ from whoosh.searching import Searcher
 from . import layout, manifest
 from .articles import Article, content_digest
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
-from .errors import IndexVersionError, InputError, ModelMismatchError
+from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexVersionError, IndexWriteError, InputError,
+                     ModelMismatchError, damage_reason, os_error_reason)
 from .ingest import IngestIssue, IngestReport, read_articles
 from .lock import WriteLock
 from .manifest import Manifest
@@ -72,7 +74,12 @@ class IndexWriter:
     def __enter__(self) -> IndexWriter:
         self._lock.__enter__()
         try:
-            self._open()
+            _check_writable(self.index_dir)
+            try:
+                self._open()
+            except OSError as exc:
+                raise IndexWriteError(str(exc.filename or self.index_dir), os_error_reason(exc),
+                                      UNCHANGED) from None
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
@@ -85,7 +92,7 @@ class IndexWriter:
                 self._committed.close()
                 self._committed = None
             if self._writer is not None:
-                self._writer.cancel()
+                _cancel(self._writer)
                 self._writer = None
         finally:
             self._lock.__exit__(exc_type, exc, tb)
@@ -130,15 +137,25 @@ class IndexWriter:
             self.manifest = Manifest.new(self.encoder.spec if self.encoder else None)
 
         fulltext.mkdir(parents=True, exist_ok=True)
-        if whoosh_index.exists_in(str(fulltext)) and current is not None:
-            ix = whoosh_index.open_dir(str(fulltext))
-        else:
+        ix = None
+        try:
+            if current is not None and _exists_in(self.index_dir):
+                try:
+                    ix = whoosh_index.open_dir(str(fulltext))
+                    committed = None if self.rebuild else ix.searcher()
+                except Exception as exc:  # a missing or cut segment: adding to it would lose the rest
+                    raise FullTextDamagedError(self.index_dir, damage_reason(exc)) from None
+        except FullTextDamagedError:
+            if not self.rebuild:
+                raise
+            ix = None  # a rebuild replaces what is lost; a healthy index stays visible until the commit
+        if ix is None:
             ix = whoosh_index.create_in(str(fulltext), build_schema())
+            committed = None if self.rebuild else ix.searcher()
         if not manifest.exists(self.index_dir) or current is None:
             manifest.save(self.index_dir, self.manifest)
         self._writer = ix.writer(limitmb=256)
-        if not self.rebuild:
-            self._committed = ix.searcher()
+        self._committed = committed
         if self.encoder is not None:
             path = layout.vectors_path(self.index_dir)
             self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
@@ -166,6 +183,13 @@ class IndexWriter:
 
     def add(self, articles: Sequence[Article]) -> int:
         """Add or replace these articles on both sides; returns the number of passages embedded."""
+        try:
+            return self._add(articles)
+        except OSError as exc:  # Whoosh spills postings to files as it goes: a full disk shows here
+            raise IndexWriteError(str(exc.filename or layout.fulltext_dir(self.index_dir)), os_error_reason(exc),
+                                  NOTHING_WRITTEN) from None
+
+    def _add(self, articles: Sequence[Article]) -> int:
         assert self._writer is not None, "IndexWriter used outside 'with'"
         embedded = self.embed(articles)
         for article in articles:
@@ -194,24 +218,40 @@ class IndexWriter:
         return missing
 
     def commit(self) -> Manifest:
-        """Make every change visible: full text first, then vectors, then the manifest."""
+        """Make every change visible: full text first, then vectors, then the manifest.
+
+        A write that fails (a full disk) says what state it left: before the
+        full-text commit nothing of this run is visible; after it, the vector
+        side is behind and ``hsearch verify --repair`` brings it level.
+        """
         assert self._writer is not None and self.manifest is not None
         if self.vectors is not None:
             self.vectors.choose_ann(self.settings.ann, self.settings.exact_limit)
-        self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
+        try:
+            self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
+        except OSError as exc:
+            raise IndexWriteError(str(exc.filename or layout.fulltext_dir(self.index_dir)), os_error_reason(exc),
+                                  NOTHING_WRITTEN) from None
         self._writer = None
-        ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
-        articles = ix.doc_count()
-        if self.vectors is not None:
-            self.vectors.save(layout.vectors_path(self.index_dir))
-        elif self.rebuild:
-            layout.vectors_path(self.index_dir).unlink(missing_ok=True)
-        self.manifest = self.manifest.touched(
-            articles=articles,
-            passages=self.vectors.passage_count if self.vectors is not None else 0,
-            ann=self.vectors.ann if self.vectors is not None else "flat",
-        )
-        manifest.save(self.index_dir, self.manifest)
+        try:
+            ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
+            articles = ix.doc_count()
+            if self.vectors is not None:
+                self.vectors.save(layout.vectors_path(self.index_dir))
+            elif self.rebuild:
+                layout.vectors_path(self.index_dir).unlink(missing_ok=True)
+            self.manifest = self.manifest.touched(
+                articles=articles,
+                passages=self.vectors.passage_count if self.vectors is not None else 0,
+                ann=self.vectors.ann if self.vectors is not None else "flat",
+            )
+            manifest.save(self.index_dir, self.manifest)
+        except OSError as exc:
+            raise IndexWriteError(
+                str(exc.filename or self.index_dir), os_error_reason(exc),
+                "The full text of this run was committed, the vector side was not; once the cause is fixed, "
+                f"hsearch verify --repair --index {self.index_dir} brings it level",
+            ) from None
         return self.manifest
 
     def exists(self, article_id: str) -> bool:
@@ -221,6 +261,59 @@ class IndexWriter:
         if article_id in self._deleted or self._committed is None:
             return False
         return self._committed.document_number(id=article_id) is not None
+
+
+UNCHANGED = UNWRITABLE_ADVICE
+NOTHING_WRITTEN = "Nothing of this run was written; the index is as it was before it."
+
+
+def _exists_in(index_dir: Path) -> bool:
+    try:
+        return bool(whoosh_index.exists_in(str(layout.fulltext_dir(index_dir))))
+    except Exception as exc:  # noqa: BLE001 - a TOC file that is not Whoosh's
+        raise FullTextDamagedError(index_dir, damage_reason(exc)) from None
+
+
+def _cancel(writer: writing.IndexWriter) -> None:
+    """Drop an uncommitted Whoosh write and the files it had begun (after a full disk they hold the space)."""
+    segment = getattr(writer, "newsegment", None)
+    storage = getattr(writer, "storage", None)
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - a writer that failed mid-write may not close cleanly
+        pass
+    if segment is None or storage is None:
+        return
+    prefix = segment.segment_id() + "."
+    for name in list(storage.list()):
+        if name.startswith(prefix):
+            try:
+                storage.delete_file(name)
+            except OSError:
+                pass
+    temporary = getattr(writer, "_tempstorage", None)
+    if temporary is not None:
+        try:
+            temporary.destroy()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def _check_writable(index_dir: Path) -> None:
+    """Before anything is written: every folder a commit writes into must take new files.
+
+    The lock file alone proves little (it may be writable inside a read-only
+    or immutable folder); a commit that fails half-way is worse than none.
+    """
+    for folder in (index_dir, layout.fulltext_dir(index_dir)):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            try:  # access() says no without saying why; a probe gets the errno
+                probe = folder / f".hsearch-probe-{os.getpid()}"
+                probe.touch()
+                probe.unlink()
+            except OSError as exc:
+                raise IndexWriteError(str(folder), os_error_reason(exc), UNCHANGED) from None
+            raise IndexWriteError(str(folder), "permission denied", UNCHANGED)
 
 
 def _model_matches(current: Manifest, requested: str) -> bool:

@@ -234,6 +234,7 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
 def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
     """Check that both sides open and hold exactly the same articles."""
     from hsearch.index import health
+    from hsearch.index.errors import rebuild_command
 
     target = resolve_index(index_dir)
     report = health.repair(target, wait=wait) if repair else health.verify(target)
@@ -256,6 +257,8 @@ def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
                    f"{'both sides agree' if after.healthy else 'still inconsistent'}")
         if not after.healthy:
             raise click.ClickException("repair did not bring the index in line; rebuild it with hsearch index --rebuild")
+    elif report.fulltext_unreadable:  # the record itself: --repair cannot help, only the sources can
+        raise click.ClickException(f"the full text cannot be repaired; rebuild it: {rebuild_command(target)}")
     else:
         raise click.ClickException("the index is inconsistent; run hsearch verify --repair")
 
