@@ -18,7 +18,7 @@ from .fulltext import FullTextSearcher
 from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
 from .query_parser import positive_terms
 from .semantic import SemanticSearcher
-from .snippets import Snippet, make_snippet
+from .snippets import Snippet, make_snippet, mark_all
 
 MODES = ("hybrid", "bm25", "semantic")
 
@@ -52,6 +52,7 @@ class Hit:
     category: str = ""
     url: str = ""
     snippet: Snippet = field(default_factory=list)
+    title_marks: Snippet = field(default_factory=list)  # the headline with the query's words marked
     bm25_score: float | None = None
     bm25_rank: int | None = None
     cosine: float | None = None
@@ -177,6 +178,7 @@ class SearchEngine:
                 date=stored.get("date"), source=stored.get("source", ""),
                 category=stored.get("category", ""), url=stored.get("url", ""),
                 snippet=make_snippet(stored.get("body", ""), ranking.terms, self.fulltext.analyzer),
+                title_marks=mark_all(stored.get("title", ""), ranking.terms, self.fulltext.analyzer),
             )
             if doc in bm25_at:
                 hit.bm25_rank, hit.bm25_score = bm25_at[doc]
@@ -187,3 +189,7 @@ class SearchEngine:
 
     def article(self, article_id: str) -> dict[str, object] | None:
         return self.fulltext.documents([article_id]).get(article_id)
+
+    def mark(self, text: str, query: str) -> Snippet:
+        """``text`` whole, with the words ``query`` matches marked (an opened article, as its snippet was)."""
+        return mark_all(text, positive_terms(self.fulltext.parse(query)), self.fulltext.analyzer)

@@ -39,6 +39,7 @@ def hit_to_dict(hit: Hit) -> dict[str, object]:
         "rank": hit.rank,
         "id": hit.id,
         "title": hit.title,
+        "title_html": snippet_html(hit.title_marks),
         "date": hit.date.isoformat() if hit.date else None,
         "source": hit.source or None,
         "category": hit.category or None,

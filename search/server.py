@@ -45,6 +45,7 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -56,7 +57,7 @@ from hsearch.index.manifest import ModelSpec
 from .engine import SearchEngine, SearchSettings
 from .filters import Filters
 from .fulltext import FullTextSearcher
-from .output import hit_to_dict
+from .output import hit_to_dict, snippet_html
 
 DEFAULT_WORKERS = 2
 MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
@@ -65,6 +66,7 @@ MAX_FACET_VALUES = 200
 MAX_FILTER_CHARS = 300
 WEB_DIR = Path(__file__).resolve().parent / "web"
 API_VERSION = "1"
+DOCS_URL = "/api/docs"
 
 # The page loads nothing from elsewhere; say so to the browser too.
 PAGE_HEADERS = {
@@ -259,6 +261,7 @@ class Result(BaseModel):
     rank: int
     id: str
     title: str
+    title_html: str = Field(description="The title as HTML: escaped text with <mark> around the query's words.")
     date: str | None = Field(description="ISO 8601, UTC.")
     source: str | None
     category: str | None
@@ -294,6 +297,9 @@ class Article(BaseModel):
     category: str | None
     url: str | None
     body: str
+    title_html: str | None = Field(None, description="With q: the title as escaped HTML, the query's words in <mark>.")
+    body_html: str | None = Field(None, description="With q: the body as escaped HTML, the query's words in <mark>; "
+                                                    "line breaks kept.")
 
 
 class Health(BaseModel):
@@ -335,11 +341,13 @@ def _text_param(description: str) -> Any:
 def create_app(pool: EnginePool) -> FastAPI:
     """The ASGI app over an open pool; whoever opened the pool closes it."""
 
-    app = FastAPI(
+    # FastAPI's own docs pages load Swagger UI from a CDN; fastapi-offline serves the same
+    # pages with the Swagger UI files its wheel ships, so /api/docs works with no internet.
+    app = FastAPIOffline(
         title="hsearch", version=API_VERSION,
         description="Search Hindi news: full text (BM25F), multilingual embeddings, and both fused.",
         openapi_url="/api/openapi.json",
-        docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; this server works offline
+        docs_url=DOCS_URL, redoc_url=None, static_url=f"{DOCS_URL}/static",
     )
     _install_error_handlers(app)
 
@@ -373,11 +381,25 @@ def create_app(pool: EnginePool) -> FastAPI:
             results=[Result.model_validate(hit) for hit in hits],
         )
 
-    @app.get("/api/articles/{article_id}", response_model=Article, tags=["search"],
-             responses={404: {"model": ErrorBody, "description": "No article with this id."}, 503: ERRORS[503]})
-    async def article(article_id: Annotated[str, PathParam(max_length=500)]) -> Article:
-        """One article's stored text and fields."""
-        stored = await pool.run(lambda engine: engine.article(article_id))
+    # ``:path``: ids of .txt files in folders hold '/' (``sub/rail``); the page sends them encoded
+    # (``sub%2Frail``), which the server decodes before routing, so both forms arrive here.
+    @app.get("/api/articles/{article_id:path}", response_model=Article, tags=["search"],
+             responses={400: ERRORS[400], 404: {"model": ErrorBody, "description": "No article with this id."},
+                        503: ERRORS[503]})
+    async def article(
+        article_id: Annotated[str, PathParam(min_length=1, max_length=500, description="The article's id.")],
+        q: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS,
+                                       description="A query whose words to mark in title_html and body_html.")] = None,
+    ) -> Article:
+        """One article's stored text and fields; with ``q``, also marked up for reading."""
+        def work(engine: SearchEngine) -> tuple[dict[str, object] | None, str | None, str | None]:
+            stored = engine.article(article_id)
+            if stored is None or not (q and q.strip()):
+                return stored, None, None
+            return (stored, snippet_html(engine.mark(str(stored.get("title") or ""), q)),
+                    snippet_html(engine.mark(str(stored.get("body") or ""), q)))
+
+        stored, title_html, body_html = await pool.run(work)
         if stored is None:
             raise StarletteHTTPException(404, f"no article with id {article_id!r}")
         date = stored.get("date")
@@ -385,7 +407,7 @@ def create_app(pool: EnginePool) -> FastAPI:
             id=article_id, title=str(stored.get("title") or ""),
             date=date.isoformat() if isinstance(date, datetime) else None,
             source=_text(stored, "source"), category=_text(stored, "category"), url=_text(stored, "url"),
-            body=str(stored.get("body") or ""),
+            body=str(stored.get("body") or ""), title_html=title_html, body_html=body_html,
         )
 
     @app.get("/api/health", response_model=Health, tags=["service"], responses={503: ERRORS[503]})
@@ -405,7 +427,7 @@ def create_app(pool: EnginePool) -> FastAPI:
         return Facets(**{key: [Facet(value=value, count=count) for value, count in values]
                          for key, values in counts.items()})
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 

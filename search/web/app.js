@@ -20,7 +20,7 @@
   const moreButton = $("more");
   const examples = $("examples");
 
-  const state = { k: PAGE, modes: ["hybrid", "bm25", "semantic"], defaultMode: "hybrid", controller: null };
+  const state = { k: PAGE, modes: ["hybrid", "bm25", "semantic"], defaultMode: "hybrid", controller: null, query: "" };
 
   // -- small helpers ---------------------------------------------------------
   function el(tag, props = {}, ...children) {
@@ -122,6 +122,7 @@
   // -- searching -------------------------------------------------------------
   async function run(params) {
     const q = params.get("q");
+    state.query = q || "";
     errorBox.hidden = true;
     empty.hidden = true;
     moreButton.hidden = true;
@@ -170,10 +171,13 @@
 
   function resultItem(hit) {
     const title = hit.title || "(no headline)";
+    const titleNodes = () => (hit.title && hit.title_html ? snippetNodes(hit.title_html) : document.createTextNode(title));
     const url = hit.url ? safeUrl(hit.url) : null;
+    // One look for every title: a link to the source when there is one, else a button that opens the article.
     const heading = url
-      ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank", text: title })
-      : el("span", { text: title });
+      ? el("a", { class: "title", href: url, rel: "noopener noreferrer", target: "_blank" }, titleNodes())
+      : el("button", { type: "button", class: "title", title: "Read the article", onclick: () => { read.open = true; } },
+        titleNodes());
     const parts = [];
     if (hit.date) parts.push(el("time", { datetime: hit.date, text: formatDate(hit.date) }));
     for (const [name, label] of [["source", "Only this source"], ["category", "Only this category"]]) {
@@ -187,7 +191,8 @@
     const meta = el("p", { class: "meta" });
     parts.forEach((part, i) => meta.append(...(i ? [" · ", part] : [part])));
     const read = el("details", { class: "read" }, el("summary", { text: "Read · पूरा पढ़ें" }));
-    read.addEventListener("toggle", () => loadArticle(read, hit.id), { once: true });
+    const query = state.query;
+    read.addEventListener("toggle", () => loadArticle(read, hit.id, query), { once: true });
     return el("li", { class: "result", "data-id": hit.id },
       el("h2", { lang: langOf(title) }, heading),
       meta,
@@ -196,15 +201,20 @@
     );
   }
 
-  async function loadArticle(details, id) {
+  async function loadArticle(details, id, query) {
     const holder = el("div", { class: "body", text: "Loading…" });
     details.append(holder);
     try {
-      const response = await fetch(`/api/articles/${encodeURIComponent(id)}`);
+      // Every id hsearch makes is reachable: '/' in folder ids travels encoded as %2F.
+      const marked = query ? `?${new URLSearchParams({ q: query })}` : "";
+      const response = await fetch(`/api/articles/${encodeURIComponent(id)}${marked}`);
       const article = await response.json();
       if (!response.ok) throw new Error(article.error || response.statusText);
-      const paragraphs = article.body.split(/\n\s*\n|\n/).map((p) => p.trim()).filter(Boolean);
-      holder.replaceChildren(...paragraphs.map((p) => el("p", { lang: langOf(p), text: p })));
+      // body_html is escaped text with <mark> only; a mark never spans a line break.
+      const paragraphs = (article.body_html || article.body).split(/\n\s*\n|\n/).map((p) => p.trim()).filter(Boolean);
+      holder.replaceChildren(...paragraphs.map((p) => article.body_html
+        ? el("p", { lang: langOf(p) }, snippetNodes(p))
+        : el("p", { lang: langOf(p), text: p })));
       holder.append(el("p", { class: "scores", text: `id ${article.id}` }));
     } catch (error) {
       holder.textContent = `Could not load the article: ${error.message}`;
