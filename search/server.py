@@ -333,9 +333,14 @@ Q_HELP = "The query, in Hindi or English. Quotes make a phrase, -word excludes a
 MODE_HELP = "Ranking; by default hybrid when the index has vectors, else bm25."
 
 
-def _text_param(description: str) -> Any:
-    """An optional filter parameter, bounded so no request carries a megabyte of filter."""
-    return Query(max_length=MAX_FILTER_CHARS, description=description)
+def _text_param(description: str, *, date: bool = False) -> Any:
+    """An optional filter parameter, bounded so no request carries a megabyte of filter.
+
+    Dates say ``format: date`` so clients and fuzzers know what is accepted; the
+    server also takes a date-time (``YYYY-MM-DDTHH:MM:SS``), as the CLI does.
+    """
+    return Query(max_length=MAX_FILTER_CHARS, description=description,
+                 json_schema_extra={"format": "date"} if date else None)
 
 
 def create_app(pool: EnginePool) -> FastAPI:
@@ -356,8 +361,9 @@ def create_app(pool: EnginePool) -> FastAPI:
         q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description=Q_HELP)],
         mode: Annotated[Mode | None, Query(description=MODE_HELP)] = None,
         k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of results.")] = 10,
-        date_from: Annotated[str | None, _text_param("Only articles dated on or after (YYYY-MM-DD).")] = None,
-        date_to: Annotated[str | None, _text_param("Only articles dated on or before (YYYY-MM-DD, inclusive).")] = None,
+        date_from: Annotated[str | None, _text_param("Only articles dated on or after (YYYY-MM-DD).", date=True)] = None,
+        date_to: Annotated[str | None, _text_param(
+            "Only articles dated on or before (YYYY-MM-DD, inclusive; not before date_from).", date=True)] = None,
         source: Annotated[str | None, _text_param("Only articles from this source (exact, any case).")] = None,
         category: Annotated[str | None, _text_param("Only articles in this category (exact, any case).")] = None,
     ) -> SearchResponse:
