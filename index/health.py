@@ -13,6 +13,7 @@ from .errors import FullTextDamagedError, IndexDamagedError, damage_reason
 from .writer import IndexWriter
 from .settings import IndexSettings
 from .vectors import VectorStore
+from .wording import counted
 
 
 @dataclass
@@ -72,8 +73,9 @@ def _check_counts(index_dir: Path, built: manifest.Manifest, report: HealthRepor
     """A write killed after its data commits but before the manifest leaves the old counts there."""
     if (built.articles, built.passages) != (report.articles, report.passages):
         report.problems.append(
-            f"{manifest.manifest_path(index_dir)} counts {built.articles} articles and {built.passages} "
-            f"passages, but the index holds {report.articles} and {report.passages} (a write was interrupted)"
+            f"{manifest.manifest_path(index_dir)} counts {counted(built.articles, 'article')} and "
+            f"{counted(built.passages, 'passage')}, but the index holds {report.articles} and {report.passages} "
+            "(a write was interrupted)"
         )
 
 

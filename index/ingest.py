@@ -175,12 +175,18 @@ def _read_jsonl(path: Path, origin: str) -> Iterator[tuple[int, Article | _Recor
                 try:
                     record = json.loads(text)
                 except json.JSONDecodeError as exc:
-                    raise _RecordError(f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+                    raise _RecordError(f"malformed JSON ({_json_problem(exc)})") from None
                 except (ValueError, RecursionError) as exc:  # a 5000-digit number, [[[[... nested
                     raise _RecordError(f"unreadable JSON ({str(exc).split(';')[0]})") from None
                 yield number, article_from_record(record, f"{origin}:{number}")
             except _RecordError as exc:
                 yield number, exc
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    """json's message with its column: "Unterminated string starting at column 9", not "at at column 9"."""
+    joint = " column" if exc.msg.endswith(" at") else " at column"
+    return f"{exc.msg}{joint} {exc.colno}"
 
 
 def _read_csv(path: Path, origin: str, delimiter: str | None = None) -> Iterator[tuple[int, Article | _RecordError]]:

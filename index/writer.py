@@ -32,6 +32,7 @@ from .passages import split_passages
 from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
 from .vectors import VectorStore
+from .wording import counted
 
 Progress = Callable[[int], None]
 
@@ -368,7 +369,9 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         where = ", ".join(str(p) for p in paths)
         reasons = "".join(f"\n  {issue}" for issue in report.ingest.issues[:5])
         more = f"\n  … and {len(report.ingest.issues) - 5} more" if len(report.ingest.issues) > 5 else ""
-        raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped){reasons}{more}")
+        skipped = counted(report.ingest.skipped, "record") + (
+            f", {counted(report.ingest.files_skipped, 'file')}" if report.ingest.files_skipped else "")
+        raise InputError(f"{where}: no articles to index ({skipped} skipped){reasons}{more}")
     with IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
         report.replaced = sum(1 for a in articles if writer.exists(a.id))
