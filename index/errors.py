@@ -102,3 +102,16 @@ def damage_reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename:
         return f"{Path(exc.filename).name}: {exc.strerror}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class IndexInterrupted(HsearchError):
+    """Ctrl-C (SIGINT) during a write; ``committed`` tells whether the full text of this run went in."""
+
+    def __init__(self, index_dir: object, committed: bool) -> None:
+        self.index_dir, self.committed = index_dir, committed
+        if committed:
+            message = ("interrupted after the full text of this run was committed; the vector side is behind: "
+                       f"hsearch verify --repair --index {index_dir} brings it level")
+        else:
+            message = f"interrupted: nothing of this run was written; the index in {index_dir} is as it was"
+        super().__init__(message)

@@ -10,6 +10,7 @@ from whoosh import index as whoosh_index
 from . import layout, manifest
 from .articles import Article
 from .errors import FullTextDamagedError, IndexDamagedError, damage_reason
+from .lock import OnWait
 from .writer import IndexWriter
 from .settings import IndexSettings
 from .vectors import VectorStore
@@ -79,7 +80,7 @@ def _check_counts(index_dir: Path, built: manifest.Manifest, report: HealthRepor
         )
 
 
-def repair(index_dir: Path, *, wait: bool = False) -> HealthReport:
+def repair(index_dir: Path, *, wait: bool = False, on_wait: OnWait | None = None) -> HealthReport:
     """Bring the vector side in line with the full text, which is the record of what was committed.
 
     Missing and stale articles are re-embedded from their stored text; orphan
@@ -92,7 +93,8 @@ def repair(index_dir: Path, *, wait: bool = False) -> HealthReport:
         raise FullTextDamagedError(index_dir, before.problems[0].removeprefix("full-text index does not open: "))
     if before.healthy:
         return before
-    with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable) as writer:
+    with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable,
+                     on_wait=on_wait) as writer:
         writer.delete_vectors(before.orphan_vectors)
         redo = before.missing_vectors + before.stale_vectors
         if before.vectors_unreadable:

@@ -11,21 +11,25 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from .errors import UNWRITABLE_ADVICE, IndexLockedError, IndexWriteError, os_error_reason
 
 LOCK_NAME = "write.lock"
+OnWait = Callable[[int | None], None]
 
 
 class WriteLock:
     """Context manager: ``with WriteLock(index_dir, wait=False): ...``."""
 
-    def __init__(self, index_dir: Path, *, wait: bool = False, timeout: float | None = None) -> None:
+    def __init__(self, index_dir: Path, *, wait: bool = False, timeout: float | None = None,
+                 on_wait: OnWait | None = None) -> None:
         self.path = index_dir / LOCK_NAME
         self.wait = wait
         self.timeout = timeout
+        self.on_wait = on_wait  # told once, with the holder's PID, when waiting begins
         self.stale_pid: int | None = None
         self._fd: int | None = None
 
@@ -50,6 +54,9 @@ class WriteLock:
                         f"index {self.path.parent} is locked by {who}, which is writing to it. "
                         "Try again when it finishes, or pass --wait to wait for it."
                     ) from None
+                if self.on_wait is not None:
+                    self.on_wait(_read_pid(fd))
+                    self.on_wait = None
                 time.sleep(0.1)
         previous = _read_pid(fd)
         if previous and previous != os.getpid():

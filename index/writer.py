@@ -11,7 +11,8 @@ carries the digest of the text it was made from).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -23,10 +24,10 @@ from whoosh.searching import Searcher
 from . import layout, manifest
 from .articles import Article, content_digest
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
-from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexVersionError, IndexWriteError, InputError,
-                     ModelMismatchError, damage_reason, os_error_reason)
+from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexInterrupted, IndexVersionError, IndexWriteError,
+                     InputError, ModelMismatchError, damage_reason, os_error_reason)
 from .ingest import IngestIssue, IngestReport, read_articles
-from .lock import WriteLock
+from .lock import OnWait, WriteLock
 from .manifest import Manifest
 from .passages import split_passages
 from .schema import build_schema
@@ -57,12 +58,13 @@ class IndexWriter:
     """Holds the write lock, a Whoosh writer and the vector store until commit."""
 
     def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), *,
-                 rebuild: bool = False, wait: bool = False, fresh_vectors: bool = False) -> None:
+                 rebuild: bool = False, wait: bool = False, fresh_vectors: bool = False,
+                 on_wait: OnWait | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.settings = settings
         self.rebuild = rebuild
         self.fresh_vectors = rebuild or fresh_vectors
-        self._lock = WriteLock(self.index_dir, wait=wait)
+        self._lock = WriteLock(self.index_dir, wait=wait, on_wait=on_wait)
         self._writer: writing.IndexWriter | None = None
         self.encoder: Encoder | None = None
         self.vectors: VectorStore | None = None
@@ -70,6 +72,7 @@ class IndexWriter:
         self._committed: Searcher | None = None  # the index as it was when the write began
         self._written: set[str] = set()  # ids added or replaced by this writer
         self._deleted: set[str] = set()
+        self._generation = -1  # the full text's commit generation when this writer opened
 
     # -- opening ---------------------------------------------------------
     def __enter__(self) -> IndexWriter:
@@ -153,6 +156,7 @@ class IndexWriter:
         if ix is None:
             ix = whoosh_index.create_in(str(fulltext), build_schema())
             committed = None if self.rebuild else ix.searcher()
+        self._generation = ix.latest_generation()
         if not manifest.exists(self.index_dir) or current is None:
             manifest.save(self.index_dir, self.manifest)
         self._writer = ix.writer(limitmb=256)
@@ -255,6 +259,14 @@ class IndexWriter:
             ) from None
         return self.manifest
 
+    def fulltext_changed(self) -> bool:
+        """Whether a full-text commit happened since this writer opened (asked after an interruption)."""
+        try:
+            return bool(whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir))).latest_generation()
+                        != self._generation)
+        except Exception:  # noqa: BLE001 - cannot tell: say the safe thing
+            return True
+
     def exists(self, article_id: str) -> bool:
         """Whether the index holds this id, counting this writer's own changes."""
         if article_id in self._written:
@@ -355,7 +367,7 @@ def dedupe(articles: Iterable[Article], report: IngestReport) -> list[Article]:
 def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings = IndexSettings(), *,
                 strict: bool = False, rebuild: bool = False, wait: bool = False,
                 progress: Callable[[int], Callable[[int], None]] | None = None,
-                csv_delimiter: str | None = None) -> IndexReport:
+                csv_delimiter: str | None = None, on_wait: OnWait | None = None) -> IndexReport:
     """Read ``paths`` and add every good article to the index at ``index_dir``.
 
     All input is read and checked before the index is touched, so ``strict``
@@ -363,8 +375,11 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
     ``progress(total)`` returns a callback advanced by articles written.
     """
     report = IndexReport()
-    articles = dedupe(read_articles(paths, report.ingest, strict=strict, csv_delimiter=csv_delimiter),
-                      report.ingest)
+    try:
+        articles = dedupe(read_articles(paths, report.ingest, strict=strict, csv_delimiter=csv_delimiter),
+                          report.ingest)
+    except KeyboardInterrupt:  # still reading: the index was not opened
+        raise IndexInterrupted(index_dir, committed=False) from None
     if not articles:
         where = ", ".join(str(p) for p in paths)
         reasons = "".join(f"\n  {issue}" for issue in report.ingest.issues[:5])
@@ -372,7 +387,7 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         skipped = counted(report.ingest.skipped, "record") + (
             f", {counted(report.ingest.files_skipped, 'file')}" if report.ingest.files_skipped else "")
         raise InputError(f"{where}: no articles to index ({skipped} skipped){reasons}{more}")
-    with IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait) as writer:
+    with _interruptible(IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, on_wait=on_wait)) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
         report.replaced = sum(1 for a in articles if writer.exists(a.id))
         report.added = len(articles) - report.replaced
@@ -387,10 +402,24 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
     return report
 
 
-def delete_ids(index_dir: Path, ids: Sequence[str], *, wait: bool = False) -> tuple[list[str], Manifest]:
+def delete_ids(index_dir: Path, ids: Sequence[str], *, wait: bool = False,
+               on_wait: OnWait | None = None) -> tuple[list[str], Manifest]:
     """Withdraw articles by id from both sides; returns the ids not found and the new manifest."""
     manifest.load(index_dir)  # a clear error when there is no index
-    with IndexWriter(index_dir, IndexSettings(), wait=wait) as writer:
+    with _interruptible(IndexWriter(index_dir, IndexSettings(), wait=wait, on_wait=on_wait)) as writer:
         missing = writer.delete(ids)
         return missing, writer.commit()
 
+
+
+@contextmanager
+def _interruptible(writer: IndexWriter) -> Iterator[IndexWriter]:
+    """Ctrl-C inside a write becomes :class:`IndexInterrupted`, which says what of the run went in."""
+    try:
+        with writer:
+            try:
+                yield writer
+            except KeyboardInterrupt:
+                raise IndexInterrupted(writer.index_dir, committed=writer.fulltext_changed()) from None
+    except KeyboardInterrupt:  # while waiting for the lock or opening: nothing was written
+        raise IndexInterrupted(writer.index_dir, committed=False) from None
