@@ -255,7 +255,7 @@ def test_many_bad_lines_are_counted_and_the_list_is_cut(index_dir: Path, tmp_pat
     ("blank.jsonl", b"\n  \n\t\n", "no articles to index (0 records skipped)"),
     ("empty.csv", b"", ":1: empty file (no CSV header line)"),
     ("nobody.csv", "id,title,text\n1,शीर्षक,पाठ\n".encode(), ":1: the CSV header must name a 'body' column"),
-    ("empty.txt", b"", "no articles to index (1 records skipped)"),
+    ("empty.txt", b"", "no articles to index (1 record skipped)"),
     ("report.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "cannot read '.pdf' files"),
     ("README", b"plain", "cannot read 'no suffix' files"),
 ])
