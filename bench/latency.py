@@ -41,11 +41,12 @@ from typing import Any
 
 import numpy as np
 
+from hsearch.search.modes import MODES
+
 from . import corpus as bench_corpus
 from .peers import Adapter, faiss_flat_adapter, hsearch_adapters, hsearch_encoder, hsearch_vectors, text_peers
 from .timing import RESULTS, machine, machine_line, md_table, rss_mb, summary_ms, versions, write_results
 
-MODES = ("bm25", "semantic", "hybrid")
 PEERS = ("bm25s (hi)", "bm25s (default)", "tantivy (hi)", "tantivy (default)", "faiss")
 DEPTH = 10
 WARMUP = 5

@@ -32,7 +32,7 @@ from typing import IO, cast
 
 import httpx2
 
-from .timing import cpu_model
+from .timing import cpu_model, percentile
 
 HOST = "127.0.0.1"  # loopback only: this tool never sends traffic anywhere else
 RESULTS = Path(__file__).resolve().parent / "results" / "load.md"
@@ -69,12 +69,14 @@ class Phase:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
 
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+def stop(process: subprocess.Popen[str]) -> None:
+    """Stop a server: SIGTERM (uvicorn shuts down gracefully), SIGKILL if it has not gone in 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:
@@ -229,12 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{mode}: {args.clients} clients for {share:.0f} s …", file=sys.stderr)
                 phases.append(asyncio.run(run_phase(base, mode, args.clients, share, args.k, args.max_requests)))
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
     command = "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report(args, health, phases, command)

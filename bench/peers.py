@@ -58,7 +58,7 @@ class Adapter:
 # hsearch
 
 
-def hsearch_adapters(engine, modes: Sequence[str] = ("bm25", "semantic", "hybrid"),  # type: ignore[no-untyped-def]
+def hsearch_adapters(engine, modes: Sequence[str],  # type: ignore[no-untyped-def]
                      docs: bool = False) -> list[Adapter]:
     """``engine``: an open :class:`hsearch.search.engine.SearchEngine`."""
     adapters = []

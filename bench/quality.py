@@ -33,11 +33,8 @@ LATIN_WEIGHTS = (None, 0.7, 0.8, 0.9)
 
 
 def rankings(engine: SearchEngine, topics: list[tuple[str, str]]) -> dict[str, Ranking]:
-    """Each query ranked once, with its BM25 reference read while the engine is open (bounded fusion needs it)."""
-    runs = {qid: engine.rank(query, mode="hybrid", depth=RUN_DEPTH) for qid, query in topics}
-    for ranking in runs.values():
-        _ = ranking.bm25_upper
-    return runs
+    """Each query ranked once, with its BM25 reference (bounded fusion needs it), to re-fuse offline."""
+    return {qid: engine.rank(query, mode="hybrid", depth=RUN_DEPTH, reference=True) for qid, query in topics}
 
 
 def score_modes(runs: dict[str, Ranking], qrels: dict[str, dict[str, int]], fusion: FusionSettings) -> dict[str, dict[str, float]]:

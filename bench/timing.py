@@ -1,7 +1,7 @@
-"""A small timer, percentiles, peak-memory and machine facts for the benchmarks.
+"""Percentiles, peak-memory and machine facts for the benchmarks.
 
-Everything here is standard library only, so a benchmark can time an engine
-without importing another one.  Peak memory is the kernel's own high-water
+Everything here is standard library and numpy only, so a benchmark can time an
+engine without importing another one.  Peak memory is the kernel's own high-water
 mark of the resident set (``VmHWM`` in ``/proc/self/status``); on Linux it can
 be reset (``/proc/self/clear_refs``), so one process can measure the peak of
 one phase.  Where the reset is refused, the peak covers the whole process and
@@ -13,15 +13,15 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 import sys
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
+
+import numpy as np
+
+from hsearch.index.atomic import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -30,40 +30,15 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # time
 
 
-@dataclass
-class Timer:
-    """``with Timer() as t: ...`` then ``t.seconds``; also usable as ``t.start()/t.stop()`` laps."""
-
-    seconds: float = 0.0
-    laps: list[float] = field(default_factory=list)
-    _began: float | None = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        self._began = time.perf_counter()
-
-    def stop(self) -> float:
-        assert self._began is not None, "Timer.stop() before start()"
-        lap = time.perf_counter() - self._began
-        self._began = None
-        self.laps.append(lap)
-        self.seconds += lap
-        return lap
-
-
 def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile (``share`` in 0..1); 0.0 for no values."""
-    if not values:
+    """Nearest-rank percentile (``share`` in 0..1): the smallest value with ``share`` of all at or below it.
+
+    numpy's ``inverted_cdf`` method; a measured value, never an interpolation.
+    The one percentile of the benchmarks (bench.load uses it too).  0.0 for no values.
+    """
+    if not len(values):
         return 0.0
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-share * len(ordered) // 1))))  # ceil(share * n)
-    return ordered[rank - 1]
+    return float(np.percentile(np.asarray(values, dtype=np.float64), share * 100, method="inverted_cdf"))
 
 
 def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
@@ -119,21 +94,6 @@ def reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
-
-
-@contextmanager
-def measure() -> Iterator[dict[str, float]]:
-    """Time a block and record its peak RSS: ``with measure() as m: ...; m["seconds"], m["peak_rss_mb"]``."""
-    out: dict[str, float] = {}
-    reset = reset_peak_rss()
-    out["rss_before_mb"] = rss_mb()
-    began = time.perf_counter()
-    try:
-        yield out
-    finally:
-        out["seconds"] = time.perf_counter() - began
-        out["peak_rss_mb"] = peak_rss_mb()
-        out["peak_is_phase"] = float(reset)
 
 
 def du_mb(path: Path) -> float:
@@ -202,14 +162,6 @@ def versions(*names: str) -> dict[str, str]:
     return found
 
 
-def git_revision() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).resolve().parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-
-
 # --------------------------------------------------------------------------
 # results
 
@@ -219,9 +171,7 @@ def write_results(name: str, payload: dict[str, Any], markdown: str, out_dir: Pa
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = (out_dir / f"{name}.json", out_dir / f"{name}.md")
     for path, text in zip(paths, (json.dumps(payload, indent=1, ensure_ascii=False) + "\n", markdown)):
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, text)
     return paths
 
 

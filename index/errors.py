@@ -1,10 +1,92 @@
-"""Exceptions a user can cause.  The CLI turns each into a one-line message."""
+"""Exceptions a user can cause, as data: what went wrong, which parameter, what to do.
+
+The library never words an error in one front end's terms.  A message may
+name the parameters it concerns as ``{name}`` placeholders (the library's own
+names: ``mode``, ``date_from``, ``k``, ``wait``), and ``retry`` lists settings
+that would make the call work.  Each edge says them in its own words: the CLI
+as flags (``--date-from``, ``--mode bm25``), the API as its query parameters
+(``date_from``, ``mode=bm25``) — see :class:`Wording`.  ``str(exc)`` uses the
+library's names.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How one edge names parameters.
+
+    With ``flag_style`` (the CLI) a parameter is ``--`` + its name with dashes
+    (``date_from`` -> ``--date-from``) and a setting reads ``--mode bm25`` or a
+    bare ``--wait``; otherwise (the API) names stay and a setting is
+    ``mode=bm25``.  ``names`` overrides single names (``k`` -> ``-k``).
+    """
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    flag_style: bool = False
+
+    def name(self, param: str) -> str:
+        if param in self.names:
+            return self.names[param]
+        return "--" + param.replace("_", "-") if self.flag_style else param
+
+    def setting(self, param: str, value: object) -> str:
+        if self.flag_style:
+            return self.name(param) if value is True else f"{self.name(param)} {value}"
+        return f"{self.name(param)}={str(value).lower() if isinstance(value, bool) else value}"
+
+
+LIBRARY_WORDS = Wording()
+
 
 class HsearchError(Exception):
-    """Base class: the message says what went wrong and what to do."""
+    """Base class of every error a user can cause.
+
+    ``problem`` says what went wrong, ``advice`` what to do; either may hold
+    ``{param}`` placeholders for the names in ``params`` (and only those: user
+    text in the message is never formatted).  ``retry`` is settings that avoid
+    the error (``{"mode": "bm25"}``, ``{"wait": True}``).
+    """
+
+    def __init__(self, problem: str, *, advice: str = "", params: Sequence[str] = (),
+                 retry: Mapping[str, object] | None = None) -> None:
+        self.problem = problem
+        self.advice = advice
+        self.params = tuple(params) + tuple(p for p in (retry or {}) if p not in params)
+        self.retry = dict(retry or {})
+        super().__init__(problem)
+
+    @property
+    def param(self) -> str | None:
+        """The parameter (or field) the error concerns first, in the library's name."""
+        return self.params[0] if self.params else None
+
+    def words(self, wording: Wording = LIBRARY_WORDS) -> str:
+        """The whole message, parameters named as ``wording`` names them."""
+        parts = [self._fill(self.problem, wording)]
+        if self.retry:
+            parts.append("Use " + " or ".join(wording.setting(p, v) for p, v in self.retry.items()))
+        if self.advice:
+            parts.append(self._fill(self.advice, wording))
+        if len(parts) == 1:
+            return parts[0]
+        return ". ".join(_clause(part) for part in parts[:-1]) + ". " + parts[-1]
+
+    def _fill(self, text: str, wording: Wording) -> str:
+        for param in self.params:
+            text = text.replace("{" + param + "}", wording.name(param))
+        return text
+
+    def __str__(self) -> str:
+        return self.words()
+
+
+def _clause(text: str) -> str:
+    """``text`` without its full stop, so clauses join into one message."""
+    return text[:-1] if text.endswith(".") and not text.endswith("...") else text
 
 
 class InputError(HsearchError):
@@ -37,6 +119,10 @@ class IndexLockedError(HsearchError):
 
 class QueryError(HsearchError):
     """A query option has an impossible value (bad date, unknown mode)."""
+
+
+class SettingsError(HsearchError, ValueError):
+    """A settings object was given an impossible value (unknown fusion method, weight outside 0..1)."""
 
 
 class IndexDamagedError(HsearchError):

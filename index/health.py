@@ -9,8 +9,10 @@ from whoosh import index as whoosh_index
 
 from . import layout, manifest
 from .articles import Article
+from .encoders import Encoder
 from .errors import FullTextDamagedError, IndexDamagedError, damage_reason
 from .lock import OnWait
+from .schema import read_article_digests
 from .writer import IndexWriter
 from .settings import IndexSettings
 from .vectors import VectorStore
@@ -35,18 +37,12 @@ class HealthReport:
         return not (self.missing_vectors or self.stale_vectors or self.orphan_vectors or self.problems)
 
 
-def _fulltext_digests(index_dir: Path) -> dict[str, str]:
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
-    with ix.searcher() as searcher:
-        return {f["id"]: f.get("digest", "") for f in searcher.all_stored_fields()}
-
-
 def verify(index_dir: Path) -> HealthReport:
     """Open every part and compare the article sets and the text each vector was made from."""
     built = manifest.load(index_dir)
     report = HealthReport()
     try:
-        texts = _fulltext_digests(index_dir)
+        texts = read_article_digests(index_dir)
     except Exception as exc:  # a damaged Whoosh index raises many kinds of errors
         report.problems.append(f"full-text index does not open: {damage_reason(exc)}")
         report.fulltext_unreadable = True
@@ -58,7 +54,7 @@ def verify(index_dir: Path) -> HealthReport:
     try:
         store = VectorStore.load(layout.vectors_path(index_dir), built.model.dim)
     except IndexDamagedError as exc:  # a truncated or foreign file
-        report.problems.append(str(exc).split(". Run ")[0])  # the advice is verify's own
+        report.problems.append(exc.problem)  # the advice (run verify --repair) is verify's own
         report.vectors_unreadable = True
         return report
     report.passages = store.passage_count
@@ -80,25 +76,26 @@ def _check_counts(index_dir: Path, built: manifest.Manifest, report: HealthRepor
         )
 
 
-def repair(index_dir: Path, *, wait: bool = False, on_wait: OnWait | None = None) -> HealthReport:
+def repair(index_dir: Path, *, wait: bool = False, encoder: Encoder | None = None,
+           on_wait: OnWait | None = None) -> tuple[HealthReport, HealthReport]:
     """Bring the vector side in line with the full text, which is the record of what was committed.
 
     Missing and stale articles are re-embedded from their stored text; orphan
     vectors are dropped.  A vector file that does not open is rebuilt whole.
     The manifest is rewritten with the counts of what the index holds.
-    Returns what was wrong before the repair.
+    Returns ``(before, after)``: what was wrong, and what :func:`verify` finds once repaired.
     """
     before = verify(index_dir)
     if before.fulltext_unreadable:
         raise FullTextDamagedError(index_dir, before.problems[0].removeprefix("full-text index does not open: "))
     if before.healthy:
-        return before
+        return before, before
     with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable,
-                     on_wait=on_wait) as writer:
+                     encoder=encoder, on_wait=on_wait) as writer:
         writer.delete_vectors(before.orphan_vectors)
         redo = before.missing_vectors + before.stale_vectors
         if before.vectors_unreadable:
-            redo = sorted(_fulltext_digests(index_dir))
+            redo = sorted(read_article_digests(index_dir))
         ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
         with ix.searcher() as searcher:
             for start in range(0, len(redo), 64):
@@ -110,7 +107,7 @@ def repair(index_dir: Path, *, wait: bool = False, on_wait: OnWait | None = None
                                                 body=stored.get("body", "")))
                 writer.embed(articles)
         writer.commit()
-    return before
+    return before, verify(index_dir)
 
 
 def stats(index_dir: Path) -> dict[str, object]:

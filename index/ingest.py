@@ -366,7 +366,7 @@ def read_articles(
 
 def _skip(report: IngestReport, issue: IngestIssue, strict: bool, *, whole_file: bool = False) -> None:
     if strict:
-        raise IngestError(f"{issue} (stopped by --strict; nothing was written)")
+        raise IngestError(f"{issue} (stopped by {{strict}}; nothing was written)", params=("strict",))
     if whole_file:
         report.files_skipped += 1
     else:

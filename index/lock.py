@@ -51,8 +51,8 @@ class WriteLock:
                     os.close(fd)
                     who = f"PID {holder}" if holder else "another process"
                     raise IndexLockedError(
-                        f"index {self.path.parent} is locked by {who}, which is writing to it. "
-                        "Try again when it finishes, or pass --wait to wait for it."
+                        f"index {self.path.parent} is locked by {who}, which is writing to it",
+                        advice="Or try again when it finishes", retry={"wait": True},
                     ) from None
                 if self.on_wait is not None:
                     self.on_wait(_read_pid(fd))

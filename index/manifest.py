@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .analysis import ANALYZER_VERSION
+from .atomic import atomic_write_text
 from .errors import IndexNotFoundError, IndexVersionError
+from .layout import manifest_path
 from .schema import SCHEMA_VERSION
 
 FORMAT_VERSION = 1
-MANIFEST_NAME = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def manifest_path(index_dir: Path) -> Path:
-    return index_dir / MANIFEST_NAME
-
-
 def exists(index_dir: Path) -> bool:
     return manifest_path(index_dir).is_file()
 
@@ -96,9 +92,4 @@ def load(index_dir: Path) -> Manifest:
 
 def save(index_dir: Path, manifest: Manifest) -> None:
     """Write atomically: readers see the old manifest or the new one, never half."""
-    path = manifest_path(index_dir)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    atomic_write_text(manifest_path(index_dir), json.dumps(asdict(manifest), ensure_ascii=False, indent=2))

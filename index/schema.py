@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from whoosh import fields
-from whoosh.analysis import IDTokenizer, LowercaseFilter
+from pathlib import Path
 
+from whoosh import fields
+from whoosh import index as whoosh_index
+from whoosh.analysis import IDTokenizer, LowercaseFilter
+from whoosh.searching import Searcher
+
+from . import layout
 from .analysis import hindi_analyzer
 
 SCHEMA_VERSION = 1
@@ -27,3 +32,15 @@ def build_schema() -> fields.Schema:
         url=fields.STORED(),
         digest=fields.STORED(),
     )
+
+
+def article_digests(searcher: Searcher) -> dict[str, str]:
+    """id -> content digest of every live article: what each article's vectors must have been made from."""
+    return {stored["id"]: stored.get("digest", "") for stored in searcher.all_stored_fields()}
+
+
+def read_article_digests(index_dir: Path) -> dict[str, str]:
+    """:func:`article_digests` of the full-text side of the index at ``index_dir``, read straight from Whoosh."""
+    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    with ix.searcher() as searcher:
+        return article_digests(searcher)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import SettingsError
+
 DEFAULT_MODEL = "e5-small"
 NO_MODEL = "none"
 ANN_KINDS = ("auto", "flat", "ivf")
@@ -36,3 +38,9 @@ class IndexSettings:
     exact_limit: int = 200_000
     passages: PassageSettings = PassageSettings()
     batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        # the manifest records ``ann``: an unknown name must not reach it
+        if self.ann not in ANN_KINDS:
+            raise SettingsError(f"unknown {{ann}} kind {self.ann!r}; choose one of {', '.join(ANN_KINDS)}",
+                                params=("ann",))

@@ -10,7 +10,6 @@ and renamed, so a crash leaves the previous file intact.
 from __future__ import annotations
 
 import math
-import os
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,12 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import openmp  # noqa: F401  (before faiss loads OpenMP)
+
 import faiss
 import numpy as np
 
+from .atomic import atomic_open
 from .errors import IndexDamagedError
 
-VECTORS_NAME = "vectors.npz"
 IVF_MIN_TRAIN = 4096  # below this an IVF index has too little to learn its lists from
 
 
@@ -166,18 +167,14 @@ class VectorStore:
     # -- persistence -----------------------------------------------------
     def save(self, path: Path) -> None:
         """Write to a temporary file in the same folder, then rename over ``path``."""
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         blob = faiss.serialize_index(self._index)
-        with tmp.open("wb") as handle:
+        with atomic_open(path, "wb") as handle:
             np.savez(
                 handle, faiss=blob, pids=np.asarray(self._pids, dtype=np.int64),
                 owners=np.asarray(self._owners, dtype=str),
                 digests=np.asarray(self._digests, dtype=str), next_id=np.int64(self._next_id),
                 dim=np.int64(self.dim), ann=np.asarray(self.ann), nprobe=np.int64(self.nprobe),
             )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path, dim: int) -> VectorStore:
@@ -193,8 +190,9 @@ class VectorStore:
                 )
         except (OSError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile, EOFError) as exc:
             raise IndexDamagedError(
-                f"vector file {path} cannot be read ({type(exc).__name__}: {exc}). Run hsearch verify --repair "
-                f"--index {path.parent} to rebuild it from the stored articles; --mode bm25 works meanwhile."
+                f"vector file {path} cannot be read ({type(exc).__name__}: {exc})",
+                advice=f"Run hsearch verify --repair --index {path.parent} to rebuild it from the stored articles",
+                retry={"mode": "bm25"},
             ) from None
 
     # -- maps ------------------------------------------------------------

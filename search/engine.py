@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,14 +12,16 @@ from hsearch.index.encoders import Encoder
 from hsearch.index.errors import QueryError
 from hsearch.index.manifest import Manifest
 
-from .filters import Filters
+from .filters import FACET_FIELDS, Filters
 from .fulltext import FullTextSearcher
 from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
+from .modes import MODES, modes_for
 from .query_parser import positive_terms
 from .semantic import SemanticSearcher
 from .snippets import Snippet, make_snippet, mark_all
 
-MODES = ("hybrid", "bm25", "semantic")
+
+FacetCounts = dict[str, list[tuple[str, int]]]  # facet field -> (value as stored, live articles), most first
 
 
 @dataclass(frozen=True)
@@ -61,26 +62,28 @@ class Hit:
 
 @dataclass
 class Ranking:
-    """A fused ranking before documents are fetched, with both sides' evidence."""
+    """A fused ranking before documents are fetched, with both sides' evidence: a plain value.
+
+    ``bm25_upper`` is the BM25 score of a full match of the query (see
+    :meth:`FullTextSearcher.reference_score`); it costs a second search, so the
+    engine computes it only when its fusion needs it or ``rank(reference=True)``
+    asks, and leaves it None otherwise.
+    """
 
     ranked: list[tuple[str, float]]
     bm25: list[tuple[str, float]]
     dense: list[tuple[str, float]]
     terms: set[str]
     latin: bool = False
-    reference: Callable[[], float] | None = field(default=None, repr=False)
-    _upper: float | None = field(default=None, repr=False)
-
-    @property
-    def bm25_upper(self) -> float:
-        """The BM25 score of a full match, computed once and only if fusion needs it (a second search)."""
-        if self._upper is None:
-            self._upper = self.reference() if self.reference is not None else 0.0
-        return self._upper
+    bm25_upper: float | None = None
 
     def fused(self, settings: FusionSettings) -> list[tuple[str, float]]:
-        """Re-fuse the two sides under other settings (fusion studies need no new search)."""
-        upper = self.bm25_upper if needs_upper(self.bm25, settings.method) else 0.0
+        """Re-fuse the two sides under other settings (fusion studies need no new search, nor an open engine)."""
+        upper = 0.0
+        if needs_upper(self.bm25, settings.method):
+            if self.bm25_upper is None:
+                raise ValueError(f"fusing with {settings.method!r} needs the BM25 reference: rank with reference=True")
+            upper = self.bm25_upper
         return fuse(Side(self.bm25, upper), Side(self.dense, 1.0), settings, latin=self.latin)
 
 
@@ -121,19 +124,24 @@ class SearchEngine:
         self.manifest = current
 
     def resolve_mode(self, mode: str | None) -> str:
-        chosen = mode or self.settings.mode or ("hybrid" if self.semantic else "bm25")
+        chosen = mode or self.settings.mode or modes_for(self.semantic is not None)[0]
         if chosen not in MODES:
-            raise QueryError(f"unknown mode {chosen!r}; choose one of {', '.join(MODES)}")
+            raise QueryError(f"unknown {{mode}} {chosen!r}; choose one of {', '.join(MODES)}", params=("mode",))
         if chosen != "bm25" and self.semantic is None:
             raise QueryError(
-                f"{self.index_dir} has no vectors (built with --model none), so --mode {chosen} cannot run. "
-                "Use --mode bm25, or rebuild with a model: hsearch index --rebuild --model e5-small ..."
+                f"{self.index_dir} has no vectors (built with {{model}} none), so {{mode}} {chosen} cannot run",
+                advice="Rebuild with a model to search by meaning: hsearch index --rebuild --model e5-small ...",
+                params=("mode", "model"), retry={"mode": "bm25"},
             )
         return chosen
 
     def rank(self, text: str, *, mode: str | None = None, depth: int = 10,
-             filters: Filters = Filters()) -> Ranking:
-        """The top ``depth`` ids and scores for ``text`` (what batch runs and evaluation need)."""
+             filters: Filters = Filters(), reference: bool = False) -> Ranking:
+        """The top ``depth`` ids and scores for ``text`` (what batch runs and evaluation need).
+
+        ``reference`` computes the BM25 reference even where this engine's own
+        fusion does not need it, for re-fusing the ranking under other settings.
+        """
         chosen = self.resolve_mode(mode)
         filter_query = filters.to_whoosh()
         fusion = self.settings.fusion
@@ -148,9 +156,9 @@ class SearchEngine:
             assert self.semantic is not None
             allowed = self.fulltext.ids_matching(filter_query) if filter_query is not None else None
             dense = [(h.article_id, h.score) for h in self.semantic.search(text, wanted, allowed)]
-        top = bm25[0] if bm25 else None
-        ranking = Ranking([], bm25, dense, terms, latin=is_latin_query(text),
-                          reference=lambda: self.fulltext.reference_score(parsed, top))
+        ranking = Ranking([], bm25, dense, terms, latin=is_latin_query(text))
+        if bm25 and chosen == "hybrid" and (reference or needs_upper(bm25, fusion.method)):
+            ranking.bm25_upper = self.fulltext.reference_score(parsed, bm25[0])
         if chosen == "bm25":
             ranking.ranked = bm25[:depth]
         elif chosen == "semantic":
@@ -163,7 +171,7 @@ class SearchEngine:
                filters: Filters = Filters()) -> list[Hit]:
         """Ranked hits with stored fields and a highlighted snippet."""
         if k <= 0:
-            raise QueryError("the number of results (-k) must be at least 1")
+            raise QueryError("the number of results ({k}) must be at least 1", params=("k",))
         ranking = self.rank(text, mode=mode, depth=k, filters=filters)
         documents = self.fulltext.documents([doc for doc, _ in ranking.ranked])
         bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
@@ -193,3 +201,8 @@ class SearchEngine:
     def mark(self, text: str, query: str) -> Snippet:
         """``text`` whole, with the words ``query`` matches marked (an opened article, as its snippet was)."""
         return mark_all(text, positive_terms(self.fulltext.parse(query)), self.fulltext.analyzer)
+
+    def facets(self, limit: int | None = None) -> FacetCounts:
+        """Each value the filter fields (source, category) take, with its live article count."""
+        return {name: self.fulltext.facet_values(name)[:limit] for name in FACET_FIELDS
+                if name in self.fulltext.schema}

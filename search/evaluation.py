@@ -7,7 +7,6 @@ report; hand-rolled nDCG formulas drift (gain, log base, ties).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from hsearch.index.errors import HsearchError
 
@@ -21,15 +20,6 @@ MEASURES: dict[str, tuple[str, str, int | None]] = {
 RUN_DEPTH = 100
 
 Run = dict[str, list[tuple[str, float]]]
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Mean of each measure over every judged query; unanswered queries count as 0."""
-
-    mode: str
-    queries: int
-    scores: dict[str, float]
 
 
 def _pytrec_eval():  # type: ignore[no-untyped-def]

@@ -10,6 +10,11 @@ from whoosh import query as wq
 from hsearch.index.articles import parse_date
 from hsearch.index.errors import QueryError
 
+# Exact-match fields a query can be restricted to, and whose values the page offers.
+FACET_FIELDS = ("source", "category")
+# What Filters.parse takes, in the order the CLI and the API list them.
+FILTER_FIELDS = ("date_from", "date_to", *FACET_FIELDS)
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -24,10 +29,11 @@ class Filters:
     def parse(cls, *, date_from: str | None = None, date_to: str | None = None,
               source: str | None = None, category: str | None = None) -> Filters:
         """Build from user text; an impossible value is a :class:`QueryError` naming the option."""
-        start = _parse_bound("date-from", date_from, end_of_day=False)
-        end = _parse_bound("date-to", date_to, end_of_day=True)
+        start = _parse_bound("date_from", date_from, end_of_day=False)
+        end = _parse_bound("date_to", date_to, end_of_day=True)
         if start and end and start > end:
-            raise QueryError(f"--date-from {date_from} is after --date-to {date_to}; swap them")
+            raise QueryError(f"{{date_from}} {date_from} is after {{date_to}} {date_to}; swap them",
+                             params=("date_from", "date_to"))
         return cls(start, end, (source or "").strip() or None, (category or "").strip() or None)
 
     @property
@@ -38,22 +44,22 @@ class Filters:
         parts: list[wq.Query] = []
         if self.date_from or self.date_to:
             parts.append(wq.DateRange("date", self.date_from, self.date_to))
-        if self.source:
-            parts.append(wq.Term("source", self.source.lower()))
-        if self.category:
-            parts.append(wq.Term("category", self.category.lower()))
+        for name in FACET_FIELDS:
+            value = getattr(self, name)
+            if value:
+                parts.append(wq.Term(name, value.lower()))
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-def _parse_bound(option: str, value: str | None, *, end_of_day: bool) -> datetime | None:
+def _parse_bound(param: str, value: str | None, *, end_of_day: bool) -> datetime | None:
     if value is None or not value.strip():
         return None
     try:
         parsed = parse_date(value)
     except ValueError as exc:
-        raise QueryError(f"--{option}: {exc}") from None
+        raise QueryError(f"{{{param}}}: {exc}", params=(param,)) from None
     if end_of_day and _is_bare_date(value):
         return datetime.combine(parsed.date(), time.max)
     return parsed

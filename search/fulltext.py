@@ -11,6 +11,7 @@ from whoosh import scoring
 
 from hsearch.index import layout
 from hsearch.index.errors import FullTextDamagedError, IndexNotFoundError, damage_reason
+from hsearch.index.schema import article_digests
 
 from . import query_parser
 from .bm25f import LengthTableBM25F, with_array_or
@@ -115,4 +116,4 @@ class FullTextSearcher:
 
     def all_ids(self) -> dict[str, str]:
         """id -> content digest of every article (for verify)."""
-        return {f["id"]: f.get("digest", "") for f in self._searcher.all_stored_fields()}
+        return article_digests(self._searcher)

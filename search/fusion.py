@@ -13,7 +13,9 @@ testable without an index:
   deterministic.
 
 Reciprocal rank fusion follows Cormack, Clarke & Buettcher (SIGIR 2009):
-``score(d) = sum_i w_i / (k + rank_i(d))`` with ``k = 60``.
+``score(d) = sum_i 2 w_i / (k + rank_i(d))`` with ``k = 60``, where
+``w_dense = weight`` and ``w_bm25 = 1 - weight``; the factor 2 makes the
+default ``weight = 0.5`` exactly the paper's unweighted ``sum_i 1 / (k + rank_i)``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from hsearch.index.errors import SettingsError
 
 RRF_K = 60
 FUSION_METHODS = ("rrf", "minmax", "zscore", "bounded")
@@ -53,10 +57,11 @@ class FusionSettings:
 
     def __post_init__(self) -> None:
         if self.method not in FUSION_METHODS:
-            raise ValueError(f"unknown fusion method {self.method!r}; choose one of {', '.join(FUSION_METHODS)}")
+            raise SettingsError(f"unknown {{fusion}} method {self.method!r}; choose one of "
+                                f"{', '.join(FUSION_METHODS)}", params=("fusion",))
         for name in ("weight", "latin_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
+                raise SettingsError(f"{{{name}}} must be between 0 and 1", params=(name,))
 
 
 def _bounded(ranked: Sequence[tuple[str, float]], upper: float) -> dict[str, float]:
@@ -65,8 +70,8 @@ def _bounded(ranked: Sequence[tuple[str, float]], upper: float) -> dict[str, flo
 
 
 def needs_upper(ranked: Sequence[tuple[str, float]], method: str) -> bool:
-    """Whether :func:`normalize` will read the side's ``upper`` (it can cost a search)."""
-    if not ranked:
+    """Whether fusing with ``method`` will read the side's ``upper`` (it can cost a search); RRF never does."""
+    if not ranked or method == "rrf":
         return False
     scores = [score for _, score in ranked]
     return method == "bounded" or max(scores) - min(scores) <= 1e-12

@@ -24,20 +24,20 @@ request, without a restart or a reload call.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar, cast
 
 import anyio
 import anyio.to_thread
-import click
 import numpy as np
 import uvicorn
 from fastapi import FastAPI, Query, Request
@@ -46,18 +46,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hsearch.index import layout
 from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder, encoder_for_spec
-from hsearch.index.errors import HsearchError, IndexNotFoundError, QueryError
+from hsearch.index.errors import HsearchError, IndexNotFoundError, QueryError, SettingsError, Wording
 from hsearch.index.manifest import ModelSpec
 
-from .engine import SearchEngine, SearchSettings
+from .engine import FacetCounts, SearchEngine, SearchSettings
 from .filters import Filters
-from .fulltext import FullTextSearcher
-from .output import hit_to_dict, snippet_html
+from .modes import Mode, modes_for
+from .serialize import article_to_dict, hit_to_dict, snippet_html
 
 DEFAULT_WORKERS = 2
 MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
@@ -80,9 +81,9 @@ PAGE_HEADERS = {
 }
 
 Stamp = tuple[int, int, int]
-FacetCounts = dict[str, list[tuple[str, int]]]  # "sources"/"categories" -> (value, articles)
 T = TypeVar("T")
-Mode = Literal["hybrid", "bm25", "semantic"]
+# The API's parameters keep the library's names (date_from, mode, k); settings read ``mode=bm25``.
+API_WORDS = Wording()
 
 
 # -- the shared encoder ------------------------------------------------------
@@ -207,7 +208,7 @@ class EnginePool:
     def stamp(self) -> Stamp:
         """Identity of the manifest file: it is replaced by rename on every commit."""
         try:
-            info = os.stat(manifest_io.manifest_path(self.index_dir))
+            info = os.stat(layout.manifest_path(self.index_dir))
         except FileNotFoundError:
             manifest_io.load(self.index_dir)  # raises the library's own message
             raise IndexNotFoundError(f"no hsearch index at {self.index_dir}") from None
@@ -225,26 +226,13 @@ class EnginePool:
             return self._encoders[spec]
 
     # -- facets ------------------------------------------------------------
-    def facets(self) -> FacetCounts:
-        """Sources and categories with article counts, recomputed only after a commit."""
+    def facets(self, engine: SearchEngine) -> FacetCounts:
+        """The engine's facet counts, recomputed only after a commit (run it through :meth:`run`)."""
         stamp = self.stamp()
         with self._facet_lock:
             if self._facets is None or self._facets[0] != stamp:
-                self._facets = (stamp, read_facets(self.index_dir))
+                self._facets = (stamp, engine.facets(MAX_FACET_VALUES))
             return self._facets[1]
-
-
-def read_facets(index_dir: Path) -> FacetCounts:
-    """Each source and category as stored (display case) with its live article count."""
-    searcher = FullTextSearcher(index_dir)
-    found: FacetCounts = {"sources": [], "categories": []}
-    try:
-        for field, key in (("source", "sources"), ("category", "categories")):
-            if field in searcher.schema:
-                found[key] = searcher.facet_values(field)[:MAX_FACET_VALUES]
-    finally:
-        searcher.close()
-    return found
 
 
 # -- response shapes (they make the OpenAPI description) ----------------------
@@ -257,7 +245,7 @@ class SideScore(BaseModel):
     rank: int | None = Field(description="Rank on this side alone; null when this side did not return the article.")
 
 
-class Result(BaseModel):
+class HitResponse(BaseModel):
     rank: int
     id: str
     title: str
@@ -272,11 +260,9 @@ class Result(BaseModel):
     cosine: SideScore
 
 
-class AppliedFilters(BaseModel):
-    date_from: str | None = None
-    date_to: str | None = None
-    source: str | None = None
-    category: str | None = None
+# The filters as the request gave them: one field per field of the library's Filters.
+AppliedFilters = create_model(
+    "AppliedFilters", **{f.name: (str | None, None) for f in dataclasses.fields(Filters)})  # type: ignore[call-overload]
 
 
 class SearchResponse(BaseModel):
@@ -285,11 +271,11 @@ class SearchResponse(BaseModel):
     k: int
     count: int
     took_ms: float
-    filters: AppliedFilters
-    results: list[Result]
+    filters: AppliedFilters  # type: ignore[valid-type]
+    results: list[HitResponse]
 
 
-class Article(BaseModel):
+class ArticleResponse(BaseModel):
     id: str
     title: str
     date: str | None
@@ -371,7 +357,8 @@ def create_app(pool: EnginePool) -> FastAPI:
         text = q.strip()
         if not text:
             raise QueryError("the query is empty: type a word or two")
-        filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
+        given = {"date_from": date_from, "date_to": date_to, "source": source, "category": category}
+        filters = Filters.parse(**given)
         started = time.perf_counter()
 
         def work(engine: SearchEngine) -> tuple[str, list[dict[str, object]]]:
@@ -382,56 +369,49 @@ def create_app(pool: EnginePool) -> FastAPI:
         return SearchResponse(
             query=text, mode=cast(Mode, chosen), k=k, count=len(hits),
             took_ms=round((time.perf_counter() - started) * 1000, 1),
-            filters=AppliedFilters(date_from=date_from or None, date_to=date_to or None,
-                                   source=source or None, category=category or None),
-            results=[Result.model_validate(hit) for hit in hits],
+            filters=AppliedFilters(**{name: value or None for name, value in given.items()}),
+            results=[HitResponse.model_validate(hit) for hit in hits],
         )
 
     # ``:path``: ids of .txt files in folders hold '/' (``sub/rail``); the page sends them encoded
     # (``sub%2Frail``), which the server decodes before routing, so both forms arrive here.
-    @app.get("/api/articles/{article_id:path}", response_model=Article, tags=["search"],
+    @app.get("/api/articles/{article_id:path}", response_model=ArticleResponse, tags=["search"],
              responses={400: ERRORS[400], 404: {"model": ErrorBody, "description": "No article with this id."},
                         503: ERRORS[503]})
     async def article(
         article_id: Annotated[str, PathParam(min_length=1, max_length=500, description="The article's id.")],
         q: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS,
                                        description="A query whose words to mark in title_html and body_html.")] = None,
-    ) -> Article:
+    ) -> ArticleResponse:
         """One article's stored text and fields; with ``q``, also marked up for reading."""
-        def work(engine: SearchEngine) -> tuple[dict[str, object] | None, str | None, str | None]:
+        def work(engine: SearchEngine) -> tuple[dict[str, object] | None, dict[str, str]]:
             stored = engine.article(article_id)
             if stored is None or not (q and q.strip()):
-                return stored, None, None
-            return (stored, snippet_html(engine.mark(str(stored.get("title") or ""), q)),
-                    snippet_html(engine.mark(str(stored.get("body") or ""), q)))
+                return stored, {}
+            return stored, {name: snippet_html(engine.mark(str(stored.get(field) or ""), q))
+                            for name, field in (("title_html", "title"), ("body_html", "body"))}
 
-        stored, title_html, body_html = await pool.run(work)
+        stored, marked = await pool.run(work)
         if stored is None:
             raise StarletteHTTPException(404, f"no article with id {article_id!r}")
-        date = stored.get("date")
-        return Article(
-            id=article_id, title=str(stored.get("title") or ""),
-            date=date.isoformat() if isinstance(date, datetime) else None,
-            source=_text(stored, "source"), category=_text(stored, "category"), url=_text(stored, "url"),
-            body=str(stored.get("body") or ""), title_html=title_html, body_html=body_html,
-        )
+        return ArticleResponse.model_validate({**article_to_dict(article_id, stored), **marked})
 
     @app.get("/api/health", response_model=Health, tags=["service"], responses={503: ERRORS[503]})
     async def health() -> Health:
         """What the index holds and which modes it answers; reads only the manifest."""
         current = await anyio.to_thread.run_sync(manifest_io.load, pool.index_dir)
-        modes: list[Mode] = ["hybrid", "bm25", "semantic"] if current.model else ["bm25"]
+        modes = modes_for(current.model is not None)
         default = pool.settings.mode or modes[0]
         return Health(status="ok", articles=current.articles, passages=current.passages,
                       model=current.model.name if current.model else None, modes=modes,
-                      default_mode=default if default in modes else "bm25", updated=current.updated)
+                      default_mode=default if default in modes else modes_for(False)[0], updated=current.updated)
 
     @app.get("/api/facets", response_model=Facets, tags=["search"], responses={503: ERRORS[503]})
     async def facets() -> Facets:
         """Sources and categories the filters can take, with article counts."""
-        counts = await anyio.to_thread.run_sync(pool.facets)
-        return Facets(**{key: [Facet(value=value, count=count) for value, count in values]
-                         for key, values in counts.items()})
+        counts = await pool.run(pool.facets)
+        return Facets(**{key: [Facet(value=value, count=count) for value, count in counts.get(field, [])]
+                         for field, key in (("source", "sources"), ("category", "categories"))})
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page() -> FileResponse:
@@ -455,29 +435,20 @@ def _install_error_handlers(app: FastAPI) -> None:
                 problems.append(f"{where}: {problem.get('msg', 'invalid value')}")
         return JSONResponse({"error": "; ".join(problems)}, status_code=400)
 
-    @app.exception_handler(QueryError)
-    async def bad_query(_: Request, exc: QueryError) -> JSONResponse:
-        return JSONResponse({"error": _api_words(str(exc))}, status_code=400)
+    async def bad_parameter(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HsearchError)
+        return JSONResponse({"error": exc.words(API_WORDS)}, status_code=400)
+
+    for kind in (QueryError, SettingsError):
+        app.add_exception_handler(kind, bad_parameter)
 
     @app.exception_handler(HsearchError)
     async def index_trouble(_: Request, exc: HsearchError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=503)
+        return JSONResponse({"error": exc.words(API_WORDS)}, status_code=503)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
-
-
-def _text(stored: dict[str, object], field: str) -> str | None:
-    value = stored.get(field)
-    return str(value) if value else None
-
-
-def _api_words(message: str) -> str:
-    """The library speaks in CLI options (``--date-from``); the API's names are ``date_from``."""
-    for option in ("date-from", "date-to", "mode"):
-        message = message.replace(f"--{option}", option.replace("-", "_"))
-    return message
 
 
 # -- running -----------------------------------------------------------------------
@@ -494,8 +465,8 @@ def serve(index_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, workers
         bound_port = listener.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         articles = manifest_io.load(pool.index_dir).articles
-        click.echo(f"hsearch: {articles} articles from {pool.index_dir}; "
-                   f"search page at http://{shown}:{bound_port}/ (Ctrl+C stops)", err=True)
+        print(f"hsearch: {articles} articles from {pool.index_dir}; "
+              f"search page at http://{shown}:{bound_port}/ (Ctrl+C stops)", file=sys.stderr, flush=True)
         config = uvicorn.Config(create_app(pool), log_level="info", timeout_graceful_shutdown=5,
                                 server_header=False)
         uvicorn.Server(config).run(sockets=[listener])
@@ -519,11 +490,12 @@ def listen(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise HsearchError(f"port {port} on {host} is already in use (another hsearch serve?); "
-                               "stop that server or choose another --port") from None
+                               "stop that server or choose another {port}", params=("port",)) from None
         if exc.errno == errno.EACCES:
-            raise HsearchError(f"no permission to listen on port {port}; choose --port 1024 or above") from None
+            raise HsearchError(f"no permission to listen on port {port}; choose {{port}} 1024 or above",
+                               params=("port",)) from None
         raise HsearchError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     return sock
 
 
-__all__ = ["EnginePool", "create_app", "listen", "read_facets", "serve"]
+__all__ = ["EnginePool", "create_app", "listen", "serve"]

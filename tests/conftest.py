@@ -1,11 +1,19 @@
-"""Shared fixtures: the seed corpus indexed once per test session."""
+"""Shared fixtures and helpers: the seed corpus indexed once per session, real Hindi records, the CLI.
+
+Test files import the helpers with ``from .conftest import RECORDS, cli, ...``
+(tests/test_lifecycle.py keeps its own copies: its crash-test children import
+it as a top-level module, outside the ``tests`` package).
+"""
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 # Tests never touch the network: model hubs are off, whatever the machine has.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -15,6 +23,55 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 SEED_ARTICLE_ID = "000_d92fd9f8a8b58e48"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED_ARTICLE = SEEDS / f"{SEED_ARTICLE_ID}.txt"
+WIKINEWS = SEEDS / "wikinews-flores-hi.jsonl"
+
+
+def read_jsonl(path: Path) -> list[dict[str, str]]:
+    """The records of a JSONL file, blank lines skipped."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# Real Hindi news records (Wikinews sentences of FLORES-200, see seeds/), in file order.
+RECORDS: list[dict[str, str]] = read_jsonl(WIKINEWS)
+# seeds/ holds the one .txt article and the Wikinews records: what the seed index counts.
+SEED_ARTICLES = 1 + len(RECORDS)
+
+
+def write_jsonl(path: Path, records: Sequence[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def cli(*args: object) -> Result:
+    """``hsearch ARGS...`` through click's runner; arguments may be paths or numbers."""
+    from hsearch.search.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def copy_of(template: Path, tmp_path: Path) -> Path:
+    """A writable copy of a template index built once per module or session (tests that change it)."""
+    import shutil
+
+    target = tmp_path / "index"
+    shutil.copytree(template, target)
+    return target
+
+
+def assert_ok(result: Result) -> Result:
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+def assert_clean_failure(result: Result, *needles: str) -> Result:
+    """Exit status 1 with a one-line message holding every needle, never a traceback."""
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output, (needle, result.output)
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ import pytest
 
 from bench import corpus as bench_corpus
 
+pytestmark = pytest.mark.slow
+
 SIZE = 12
 
 

@@ -21,7 +21,9 @@ from typing import IO
 
 import pytest
 
-from .conftest import SEED_ARTICLE_ID
+from bench.load import stop
+
+from .conftest import SEED_ARTICLE_ID, SEED_ARTICLES
 
 CHROMIUM = os.environ.get("HSEARCH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,6 +32,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOT_DIR = Path(tempfile.gettempdir())
 TIMEOUT_MS = 30_000
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 if not Path(CHROMIUM).is_file():
@@ -61,12 +64,7 @@ def server(seed_index: Path) -> Iterator[str]:
             wait_for_health(base, process, log)
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def wait_for_health(base: str, process: subprocess.Popen[str], log: IO[str], timeout: float = 120) -> None:
@@ -125,7 +123,7 @@ def page(browser: Browser, server: str, problems: list[str]) -> Iterator[Page]:
 def test_typing_a_hindi_word_finds_the_seed_article(page: Page, server: str, problems: list[str]) -> None:
     page.goto(f"{server}/")
     box = page.locator("#q")
-    expect(page.locator("#index-info")).to_contain_text("108 articles")
+    expect(page.locator("#index-info")).to_contain_text(f"{SEED_ARTICLES} articles")
     box.click()
     box.type("कुर्स्क")
     box.press("Enter")

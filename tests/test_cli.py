@@ -123,7 +123,8 @@ def test_every_command_has_help_text(command: str) -> None:
 def test_a_writer_removes_half_written_files_of_killed_writers(tmp_path: Path) -> None:
     index_dir = tmp_path / "ix"
     run("index", str(SEEDS / f"{SEED_ARTICLE_ID}.txt"), "--index", str(index_dir), "--model", "none")
-    leftovers = [index_dir / ".vectors.npz.tmp4242", index_dir / "manifest.tmp4242"]
+    # the names atomic_open gives its temporary files (hsearch.index.atomic.temporary_glob)
+    leftovers = [index_dir / ".vectors.npz.k9x2a.tmp", index_dir / ".manifest.json.4242.tmp"]
     for path in leftovers:
         path.write_bytes(b"half")
     result = run("index", str(SEEDS / f"{SEED_ARTICLE_ID}.txt"), "--index", str(index_dir))

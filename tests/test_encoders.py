@@ -51,6 +51,7 @@ def test_e5_queries_and_passages_are_normalized_and_crosslingual() -> None:
     assert similarity[0, 0] > similarity[0, 1] and similarity[1, 1] > similarity[1, 0]
 
 
+@pytest.mark.slow
 def test_sentence_transformers_model_from_a_package_folder(tmp_path: Path) -> None:
     folder = gt_minilm_folder()
     index_dir = tmp_path / "ix"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hsearch.index.errors import SettingsError
 from hsearch.search.fusion import FusionSettings, Side, fuse, is_latin_query, normalize
 
 BM25 = Side([("kursk", 12.0), ("putin", 7.5), ("seoul", 3.0)], upper=20.0)
@@ -76,7 +77,7 @@ def test_latin_script_detection() -> None:
 
 
 def test_bad_settings_name_the_choices() -> None:
-    with pytest.raises(ValueError, match="rrf, minmax, zscore, bounded"):
+    with pytest.raises(SettingsError, match="rrf, minmax, zscore, bounded"):
         FusionSettings(method="borda")
-    with pytest.raises(ValueError, match="weight must be between 0 and 1"):
+    with pytest.raises(SettingsError, match="weight must be between 0 and 1"):
         FusionSettings(weight=1.5)

@@ -11,31 +11,21 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from hsearch.index.settings import IndexSettings
 
-REPO = Path(__file__).resolve().parent.parent
-SEED_ARTICLE = REPO / "seeds" / "000_d92fd9f8a8b58e48.txt"
-RECORDS = [json.loads(line) for line in (REPO / "seeds" / "wikinews-flores-hi.jsonl").read_text(encoding="utf-8")
-           .splitlines() if line.strip()]
+from .conftest import RECORDS, SEED_ARTICLE, cli, copy_of
 BASE = [{**r, "date": f"2025-08-{10 + i:02d}"} for i, r in enumerate(RECORDS[:6])]
 GOOD = RECORDS[30:33]  # good records fed alongside the bad ones
 
 
 def jsonl(records: Sequence[object]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
-
-
-def cli(*args: object) -> Result:
-    from hsearch.search.cli import main
-
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def no_traceback(result: Result) -> None:
@@ -86,9 +76,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def index_dir(template: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "index"
-    shutil.copytree(template, target)
-    return target
+    return copy_of(template, tmp_path)
 
 
 def feed(tmp_path: Path, index_dir: Path, files: dict[str, bytes], *options: str) -> tuple[Result, list[Path]]:

@@ -162,11 +162,9 @@ def assert_clean_failure(result: Result, *needles: str) -> Result:
 
 def fulltext_ids(index_dir: Path) -> dict[str, str]:
     """id -> content digest, read straight from the Whoosh side."""
-    from whoosh import index as whoosh_index
+    from hsearch.index.schema import read_article_digests
 
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
-    with ix.searcher() as searcher:
-        return {f["id"]: f.get("digest", "") for f in searcher.all_stored_fields()}
+    return read_article_digests(index_dir)
 
 
 def vector_digests(index_dir: Path) -> dict[str, str]:
@@ -690,6 +688,7 @@ COMMIT_POINTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", COMMIT_POINTS)
 def test_kill_9_at_each_point_of_index(point: str, hash_index: Path, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "batch.jsonl", BATCH)
@@ -716,6 +715,7 @@ def test_kill_9_at_each_point_of_index(point: str, hash_index: Path, tmp_path: P
     assert_consistent(rerun)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["before-whoosh-commit", "after-whoosh-commit", "after-rename:vectors.npz"])
 def test_kill_9_during_delete(point: str, hash_index: Path, tmp_path: Path) -> None:
     gone = [BASE[0]["id"], BASE[6]["id"]]
@@ -727,6 +727,7 @@ def test_kill_9_during_delete(point: str, hash_index: Path, tmp_path: Path) -> N
     assert state == (before if point == "before-whoosh-commit" else after)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["before-whoosh-commit", "after-whoosh-commit"])
 def test_kill_9_during_a_rebuild(point: str, hash_index: Path, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "rebuild.jsonl", BASE[:4] + NEW)
@@ -738,6 +739,7 @@ def test_kill_9_during_a_rebuild(point: str, hash_index: Path, tmp_path: Path) -
     assert state == (before if point == "before-whoosh-commit" else after)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["before-add", "before-whoosh-commit", "after-whoosh-commit"])
 def test_kill_9_during_the_first_build(point: str, tmp_path: Path, hash_encoder: None) -> None:
     """No index before: after the kill there is none, an empty one, or the whole batch."""
@@ -757,6 +759,7 @@ def test_kill_9_during_the_first_build(point: str, tmp_path: Path, hash_encoder:
     assert_consistent(target)
 
 
+@pytest.mark.slow
 def test_kill_9_during_repair_leaves_it_repairable(hash_index: Path, tmp_path: Path) -> None:
     layout.vectors_path(hash_index).unlink()
     child = Child(tmp_path, hash_index, "repair", pause_at="before-rename:vectors.npz")
@@ -765,6 +768,7 @@ def test_kill_9_during_repair_leaves_it_repairable(hash_index: Path, tmp_path: P
     check_after_crash(hash_index, expected(BASE), expected(BASE), kept=BASE)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 0.1, 0.25, 0.45, 0.7, 1.0])
 def test_kill_9_after_a_delay(delay: float, hash_index: Path, tmp_path: Path) -> None:
     """Killed wherever it happens to be: reading, embedding, writing segments or committing."""
@@ -780,6 +784,7 @@ def test_kill_9_after_a_delay(delay: float, hash_index: Path, tmp_path: Path) ->
     assert state in (before, after)
 
 
+@pytest.mark.slow
 def test_kill_9_with_the_real_encoder_between_the_two_commits(e5_index: Path, tmp_path: Path) -> None:
     """Real encoder: full text committed, vectors not; repair embeds the new articles for real."""
     source = write_jsonl(tmp_path / "new.jsonl", E5_NEW)
@@ -807,6 +812,7 @@ def test_python_dash_m_search_cli_runs_the_cli() -> None:
     assert "Search Hindi news" in completed.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.4, 0.9, 1.3, 1.8])
 def test_kill_9_of_the_hsearch_index_command(delay: float, tmp_path: Path) -> None:
     """A full-text-only index: the whole CLI process, from start-up to exit, killed somewhere."""
@@ -830,4 +836,5 @@ def test_kill_9_of_the_hsearch_index_command(delay: float, tmp_path: Path) -> No
     result = assert_ok(cli("index", "--index", target, source))
     assert fulltext_ids(target) == after
     assert_consistent(target)
-    assert result.output
+    done = re.search(r"indexed (\d+) new and (\d+) replaced", result.output)
+    assert done and int(done[1]) + int(done[2]) == len(batch), result.output

@@ -17,46 +17,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from hsearch.index.errors import IndexLockedError
 from hsearch.index.lock import LOCK_NAME, WriteLock
 from hsearch.index.settings import IndexSettings
 
+from .conftest import RECORDS, assert_clean_failure, cli, write_jsonl
+
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
-RECORDS = [json.loads(line) for line in (REPO / "seeds" / "wikinews-flores-hi.jsonl").read_text(encoding="utf-8")
-           .splitlines() if line.strip()]
 BASE = RECORDS[:5]
 HELD = RECORDS[5:7]    # what the holder adds, uncommitted while it holds the lock
 WAITER = RECORDS[7:9]  # what a second writer wants to add
 
 
-def write_jsonl(path: Path, records: Sequence[dict[str, object]]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def cli(*args: object) -> Result:
-    from hsearch.search.cli import main
-
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_clean_failure(result: Result, *needles: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in result.output, (needle, result.output)
-
-
 def stored_ids(index_dir: Path) -> set[str]:
-    from whoosh import index as whoosh_index
+    from hsearch.index.schema import read_article_digests
 
-    ix = whoosh_index.open_dir(str(index_dir / "fulltext"))
-    with ix.searcher() as searcher:
-        return {f["id"] for f in searcher.all_stored_fields()}
+    return set(read_article_digests(index_dir))
 
 
 def ids(records: Sequence[dict[str, str]]) -> set[str]:
@@ -262,9 +240,10 @@ def test_the_lock_of_a_writer_killed_with_sigkill_is_taken_over(index_dir: Path,
 def test_a_lock_held_in_this_process_names_this_pid(index_dir: Path, tmp_path: Path) -> None:
     with WriteLock(index_dir):
         result = cli("index", "--index", index_dir, write_jsonl(tmp_path / "more.jsonl", WAITER))
-        assert_clean_failure(result, f"is locked by PID {os.getpid()}")
-        with pytest.raises(IndexLockedError, match="--wait"):
+        assert_clean_failure(result, f"is locked by PID {os.getpid()}", "Use --wait")
+        with pytest.raises(IndexLockedError) as refused:
             WriteLock(index_dir, wait=True, timeout=0.3).__enter__()
+        assert refused.value.retry == {"wait": True}  # the CLI says it as --wait (checked above through cli())
         # A lock file whose content is not a PID still gives a clear message.
         (index_dir / LOCK_NAME).write_text("not a pid")
         with pytest.raises(IndexLockedError, match="locked by another process"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import string
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -23,10 +22,7 @@ from hsearch.index.settings import IndexSettings
 from hsearch.search import query_parser
 from hsearch.search.filters import Filters
 
-REPO = Path(__file__).resolve().parent.parent
-SEED_ARTICLE = REPO / "seeds" / "000_d92fd9f8a8b58e48.txt"
-RECORDS = [json.loads(line) for line in (REPO / "seeds" / "wikinews-flores-hi.jsonl").read_text(encoding="utf-8")
-           .splitlines() if line.strip()]
+from .conftest import RECORDS, SEED_ARTICLE
 CORPUS = RECORDS[:12]
 WORDS = sorted({w for r in CORPUS[:4] for w in (r["title"] + " " + r["body"]).split()}
                | set(SEED_ARTICLE.read_text(encoding="utf-8").split()[:60]))

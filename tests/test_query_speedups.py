@@ -96,14 +96,17 @@ def test_preloaded_engine_encodes_queries_like_the_one_shot_engine(seed_index: P
 def test_hybrid_reads_the_bm25_reference_only_when_fusion_needs_it(seed_engine: SearchEngine) -> None:
     spread = seed_engine.rank("किम जोंग उन पुतिन", mode="hybrid")
     assert len({score for _, score in spread.bm25}) > 1
-    assert spread._upper is None  # min-max over spread scores never needed the extra search
-    bounded = spread.fused(FusionSettings(method="bounded"))
-    assert spread._upper is not None and spread._upper >= spread.bm25[0][1]
-    assert bounded[0][0] in {doc for doc, _ in spread.bm25[:3]} | {doc for doc, _ in spread.dense[:3]}
+    assert spread.bm25_upper is None  # min-max over spread scores never needed the extra search
+    with pytest.raises(ValueError, match="reference=True"):
+        spread.fused(FusionSettings(method="bounded"))  # a plain value: it cannot search again
+    asked = seed_engine.rank("किम जोंग उन पुतिन", mode="hybrid", reference=True)
+    assert asked.bm25_upper is not None and asked.bm25_upper >= asked.bm25[0][1]
+    bounded = asked.fused(FusionSettings(method="bounded"))
+    assert bounded[0][0] in {doc for doc, _ in asked.bm25[:3]} | {doc for doc, _ in asked.dense[:3]}
 
     lone = seed_engine.rank("कुर्स्क", mode="hybrid")  # one BM25 hit: scaled by the reference
     assert [doc for doc, _ in lone.bm25] == [SEED_ARTICLE_ID]
-    assert lone._upper == pytest.approx(lone.bm25[0][1])
+    assert lone.bm25_upper == pytest.approx(lone.bm25[0][1])
     assert lone.ranked[0][0] == SEED_ARTICLE_ID
 
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from hsearch.index.writer import index_paths
 from hsearch.search.engine import SearchEngine
 from hsearch.search.server import WEB_DIR, EnginePool, create_app, listen
 
-from .conftest import SEED_ARTICLE_ID, SEEDS
+from .conftest import RECORDS, SEED_ARTICLE_ID, SEED_ARTICLES, SEEDS
 
 SERVE = [sys.executable, "-c", "from hsearch.search.cli import main; main()", "serve"]
 
@@ -162,16 +163,18 @@ def test_article_by_id(client: TestClient) -> None:
 
 def test_health_describes_the_index(client: TestClient) -> None:
     health = client.get("/api/health").json()
-    assert health["status"] == "ok" and health["articles"] == 108 and health["passages"] >= 108
+    assert health["status"] == "ok" and health["articles"] == SEED_ARTICLES and health["passages"] >= SEED_ARTICLES
     assert health["modes"] == ["hybrid", "bm25", "semantic"] and health["default_mode"] == "hybrid"
     assert health["model"] == "e5-small"
 
 
 def test_facets_list_sources_and_categories_as_stored(client: TestClient) -> None:
     facets = client.get("/api/facets").json()
-    assert facets["sources"] == [{"value": "Wikinews (FLORES-200)", "count": 107}]
+    stored = Counter(record["source"] for record in RECORDS)  # the .txt article has no source
+    assert facets["sources"] == [{"value": value, "count": count} for value, count in stored.most_common()]
     categories = {facet["value"]: facet["count"] for facet in facets["categories"]}
-    assert categories["sports"] == 12 and categories["politics"] == 12
+    by_category = Counter(record["category"] for record in RECORDS if record.get("category"))
+    assert categories["sports"] == by_category["sports"] > 0 and categories["politics"] == by_category["politics"] > 0
 
 
 def test_unknown_paths_are_json_404(client: TestClient) -> None:

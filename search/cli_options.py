@@ -1,0 +1,90 @@
+"""The options several ``hsearch`` commands share, declared once, and how the CLI names parameters.
+
+Each decorator adds one option with one spelling and one help text, so a
+command that takes ``--json`` or ``--wait`` means the same thing as every other.
+:data:`CLI_WORDS` is the CLI's side of errors-as-data: library errors name
+parameters (``date_from``, ``mode``), the CLI says them as flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from hsearch.index import layout
+from hsearch.index.errors import Wording
+
+from .modes import MODES
+from .filters import FILTER_FIELDS
+from .fusion import FUSION_METHODS, FusionSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Library parameter -> flag where the flag is not ``--`` + the name with dashes.
+CLI_WORDS = Wording(names={"k": "-k"}, flag_style=True)
+
+
+def index_option(func: F) -> F:
+    return click.option(
+        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help=f"Index folder (default: ${layout.INDEX_ENV}, else ~/.local/share/hsearch/index).",
+    )(func)
+
+
+def resolve_index(index_dir: Path | None) -> Path:
+    return index_dir if index_dir is not None else layout.default_index_dir()
+
+
+def json_option(help: str = "Print one JSON object.") -> Callable[[F], F]:
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def wait_option(help: str = "Wait for another writer to finish instead of failing.") -> Callable[[F], F]:
+    return click.option("--wait", is_flag=True, help=help)
+
+
+def mode_option(*, multiple: bool = False, help: str) -> Callable[[F], F]:
+    """``--mode``, one of :data:`engine.MODES` (repeatable where a command compares modes)."""
+    name = ("--mode", "modes") if multiple else ("--mode",)
+    return click.option(*name, type=click.Choice(MODES), default=None, multiple=multiple, help=help)
+
+
+def filter_options(func: F) -> F:
+    """``--date-from``, ``--date-to``, ``--source``, ``--category``: the fields of :class:`Filters`, as flags."""
+    helps = {
+        "date_from": "Only articles dated on or after (YYYY-MM-DD).",
+        "date_to": "Only articles dated on or before (YYYY-MM-DD).",
+        "source": "Only articles from this source.",
+        "category": "Only articles in this category.",
+    }
+    for name in reversed(FILTER_FIELDS):  # click lists options in decoration order, innermost last
+        func = click.option(CLI_WORDS.name(name), name, default=None, help=helps[name])(func)
+    return func
+
+
+def fusion_options(func: F) -> F:
+    """``--fusion``, ``--weight`` and ``--latin-weight``; read them with :func:`fusion_settings`."""
+    defaults = FusionSettings()
+    func = click.option(
+        "--latin-weight", type=click.FloatRange(0, 1), default=None,
+        help=f"Semantic share for queries in Latin script (default {defaults.latin_weight}; "
+             "with --weight alone, that weight).")(func)
+    func = click.option(
+        "--weight", type=click.FloatRange(0, 1), default=None,
+        help=f"Semantic share in hybrid, 0..1 (default {defaults.weight}). Applies to Latin-script "
+             "queries too unless --latin-weight is given.")(func)
+    return click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None,
+                        help=f"Hybrid fusion method (default {defaults.method}).")(func)
+
+
+def fusion_settings(fusion: str | None, weight: float | None, latin_weight: float | None) -> FusionSettings:
+    """The settings the fusion options ask for; what is not given keeps its default."""
+    defaults = FusionSettings()
+    return FusionSettings(
+        method=fusion or defaults.method,
+        weight=defaults.weight if weight is None else weight,
+        latin_weight=latin_weight if latin_weight is not None else defaults.latin_weight if weight is None else weight,
+    )
