@@ -88,3 +88,18 @@ def fusion_settings(fusion: str | None, weight: float | None, latin_weight: floa
         weight=defaults.weight if weight is None else weight,
         latin_weight=latin_weight if latin_weight is not None else defaults.latin_weight if weight is None else weight,
     )
+
+
+def check_fusion_applies(modes: list[str], *, fusion: str | None, weight: float | None,
+                         latin_weight: float | None) -> None:
+    """Refuse fusion options that a single-side mode would silently ignore.
+
+    ``modes`` are the modes asked for (empty: the index's default, which may be hybrid).
+    """
+    if not modes or "hybrid" in modes:
+        return
+    for flag, value in (("--fusion", fusion), ("--weight", weight), ("--latin-weight", latin_weight)):
+        if value is not None:
+            raise click.UsageError(
+                f"{flag} shapes hybrid ranking and does nothing with --mode {' --mode '.join(modes)}; "
+                "drop it, or use --mode hybrid")

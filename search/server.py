@@ -54,6 +54,7 @@ from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder, encoder_for_spec
 from hsearch.index.errors import HsearchError, IndexNotFoundError, QueryError, SettingsError, Wording
 from hsearch.index.manifest import ModelSpec
+from hsearch.index.wording import counted
 
 from .engine import FacetCounts, SearchEngine, SearchSettings
 from .filters import Filters
@@ -254,7 +255,9 @@ class HitResponse(BaseModel):
     source: str | None
     category: str | None
     url: str | None
-    score: float = Field(description="The score the results are ordered by (fused in hybrid mode).")
+    score: float = Field(description="The score the results are ordered by. In hybrid mode it is fused per query by "
+                                     "min-max scaling, so 0.0 is the query's weakest candidate, not a non-match; "
+                                     "bm25 and cosine hold each side's raw score.")
     snippet: str = Field(description="HTML: escaped text with <mark> around the matched words, nothing else.")
     bm25: SideScore
     cosine: SideScore
@@ -465,7 +468,7 @@ def serve(index_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, workers
         bound_port = listener.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         articles = manifest_io.load(pool.index_dir).articles
-        print(f"hsearch: {articles} articles from {pool.index_dir}; "
+        print(f"hsearch: {counted(articles, 'article')} from {pool.index_dir}; "
               f"search page at http://{shown}:{bound_port}/ (Ctrl+C stops)", file=sys.stderr, flush=True)
         config = uvicorn.Config(create_app(pool), log_level="info", timeout_graceful_shutdown=5,
                                 server_header=False)

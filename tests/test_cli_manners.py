@@ -147,7 +147,7 @@ def test_json_with_another_format_is_refused(text_index: Path, fmt: str) -> None
 
 def test_json_with_format_json_is_fine_and_help_says_what_json_is(text_index: Path) -> None:
     assert cli("query", "कुर्स्क", "--index", text_index, "--json", "--format", "json").exit_code == 0
-    assert "Same as --format json" in cli("query", "--help").output
+    assert "Same as --format json" in " ".join(cli("query", "--help").output.split())
 
 
 @pytest.mark.parametrize("extra", [["--fusion", "rrf"], ["--weight", "0.3"]])
@@ -195,4 +195,4 @@ def test_a_zero_fused_score_is_explained(seed_index: Path) -> None:
     result = cli("query", "कुर्स्क", "--index", seed_index, "-k", "100", "--explain")
     last = [line for line in result.output.splitlines() if line.strip().startswith("fused")][-1]
     assert last.strip().startswith("fused 0.0000 (the weakest candidate of this query, not a non-match)")
-    assert "0.0 is the weakest candidate" in cli("query", "--help").output
+    assert "0.0 is the weakest candidate" in " ".join(cli("query", "--help").output.split())
