@@ -223,7 +223,7 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
     for article_id in missing:
         click.echo(f"warning: no article with id {article_id!r}", err=True)
     click.echo(f"deleted {counted(len(set(wanted)) - len(missing), 'article')}; "
-               f"{counted(manifest.articles, 'article')} {plural('remains', manifest.articles)}")
+               f"{manifest.articles} {plural('remains', manifest.articles)}")
 
 
 @main.command("stats")

@@ -165,7 +165,7 @@ def test_counts_of_one_are_singular(text_index: Path, tmp_path: Path) -> None:
     assert indexed.output.splitlines()[-1] == (
         f"indexed 1 new article and 0 replaced (0 passages embedded, 0 records skipped); 109 articles in {index_dir}")
     deleted = cli("delete", "kursk-2", "--index", index_dir)
-    assert deleted.output.splitlines()[-1] == "deleted 1 article; 108 articles remain"
+    assert deleted.output.splitlines()[-1] == "deleted 1 article; 108 remain"
     one = tmp_path / "single"
     short = write_jsonl(tmp_path / "short.jsonl", [{"id": "rail", "title": "रेल", "body": "रेल किराया बढ़ा।"}])
     assert cli("index", short, "--index", one).output.splitlines()[-1] == (

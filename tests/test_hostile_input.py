@@ -102,7 +102,7 @@ def test_truncated_json_is_reported_and_the_rest_indexed(index_dir: Path, tmp_pa
     result, (path,) = feed(tmp_path, index_dir, {"cut.jsonl": jsonl(GOOD[:2]) + cut})
     assert result.exit_code == 0, result.output
     assert f"warning: {path}:3: malformed JSON" in result.output
-    assert "indexed 2 new and 0 replaced articles" in result.output and "1 records skipped" in result.output
+    assert "indexed 2 new articles and 0 replaced" in result.output and "1 record skipped" in result.output
     assert set(stored(index_dir)) == {r["id"] for r in BASE + GOOD[:2]}
     assert_base_intact(index_dir)
 
@@ -144,7 +144,7 @@ def test_duplicate_ids_in_one_file_last_wins_and_is_reported(index_dir: Path, tm
     result, (path,) = feed(tmp_path, index_dir, {"dups.jsonl": jsonl([first, middle, last])})
     assert result.exit_code == 0, result.output
     assert f"warning: {path}:3: duplicate id 'dup' (also at {path}:1); the later one wins" in result.output
-    assert "indexed 2 new and 0 replaced articles" in result.output
+    assert "indexed 2 new articles and 0 replaced" in result.output
     documents = stored(index_dir)
     assert documents["dup"]["title"] == "सुधरा संस्करण"
     assert len(documents) == len(BASE) + 2

@@ -185,7 +185,7 @@ def test_a_disk_that_fills_during_indexing_leaves_the_index_and_the_space_as_the
                                   "Nothing of this run was written; the index is as it was before it.")
     assert snapshot(index_dir) == before  # and the half-written segment is gone, so the space is free again
     assert shutil.disk_usage(disk).used < 1_000_000
-    assert cli("verify", "--index", str(index_dir)).output.startswith("ok: 1 articles")
+    assert cli("verify", "--index", str(index_dir)).output.startswith("ok: 1 article,")
 
 
 def test_a_disk_that_fills_while_saving_vectors_says_the_full_text_went_in_and_how_to_level_it(
