@@ -32,6 +32,7 @@ def operations(api_schema: object) -> list[object]:
     return [result.ok() for result in api_schema.get_all_operations()]  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow  # a few hundred requests
 def test_every_operation_keeps_to_its_schema(api_schema: object) -> None:
     """Each operation's generated requests, good and bad: never a 5xx, always a documented, valid response."""
     tested = []

@@ -19,6 +19,8 @@ from .test_page_api import folder_index  # noqa: F401 - the index with ids like 
 
 from playwright.sync_api import Browser, Page, Route, expect  # noqa: E402 - after the skips above
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
 
 @pytest.fixture(scope="module")
 def server(folder_index: Path) -> Iterator[str]:  # noqa: F811

@@ -70,6 +70,7 @@ def test_a_closed_pipe_prints_the_first_lines_and_ends_quietly(text_index: Path,
 
 
 # -- Ctrl-C during indexing ---------------------------------------------------------------------------------
+@pytest.mark.slow  # a real SIGINT to a real indexing run
 def test_ctrl_c_while_indexing_exits_130_and_says_nothing_was_written(text_index: Path, tmp_path: Path) -> None:
     index_dir = private_copy(text_index, tmp_path)
     before = snapshot(index_dir)

@@ -84,6 +84,7 @@ def workspace(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> tup
     return folder, env
 
 
+@pytest.mark.slow  # a process per line, some embedding
 @pytest.mark.parametrize("line", LINES)
 def test_the_readme_line_runs_as_pasted(line: str, workspace: tuple[Path, dict[str, str]]) -> None:
     if SERVER_MARK in line:

@@ -167,6 +167,7 @@ def test_permission_denied_on_the_index_folder_is_one_line(tmp_path: Path, monke
 
 
 # -- a full disk -------------------------------------------------------------------------------------------
+@pytest.mark.slow  # fills a real (small) disk
 def test_a_disk_that_fills_during_indexing_leaves_the_index_and_the_space_as_they_were(
         mount_tmpfs, tmp_path: Path) -> None:
     disk = mount_tmpfs("size=2m")
