@@ -59,3 +59,11 @@ def parse_date(value: str) -> datetime:
 
         parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     return parsed
+
+
+def iso_utc(value: datetime) -> str:
+    """A stored date as ISO 8601 with its zone: dates are stored as naive UTC (see :func:`parse_date`),
+    and a reader must not take them for local time.  ``+00:00`` as the manifest writes its times."""
+    from datetime import timezone
+
+    return value.replace(tzinfo=timezone.utc).isoformat() if value.tzinfo is None else value.isoformat()

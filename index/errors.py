@@ -148,3 +148,84 @@ class ArticleNotFoundError(QueryError):
         self.article_id = article_id
         self.index_dir = index_dir
         super().__init__(f"no article with id {article_id!r} in {index_dir}")
+
+
+UNWRITABLE_ADVICE = ("Nothing was changed; choose a writable index folder (--index DIR after the subcommand, "
+                     "or $HSEARCH_INDEX).")
+
+
+class IndexWriteError(HsearchError):
+    """The index's folder or a file in it cannot be written (read-only, immutable, full, not a folder).
+
+    ``path`` is what could not be written, ``reason`` the system's words for
+    why (an errno, worded), ``state`` what became of the index.
+    """
+
+    def __init__(self, path: str, reason: str, state: str) -> None:
+        self.path, self.reason, self.state = path, reason, state
+        super().__init__(f"cannot write {path}: {reason}. {state}")
+
+
+def os_error_reason(exc: OSError) -> str:
+    """An OSError in words a user can act on: the cases an index folder meets."""
+    import errno
+
+    words = {
+        errno.EROFS: "the file system is mounted read-only",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "operation not permitted (is the folder immutable? lsattr shows an 'i')",
+        errno.ENOSPC: "no space left on the device",
+        errno.EDQUOT: "the disk quota is exceeded",
+        errno.ENOTDIR: "a part of the path is a file, not a folder",
+        errno.EEXIST: "a file of that name is in the way",
+    }
+    return words.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def rebuild_command(index_dir: object) -> str:
+    """The command that rebuilds an index whose full text is lost: only its sources can."""
+    import shlex
+
+    return f"hsearch index --rebuild --index {shlex.quote(str(index_dir))} SOURCES"
+
+
+class FullTextDamagedError(IndexDamagedError):
+    """A file of the full-text index is missing or unreadable: the record itself, so only a rebuild helps."""
+
+    def __init__(self, index_dir: object, reason: str) -> None:
+        self.index_dir, self.reason = index_dir, reason
+        super().__init__(
+            f"the full-text index in {index_dir} is damaged ({reason}) and cannot be repaired; "
+            f"rebuild it from the files it was built from: {rebuild_command(index_dir)}"
+        )
+
+
+def damage_reason(exc: BaseException) -> str:
+    """What is wrong with a file of an index, shortly: the file when the error names one."""
+    from pathlib import Path
+
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{Path(exc.filename).name} is missing"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{Path(exc.filename).name}: {exc.strerror}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class IndexInterrupted(HsearchError):
+    """Ctrl-C (SIGINT) during a write; ``committed`` tells whether the full text of this run went in.
+
+    ``checkpointed`` counts the articles of this run that periodic commits had
+    already made safe on both sides (a long build commits as it goes).
+    """
+
+    def __init__(self, index_dir: object, committed: bool, checkpointed: int = 0) -> None:
+        self.index_dir, self.committed, self.checkpointed = index_dir, committed, checkpointed
+        if checkpointed:
+            message = (f"interrupted: the first {checkpointed} articles of this run were committed; "
+                       "run the same command again (without --rebuild) to carry on: it skips what is indexed")
+        elif committed:
+            message = ("interrupted after the full text of this run was committed; the vector side is behind: "
+                       f"hsearch verify --repair --index {index_dir} brings it level")
+        else:
+            message = f"interrupted: nothing of this run was written; the index in {index_dir} is as it was"
+        super().__init__(message)

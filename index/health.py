@@ -10,10 +10,12 @@ from whoosh import index as whoosh_index
 from . import bm25_sidecar, keytable, layout, manifest, stories, vector_generations
 from .articles import Article
 from .encoders import Encoder
-from .errors import HsearchError, IndexDamagedError
+from .errors import FullTextDamagedError, IndexDamagedError, damage_reason
+from .lock import OnWait
 from .schema import read_article_digests
 from .writer import IndexWriter
 from .settings import IndexSettings
+from .wording import counted
 
 
 @dataclass
@@ -44,7 +46,7 @@ def verify(index_dir: Path) -> HealthReport:
     try:
         texts = read_article_digests(index_dir)
     except Exception as exc:  # a damaged Whoosh index raises many kinds of errors
-        report.problems.append(f"full-text index does not open: {exc}")
+        report.problems.append(f"full-text index does not open: {damage_reason(exc)}")
         report.fulltext_unreadable = True
         return report
     report.articles = len(texts)
@@ -92,13 +94,14 @@ def _check_counts(index_dir: Path, built: manifest.Manifest, report: HealthRepor
     """A write killed after its data commits but before the manifest leaves the old counts there."""
     if (built.articles, built.passages) != (report.articles, report.passages):
         report.problems.append(
-            f"{manifest.manifest_path(index_dir)} counts {built.articles} articles and {built.passages} "
-            f"passages, but the index holds {report.articles} and {report.passages} (a write was interrupted)"
+            f"{manifest.manifest_path(index_dir)} counts {counted(built.articles, 'article')} and "
+            f"{counted(built.passages, 'passage')}, but the index holds {report.articles} and {report.passages} "
+            "(a write was interrupted)"
         )
 
 
-def repair(index_dir: Path, *, wait: bool = False,
-           encoder: Encoder | None = None) -> tuple[HealthReport, HealthReport]:
+def repair(index_dir: Path, *, wait: bool = False, encoder: Encoder | None = None,
+           on_wait: OnWait | None = None) -> tuple[HealthReport, HealthReport]:
     """Bring the vector side in line with the full text, which is the record of what was committed.
 
     Missing and stale articles are re-embedded from their stored text; orphan
@@ -109,16 +112,13 @@ def repair(index_dir: Path, *, wait: bool = False,
     """
     before = verify(index_dir)
     if before.fulltext_unreadable:
-        raise HsearchError(
-            f"the full-text index in {index_dir} is damaged and cannot be repaired from the vectors. "
-            "Rebuild it from the sources: hsearch index --rebuild ..."
-        )
+        raise FullTextDamagedError(index_dir, before.problems[0].removeprefix("full-text index does not open: "))
     if before.healthy:
         return before, before
     if before.story_problems:
         layout.stories_path(index_dir).unlink(missing_ok=True)  # derived: the commit below rebuilds it
     with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable,
-                     encoder=encoder) as writer:
+                     encoder=encoder, on_wait=on_wait) as writer:
         writer.delete_vectors(before.orphan_vectors)
         redo = before.missing_vectors + before.stale_vectors
         if before.vectors_unreadable:

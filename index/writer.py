@@ -12,7 +12,9 @@ digest of the text it was made from).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -30,14 +32,16 @@ from .checkpoints import Checkpoints, CommitPolicy
 from .embedders import Embedder, LocalEmbedder
 from .embedding import embed_articles
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
-from .errors import IndexVersionError, InputError, ModelMismatchError
+from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexInterrupted, IndexVersionError, IndexWriteError,
+                     InputError, ModelMismatchError, damage_reason, os_error_reason)
 from .ingest import IngestIssue, IngestReport, read_articles
-from .lock import WriteLock
+from .lock import OnWait, WriteLock
 from .manifest import Manifest, ModelSpec
 from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
 from .stories import StoryUpdates
 from .vectors import VectorStore
+from .wording import counted
 
 
 @dataclass
@@ -70,13 +74,13 @@ class IndexWriter:
 
     def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), *,
                  rebuild: bool = False, wait: bool = False, fresh_vectors: bool = False,
-                 encoder: Encoder | None = None) -> None:
+                 encoder: Encoder | None = None, on_wait: OnWait | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.settings = settings
         self._given_encoder = encoder
         self.rebuild = rebuild
         self.fresh_vectors = rebuild or fresh_vectors
-        self._lock = WriteLock(self.index_dir, wait=wait)
+        self._lock = WriteLock(self.index_dir, wait=wait, on_wait=on_wait)
         self._writer: writing.IndexWriter | None = None
         self.encoder: Encoder | None = None
         self.vectors: VectorStore | None = None
@@ -85,12 +89,18 @@ class IndexWriter:
         self._written: set[str] = set()  # ids added or replaced by this writer
         self._deleted: set[str] = set()
         self._stories: StoryUpdates  # made when the index is opened
+        self._generation = -1  # the full text's commit generation when this writer opened
 
     # -- opening ---------------------------------------------------------
     def __enter__(self) -> IndexWriter:
         self._lock.__enter__()
         try:
-            self._open()
+            _check_writable(self.index_dir)
+            try:
+                self._open()
+            except OSError as exc:
+                raise IndexWriteError(str(exc.filename or self.index_dir), os_error_reason(exc),
+                                      UNCHANGED) from None
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
@@ -103,7 +113,7 @@ class IndexWriter:
                 self._committed.close()
                 self._committed = None
             if self._writer is not None:
-                self._writer.cancel()
+                _cancel(self._writer)
                 self._writer = None
         finally:
             self._lock.__exit__(exc_type, exc, tb)
@@ -155,15 +165,26 @@ class IndexWriter:
             self.manifest = Manifest.new(self.encoder.spec if self.encoder else None)
 
         fulltext.mkdir(parents=True, exist_ok=True)
-        if whoosh_index.exists_in(str(fulltext)) and current is not None:
-            ix = whoosh_index.open_dir(str(fulltext))
-        else:
+        ix = None
+        try:
+            if current is not None and _exists_in(self.index_dir):
+                try:
+                    ix = whoosh_index.open_dir(str(fulltext))
+                    committed = None if self.rebuild else ix.searcher()
+                except Exception as exc:  # a missing or cut segment: adding to it would lose the rest
+                    raise FullTextDamagedError(self.index_dir, damage_reason(exc)) from None
+        except FullTextDamagedError:
+            if not self.rebuild:
+                raise
+            ix = None  # a rebuild replaces what is lost; a healthy index stays visible until the commit
+        if ix is None:
             ix = whoosh_index.create_in(str(fulltext), build_schema())
+            committed = None if self.rebuild else ix.searcher()
+        self._generation = ix.latest_generation()
         if not manifest.exists(self.index_dir) or current is None:
             manifest.save(self.index_dir, self.manifest)
         self._writer = ix.writer(limitmb=256)
-        if not self.rebuild:
-            self._committed = ix.searcher()
+        self._committed = committed
         self._stories = StoryUpdates(self.index_dir, ix.latest_generation(), fresh=self.rebuild or current is None)
         if self.encoder is not None:
             self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
@@ -199,6 +220,13 @@ class IndexWriter:
 
     def add(self, articles: Sequence[Article], vectors: Sequence[np.ndarray] | None = None) -> int:
         """Add or replace these articles on both sides; returns the number of passages embedded."""
+        try:
+            return self._add(articles, vectors)
+        except OSError as exc:  # Whoosh spills postings to files as it goes: a full disk shows here
+            raise IndexWriteError(str(exc.filename or layout.fulltext_dir(self.index_dir)), os_error_reason(exc),
+                                  NOTHING_WRITTEN) from None
+
+    def _add(self, articles: Sequence[Article], vectors: Sequence[np.ndarray] | None) -> int:
         assert self._writer is not None, "IndexWriter used outside 'with'"
         embedded = self.embed(articles, vectors)
         for article in articles:
@@ -229,23 +257,40 @@ class IndexWriter:
         return missing
 
     def commit(self) -> Manifest:
-        """Make every change visible: vectors staged, full text committed, then the manifest switches."""
+    def commit(self) -> Manifest:
+        """Make every change visible: vectors staged, full text committed, then the manifest switches.
+
+        A write that fails (a full disk) says what state it left: before the
+        full-text commit nothing of this run is visible; after it, the vector
+        side is behind and ``hsearch verify --repair`` brings it level.
+        """
         assert self._writer is not None and self.manifest is not None
-        generation = self._stage_vectors()
-        self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
+        try:
+            generation = self._stage_vectors()
+            self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
+        except OSError as exc:
+            raise IndexWriteError(str(exc.filename or layout.fulltext_dir(self.index_dir)), os_error_reason(exc),
+                                  NOTHING_WRITTEN) from None
         self._writer = None
-        ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
-        articles = ix.doc_count()
-        bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
-        keytable.rebuild(self.index_dir)  # derived from the committed terms; before the manifest, as the vectors
-        self._stories.commit(ix)
-        self.manifest = self.manifest.touched(
-            articles=articles,
-            passages=self.vectors.passage_count if self.vectors is not None else 0,
-            ann=self.vectors.ann if self.vectors is not None else "flat",
-            vector_generation=generation,
-        )
-        manifest.save(self.index_dir, self.manifest)
+        try:
+            ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
+            articles = ix.doc_count()
+            bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
+            keytable.rebuild(self.index_dir)  # derived from the committed terms; before the manifest, as the vectors
+            self._stories.commit(ix)
+            self.manifest = self.manifest.touched(
+                articles=articles,
+                passages=self.vectors.passage_count if self.vectors is not None else 0,
+                ann=self.vectors.ann if self.vectors is not None else "flat",
+                vector_generation=generation,
+            )
+            manifest.save(self.index_dir, self.manifest)
+        except OSError as exc:
+            raise IndexWriteError(
+                str(exc.filename or self.index_dir), os_error_reason(exc),
+                "The full text of this run was committed, the vector side was not; once the cause is fixed, "
+                f"hsearch verify --repair --index {self.index_dir} brings it level",
+            ) from None
         if generation or self.rebuild:
             vector_generations.drop_unreferenced(self.index_dir, keep=generation)
         if self.rebuild and not generation:  # rebuilt without a model: no vectors at all
@@ -282,6 +327,14 @@ class IndexWriter:
             return False
         return self.vectors is None or self.vectors.digest_of(article.id) == document["digest"]
 
+    def fulltext_changed(self) -> bool:
+        """Whether a full-text commit happened since this writer opened (asked after an interruption)."""
+        try:
+            return bool(whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir))).latest_generation()
+                        != self._generation)
+        except Exception:  # noqa: BLE001 - cannot tell: say the safe thing
+            return True
+
     def exists(self, article_id: str) -> bool:
         """Whether the index holds this id, counting this writer's own changes."""
         if article_id in self._written:
@@ -289,6 +342,59 @@ class IndexWriter:
         if article_id in self._deleted or self._committed is None:
             return False
         return self._committed.document_number(id=article_id) is not None
+
+
+UNCHANGED = UNWRITABLE_ADVICE
+NOTHING_WRITTEN = "Nothing of this run was written; the index is as it was before it."
+
+
+def _exists_in(index_dir: Path) -> bool:
+    try:
+        return bool(whoosh_index.exists_in(str(layout.fulltext_dir(index_dir))))
+    except Exception as exc:  # noqa: BLE001 - a TOC file that is not Whoosh's
+        raise FullTextDamagedError(index_dir, damage_reason(exc)) from None
+
+
+def _cancel(writer: writing.IndexWriter) -> None:
+    """Drop an uncommitted Whoosh write and the files it had begun (after a full disk they hold the space)."""
+    segment = getattr(writer, "newsegment", None)
+    storage = getattr(writer, "storage", None)
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - a writer that failed mid-write may not close cleanly
+        pass
+    if segment is None or storage is None:
+        return
+    prefix = segment.segment_id() + "."
+    for name in list(storage.list()):
+        if name.startswith(prefix):
+            try:
+                storage.delete_file(name)
+            except OSError:
+                pass
+    temporary = getattr(writer, "_tempstorage", None)
+    if temporary is not None:
+        try:
+            temporary.destroy()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def _check_writable(index_dir: Path) -> None:
+    """Before anything is written: every folder a commit writes into must take new files.
+
+    The lock file alone proves little (it may be writable inside a read-only
+    or immutable folder); a commit that fails half-way is worse than none.
+    """
+    for folder in (index_dir, layout.fulltext_dir(index_dir)):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            try:  # access() says no without saying why; a probe gets the errno
+                probe = folder / f".hsearch-probe-{os.getpid()}"
+                probe.touch()
+                probe.unlink()
+            except OSError as exc:
+                raise IndexWriteError(str(folder), os_error_reason(exc), UNCHANGED) from None
+            raise IndexWriteError(str(folder), "permission denied", UNCHANGED)
 
 
 def _model_matches(current: Manifest, requested: str) -> bool:
@@ -331,7 +437,8 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
                 progress: Callable[[int, int], Callable[[int], None]] | None = None,
                 encoder: Encoder | None = None, commits: CommitPolicy = CommitPolicy(),
                 embedder: Callable[[Encoder], Embedder] | None = None,
-                report: IndexReport | None = None) -> IndexReport:
+                report: IndexReport | None = None, csv_delimiter: str | None = None,
+                on_wait: OnWait | None = None) -> IndexReport:
     """Read ``paths`` and add every good article to the index at ``index_dir``.
 
     All input is read and checked before the index is touched, so ``strict``
@@ -344,13 +451,20 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
     written; ``report``, when given, is filled in as the build goes.
     """
     report = report if report is not None else IndexReport()
-    articles = dedupe(read_articles(paths, report.ingest, strict=strict), report.ingest)
+    try:
+        articles = dedupe(read_articles(paths, report.ingest, strict=strict, csv_delimiter=csv_delimiter),
+                          report.ingest)
+    except KeyboardInterrupt:  # still reading: the index was not opened
+        raise IndexInterrupted(index_dir, committed=False) from None
     if not articles:
         where = ", ".join(str(p) for p in paths)
         reasons = "".join(f"\n  {issue}" for issue in report.ingest.issues[:5])
         more = f"\n  … and {len(report.ingest.issues) - 5} more" if len(report.ingest.issues) > 5 else ""
-        raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped){reasons}{more}")
-    with IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, encoder=encoder) as writer:
+        skipped = counted(report.ingest.skipped, "record") + (
+            f", {counted(report.ingest.files_skipped, 'file')}" if report.ingest.files_skipped else "")
+        raise InputError(f"{where}: no articles to index ({skipped} skipped){reasons}{more}")
+    with _interruptible(IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, encoder=encoder,
+                                    on_wait=on_wait), report) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
         changed = [a for a in articles if not writer.unchanged(a)]
         report.unchanged = len(articles) - len(changed)
@@ -399,10 +513,26 @@ def _local_embedder(settings: IndexSettings) -> Callable[[Encoder], Embedder]:
     return lambda encoder: LocalEmbedder(encoder, settings.passages)
 
 
-def delete_ids(index_dir: Path, ids: Sequence[str], *, wait: bool = False) -> tuple[list[str], Manifest]:
+def delete_ids(index_dir: Path, ids: Sequence[str], *, wait: bool = False,
+               on_wait: OnWait | None = None) -> tuple[list[str], Manifest]:
     """Withdraw articles by id from both sides; returns the ids not found and the new manifest."""
     manifest.load(index_dir)  # a clear error when there is no index
-    with IndexWriter(index_dir, IndexSettings(), wait=wait) as writer:
+    with _interruptible(IndexWriter(index_dir, IndexSettings(), wait=wait, on_wait=on_wait)) as writer:
         missing = writer.delete(ids)
         return missing, writer.commit()
 
+
+
+@contextmanager
+def _interruptible(writer: IndexWriter, report: IndexReport | None = None) -> Iterator[IndexWriter]:
+    """Ctrl-C inside a write becomes :class:`IndexInterrupted`, which says what of the run went in."""
+    try:
+        with writer:
+            try:
+                yield writer
+            except KeyboardInterrupt:
+                checkpointed = report.committed if report is not None and report.commits else 0
+                raise IndexInterrupted(writer.index_dir, committed=writer.fulltext_changed(),
+                                       checkpointed=checkpointed) from None
+    except KeyboardInterrupt:  # while waiting for the lock or opening: nothing was written
+        raise IndexInterrupted(writer.index_dir, committed=False) from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,26 +12,63 @@ from typing import Any
 
 import click
 
-from hsearch.index.errors import HsearchError
+from hsearch.index.errors import HsearchError, IndexInterrupted
+from hsearch.index.wording import counted, plural
 from hsearch.index.settings import ANN_KINDS, IndexSettings
 
-from .cli_options import (CLI_WORDS, filter_options, fusion_options, fusion_settings, index_option, json_option,
-                          min_score_option, mode_option, page_options, resolve_index, wait_option)
+from .cli_options import (CLI_WORDS, check_fusion_applies, filter_options, fusion_options, fusion_settings,
+                          index_option, json_option, min_score_option, mode_option, page_options, resolve_index,
+                          wait_option)
 
 MAX_ISSUES_SHOWN = 20
+
+
+INTERRUPTED_STATUS = 128 + signal.SIGINT  # what a shell reports for a command stopped by Ctrl-C
+CLOSED_PIPE_STATUS = 128 + signal.SIGPIPE  # ... and for one whose reader went away (`| head -1`)
 
 
 class HsearchGroup(click.Group):
     """Turns library errors into one-line messages in the CLI's words instead of tracebacks.
 
     Only :class:`HsearchError`: anything else is a bug and keeps its traceback.
+    A closed pipe (``hsearch query ... | head -1``) ends quietly, and Ctrl-C
+    ends with the statuses a shell gives any command so stopped (141, 130).
     """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that left shows here, not in the interpreter's exit
+            return result
+        except IndexInterrupted as exc:  # says what of the run was written
+            click.echo(f"Error: {exc.words(CLI_WORDS)}", err=True)
+            ctx.exit(INTERRUPTED_STATUS)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(INTERRUPTED_STATUS)
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(CLOSED_PIPE_STATUS)
         except HsearchError as exc:
             raise click.ClickException(exc.words(CLI_WORDS)) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so what is still buffered does not fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (a test runner's capture)
+        pass
+
+
+def _waiting_note(target: Path) -> Callable[[int | None], None]:
+    """What ``--wait`` says, once, when another writer holds the index."""
+    def say(pid: int | None) -> None:
+        who = f"PID {pid}" if pid else "another process"
+        click.echo(f"waiting for {who}, which is writing to {target} …", err=True)
+
+    return say
 
 
 def stdout_is_terminal() -> bool:
@@ -54,6 +93,8 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Stop at the first bad record instead of skipping it.")
 @wait_option()
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-record warnings.")
+@click.option("--csv-delimiter", default=None, metavar="CHAR",
+              help="CSV field separator (default: found from each header line among , ; tab |).")
 @click.option("--commit-every", type=click.IntRange(min=1), default=None, metavar="N",
               help="Commit after every N articles (default: every few minutes of work). A killed build "
                    "keeps what it committed; the same command again skips it and carries on.")
@@ -65,14 +106,17 @@ def main() -> None:
 @click.option("--ray-gpus-per-actor", type=click.FloatRange(min=0), default=0.0, metavar="G",
               help="GPUs Ray gives each actor (sentence-transformers models then run on them).")
 def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str | None, ann: str,
-                  rebuild: bool, strict: bool, wait: bool, quiet: bool, commit_every: int | None,
-                  ray_address: str | None, ray_actors: int | None, ray_gpus_per_actor: float) -> None:
-    """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv, folders of .txt."""
+                  rebuild: bool, strict: bool, wait: bool, quiet: bool, csv_delimiter: str | None,
+                  commit_every: int | None, ray_address: str | None, ray_actors: int | None,
+                  ray_gpus_per_actor: float) -> None:
+    """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv (also gzipped), folders, - for JSONL on stdin."""
     from hsearch.index.checkpoints import CommitPolicy
     from hsearch.index.writer import IndexReport, index_paths
 
     target = resolve_index(index_dir)
     settings = IndexSettings(model=model, ann=ann)
+    if csv_delimiter is not None and len(csv_delimiter.replace("\\t", "\t")) != 1:
+        raise click.BadParameter("give one character (or \\t for tab)", param_hint="--csv-delimiter")
     embedder = None
     if ray_address is not None:
         from hsearch.index.ray_embedding import RaySettings, ray_embedder
@@ -80,16 +124,10 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
         embedder = ray_embedder(RaySettings(address=ray_address, actors=ray_actors,
                                             gpus_per_actor=ray_gpus_per_actor), settings.passages)
     report = IndexReport()
-    try:
-        index_paths(target, list(sources), settings, strict=strict, rebuild=rebuild, wait=wait,
-                    progress=None if quiet else _progress_bar, commits=CommitPolicy(every_articles=commit_every),
-                    embedder=embedder, report=report)
-    except KeyboardInterrupt:
-        if report.commits:  # what the commits so far made safe, and how to go on
-            again = "the same command without --rebuild" if rebuild else "the same command"
-            click.echo(f"interrupted: {report.committed} articles of this run were committed; "
-                       f"run {again} again to carry on", err=True)
-        raise
+    index_paths(target, list(sources), settings, strict=strict, rebuild=rebuild, wait=wait,
+                progress=None if quiet else _progress_bar, commits=CommitPolicy(every_articles=commit_every),
+                embedder=embedder, report=report, on_wait=_waiting_note(target),
+                csv_delimiter=csv_delimiter.replace("\\t", "\t") if csv_delimiter else None)
     if not quiet:
         for issue in report.issues[:MAX_ISSUES_SHOWN]:
             click.echo(f"warning: {issue}", err=True)
@@ -97,11 +135,12 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
             click.echo(f"warning: … and {len(report.issues) - MAX_ISSUES_SHOWN} more", err=True)
         if report.stale_lock_pid:
             click.echo(f"note: cleared a stale lock left by PID {report.stale_lock_pid}", err=True)
+    skipped = counted(report.ingest.skipped, "record") + (
+        f" and {counted(report.ingest.files_skipped, 'file')}" if report.ingest.files_skipped else "")
     click.echo(
-        f"indexed {report.added} new and {report.replaced} replaced articles "
-        f"({report.unchanged} unchanged and kept, {report.passages} passages embedded, "
-        f"{report.ingest.skipped} records skipped); "
-        f"{report.total_articles} articles in {target}"
+        f"indexed {counted(report.added, 'new article')} and {report.replaced} replaced "
+        f"({report.unchanged} unchanged and kept, {counted(report.passages, 'passage')} embedded, "
+        f"{skipped} skipped); {counted(report.total_articles, 'article')} in {target}"
     )
 
 
@@ -129,7 +168,9 @@ def _progress_bar(total: int, unchanged: int = 0) -> Callable[[int], None]:
 @click.option("-k", "--limit", "limit", type=click.IntRange(min=1), default=None,
               help="Number of results (default 10; 100 per topic with --batch).")
 @mode_option(help="Ranking: hybrid (default when the index has vectors), bm25 or semantic.")
-@json_option(help="One JSON object per result (per line).")
+@json_option(help="Same as --format json: one JSON object per result (per line). 'score' orders the results: "
+                  "in hybrid mode it is fused per query by min-max scaling, so 0.0 is the weakest candidate of "
+                  "the query, not a non-match; 'bm25' and 'cosine' hold each side's raw score and rank.")
 @click.option("--explain", is_flag=True, help="Show each result's BM25 and cosine scores and ranks.")
 @filter_options
 @click.option("--batch", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -158,6 +199,9 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
 
     if (text is None) == (batch is None):
         raise click.UsageError("give either a query TEXT or --batch TOPICS.tsv")
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json means --format json; it contradicts --format {fmt}: give one of them")
+    check_fusion_applies([mode] if mode else [], fusion=fusion, weight=weight, latin_weight=latin_weight)
     filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
     # A batch answers many queries: worth the start-up cost of the faster query path.
     settings = SearchSettings(mode=mode, fusion=fusion_settings(fusion, weight, latin_weight, min_score),
@@ -262,10 +306,12 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
         wanted += read_ids(from_file)
     if not wanted:
         raise click.UsageError("give article ids, or --from-file FILE")
-    missing, manifest = delete_ids(resolve_index(index_dir), wanted, wait=wait)
+    target = resolve_index(index_dir)
+    missing, manifest = delete_ids(target, wanted, wait=wait, on_wait=_waiting_note(target))
     for article_id in missing:
         click.echo(f"warning: no article with id {article_id!r}", err=True)
-    click.echo(f"deleted {len(set(wanted)) - len(missing)} articles; {manifest.articles} remain")
+    click.echo(f"deleted {counted(len(set(wanted)) - len(missing), 'article')}; "
+               f"{manifest.articles} {plural('remains', manifest.articles)}")
 
 
 @main.command("stats")
@@ -297,9 +343,11 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
 def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
     """Check that both sides open and hold exactly the same articles."""
     from hsearch.index import health
+    from hsearch.index.errors import rebuild_command
 
     target = resolve_index(index_dir)
-    report, after = health.repair(target, wait=wait) if repair else (health.verify(target), None)
+    report, after = (health.repair(target, wait=wait, on_wait=_waiting_note(target)) if repair
+                     else (health.verify(target), None))
     findings = [
         (report.missing_vectors, "in the full text without vectors"),
         (report.stale_vectors, "with vectors of an older text"),
@@ -310,14 +358,17 @@ def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
     for ids, what in findings:
         if ids:
             shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
-            click.echo(f"{len(ids)} articles {what}: {shown}")
+            click.echo(f"{counted(len(ids), 'article')} {what}: {shown}")
     if report.healthy:
-        click.echo(f"ok: {report.articles} articles, {report.passages} passages; both sides agree")
+        click.echo(f"ok: {counted(report.articles, 'article')}, {counted(report.passages, 'passage')}; "
+                   "both sides agree")
     elif after is not None:
-        click.echo(f"repaired: {after.articles} articles, {after.passages} passages; "
+        click.echo(f"repaired: {counted(after.articles, 'article')}, {counted(after.passages, 'passage')}; "
                    f"{'both sides agree' if after.healthy else 'still inconsistent'}")
         if not after.healthy:
             raise click.ClickException("repair did not bring the index in line; rebuild it with hsearch index --rebuild")
+    elif report.fulltext_unreadable:  # the record itself: --repair cannot help, only the sources can
+        raise click.ClickException(f"the full text cannot be repaired; rebuild it: {rebuild_command(target)}")
     else:
         raise click.ClickException("the index is inconsistent; run hsearch verify --repair")
 
@@ -342,6 +393,7 @@ def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple
     from .serialize import to_json
     from .topics import read_qrels, read_topics
 
+    check_fusion_applies(list(modes), fusion=fusion, weight=weight, latin_weight=latin_weight)
     queries, judgements = read_topics(topics), read_qrels(qrels)
     settings = SearchSettings(fusion=fusion_settings(fusion, weight, latin_weight, min_score), preload=True)
     table: dict[str, dict[str, float]] = {}

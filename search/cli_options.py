@@ -115,3 +115,18 @@ def page_options(func: F) -> F:
     ]):
         func = option(func)
     return func
+
+
+def check_fusion_applies(modes: list[str], *, fusion: str | None, weight: float | None,
+                         latin_weight: float | None) -> None:
+    """Refuse fusion options that a single-side mode would silently ignore.
+
+    ``modes`` are the modes asked for (empty: the index's default, which may be hybrid).
+    """
+    if not modes or "hybrid" in modes:
+        return
+    for flag, value in (("--fusion", fusion), ("--weight", weight), ("--latin-weight", latin_weight)):
+        if value is not None:
+            raise click.UsageError(
+                f"{flag} shapes hybrid ranking and does nothing with --mode {' --mode '.join(modes)}; "
+                "drop it, or use --mode hybrid")

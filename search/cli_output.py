@@ -54,7 +54,10 @@ def explain_line(hit: Hit) -> str:
     def side(score: float | None, rank: int | None) -> str:
         return "-" if score is None else f"{score:.4f} (rank {rank})"
 
-    line = f"fused {hit.score:.4f} · bm25 {side(hit.bm25_score, hit.bm25_rank)} · cosine {side(hit.cosine, hit.cosine_rank)}"
+    # Min-max fusion maps a query's weakest candidate to 0: it was found, just ranked last.
+    note = " (the weakest candidate of this query, not a non-match)" if hit.score == 0.0 else ""
+    line = (f"fused {hit.score:.4f}{note} · bm25 {side(hit.bm25_score, hit.bm25_rank)} · "
+            f"cosine {side(hit.cosine, hit.cosine_rank)}")
     return line + (f" · shown: {hit.evidence}" if hit.evidence else "")
 
 

@@ -23,7 +23,7 @@ from .modes import MODES, modes_for
 from .query_parser import positive_terms
 from .relevance import BACKGROUND_RANK, Floor, apply_floor, model_floor, override
 from .semantic import SemanticSearcher
-from .snippets import Snippet, make_snippet
+from .snippets import Snippet, make_snippet, mark_all
 
 
 FacetCounts = dict[str, list[tuple[str, int]]]  # facet field -> (value as stored, live articles), most first
@@ -60,6 +60,7 @@ class Hit:
     category: str = ""
     url: str = ""
     snippet: Snippet = field(default_factory=list)
+    title_marks: Snippet = field(default_factory=list)  # the headline with the query's words marked
     bm25_score: float | None = None
     bm25_rank: int | None = None
     cosine: float | None = None
@@ -301,6 +302,7 @@ class SearchEngine:
                 date=stored.get("date"), source=stored.get("source", ""),
                 category=stored.get("category", ""), url=stored.get("url", ""),
                 snippet=make_snippet(stored.get("body", ""), ranking.terms, self.fulltext.analyzer),
+                title_marks=mark_all(stored.get("title", ""), ranking.terms, self.fulltext.analyzer),
                 copies=[Copy(c, documents[c].get("source", ""), documents[c].get("title", ""), documents[c].get("date"))
                         for c, _ in entry.copies if c in documents],
             )
@@ -331,6 +333,10 @@ class SearchEngine:
 
     def article(self, article_id: str) -> dict[str, object] | None:
         return self.fulltext.documents([article_id]).get(article_id)
+
+    def mark(self, text: str, query: str) -> Snippet:
+        """``text`` whole, with the words ``query`` matches marked (an opened article, as its snippet was)."""
+        return mark_all(text, positive_terms(self.fulltext.parse(query)), self.fulltext.analyzer)
 
     def facets(self, limit: int | None = None) -> FacetCounts:
         """Each value the filter fields (source, category) take, with its live article count."""

@@ -10,7 +10,7 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from hsearch.index import layout
-from hsearch.index.errors import IndexNotFoundError
+from hsearch.index.errors import FullTextDamagedError, IndexNotFoundError, damage_reason
 from hsearch.index.schema import article_digests
 
 from . import query_parser
@@ -36,14 +36,21 @@ class FullTextSearcher:
     def __init__(self, index_dir: Path, *, length_tables: bool = False, arrays: bool = True,
                  compiled: bool = False) -> None:
         directory = layout.fulltext_dir(index_dir)
-        if not whoosh_index.exists_in(str(directory)):
+        try:
+            exists = whoosh_index.exists_in(str(directory))
+        except Exception as exc:  # a TOC file that is not Whoosh's
+            raise FullTextDamagedError(index_dir, damage_reason(exc)) from None
+        if not exists:
             raise IndexNotFoundError(f"{index_dir} has no full-text index; rebuild it with hsearch index --rebuild")
-        self._index = whoosh_index.open_dir(str(directory))
-        self.schema = self._index.schema
+        try:
+            self._index = whoosh_index.open_dir(str(directory))
+            self.schema = self._index.schema
+            weighting = LengthTableBM25F(B=B, K1=K1) if length_tables else scoring.BM25F(B=B, K1=K1)
+            self._searcher = self._index.searcher(weighting=weighting)
+        except Exception as exc:  # a missing or cut segment file: Whoosh raises many kinds of errors
+            raise FullTextDamagedError(index_dir, damage_reason(exc)) from None
         self.analyzer = self.schema["body"].analyzer
         self._parser = query_parser.make_parser(self.schema)
-        weighting = LengthTableBM25F(B=B, K1=K1) if length_tables else scoring.BM25F(B=B, K1=K1)
-        self._searcher = self._index.searcher(weighting=weighting)
         self._directory = directory
         kernel = compiled_add_term() if compiled else None  # numba when installed; else numpy
         self._arrays = ArrayScorer(directory, self._searcher, add_term=kernel) if arrays else None

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from hsearch.index.articles import iso_utc
+
 from .engine import Hit
 from .expansion import QueryPlan
 from .snippets import Snippet
@@ -29,7 +31,8 @@ def snippet_html(snippet: Snippet) -> str:
 
 
 def _iso(value: object) -> str | None:
-    return value.isoformat() if isinstance(value, datetime) else None
+    """Dates with their zone (``+00:00``): stored as naive UTC, they must not read as local time."""
+    return iso_utc(value) if isinstance(value, datetime) else None
 
 
 def hit_to_dict(hit: Hit) -> dict[str, object]:
@@ -37,6 +40,7 @@ def hit_to_dict(hit: Hit) -> dict[str, object]:
         "rank": hit.rank,
         "id": hit.id,
         "title": hit.title,
+        "title_html": snippet_html(hit.title_marks),
         "date": _iso(hit.date),
         **{name: getattr(hit, name) or None for name in OPTIONAL_FIELDS},
         "score": round(hit.score, 6),

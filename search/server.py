@@ -45,6 +45,7 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -54,12 +55,13 @@ from hsearch.index.encoders import Encoder, encoder_for_spec
 from hsearch.index.errors import (ArticleNotFoundError, HsearchError, IndexNotFoundError, QueryError, SettingsError,
                                   Wording)
 from hsearch.index.manifest import ModelSpec
+from hsearch.index.wording import counted
 
 from .collapse import PageRequest
 from .engine import FacetCounts, ResultPage, SearchEngine, SearchSettings
 from .filters import Filters
 from .modes import Mode, modes_for
-from .serialize import article_to_dict, hit_to_dict, plan_to_dict
+from .serialize import article_to_dict, hit_to_dict, plan_to_dict, snippet_html
 
 DEFAULT_WORKERS = 2
 MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
@@ -69,6 +71,7 @@ MAX_FACET_VALUES = 200
 MAX_FILTER_CHARS = 300
 WEB_DIR = Path(__file__).resolve().parent / "web"
 API_VERSION = "1"
+DOCS_URL = "/api/docs"
 
 # The page loads nothing from elsewhere; say so to the browser too.
 PAGE_HEADERS = {
@@ -264,11 +267,14 @@ class HitResponse(BaseModel):
     rank: int
     id: str
     title: str
+    title_html: str = Field(description="The title as HTML: escaped text with <mark> around the query's words.")
     date: str | None = Field(description="ISO 8601, UTC.")
     source: str | None
     category: str | None
     url: str | None
-    score: float = Field(description="The score the results are ordered by (fused in hybrid mode).")
+    score: float = Field(description="The score the results are ordered by. In hybrid mode it is fused per query by "
+                                     "min-max scaling, so 0.0 is the query's weakest candidate, not a non-match; "
+                                     "bm25 and cosine hold each side's raw score.")
     snippet: str = Field(description="HTML: escaped text with <mark> around the matched words, nothing else.")
     bm25: SideScore
     cosine: SideScore
@@ -335,6 +341,9 @@ class ArticleResponse(BaseModel):
     category: str | None
     url: str | None
     body: str
+    title_html: str | None = Field(None, description="With q: the title as escaped HTML, the query's words in <mark>.")
+    body_html: str | None = Field(None, description="With q: the body as escaped HTML, the query's words in <mark>; "
+                                                    "line breaks kept.")
 
 
 class Health(BaseModel):
@@ -374,19 +383,26 @@ OFFSET_HELP = "Results to skip (paging); past the end the page is empty."
 PAGE_HELP = "Page number of k results, counting from 1 (instead of offset)."
 
 
-def _text_param(description: str) -> Any:
-    """An optional filter parameter, bounded so no request carries a megabyte of filter."""
-    return Query(max_length=MAX_FILTER_CHARS, description=description)
+def _text_param(description: str, *, date: bool = False) -> Any:
+    """An optional filter parameter, bounded so no request carries a megabyte of filter.
+
+    Dates say ``format: date`` so clients and fuzzers know what is accepted; the
+    server also takes a date-time (``YYYY-MM-DDTHH:MM:SS``), as the CLI does.
+    """
+    return Query(max_length=MAX_FILTER_CHARS, description=description,
+                 json_schema_extra={"format": "date"} if date else None)
 
 
 def create_app(pool: EnginePool) -> FastAPI:
     """The ASGI app over an open pool; whoever opened the pool closes it."""
 
-    app = FastAPI(
+    # FastAPI's own docs pages load Swagger UI from a CDN; fastapi-offline serves the same
+    # pages with the Swagger UI files its wheel ships, so /api/docs works with no internet.
+    app = FastAPIOffline(
         title="hsearch", version=API_VERSION,
         description="Search Hindi news: full text (BM25F), multilingual embeddings, and both fused.",
         openapi_url="/api/openapi.json",
-        docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; this server works offline
+        docs_url=DOCS_URL, redoc_url=None, static_url=f"{DOCS_URL}/static",
     )
     _install_error_handlers(app)
 
@@ -395,8 +411,9 @@ def create_app(pool: EnginePool) -> FastAPI:
         q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description=Q_HELP)],
         mode: Annotated[Mode | None, Query(description=MODE_HELP)] = None,
         k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of results.")] = 10,
-        date_from: Annotated[str | None, _text_param("Only articles dated on or after (YYYY-MM-DD).")] = None,
-        date_to: Annotated[str | None, _text_param("Only articles dated on or before (YYYY-MM-DD, inclusive).")] = None,
+        date_from: Annotated[str | None, _text_param("Only articles dated on or after (YYYY-MM-DD).", date=True)] = None,
+        date_to: Annotated[str | None, _text_param(
+            "Only articles dated on or before (YYYY-MM-DD, inclusive; not before date_from).", date=True)] = None,
         source: Annotated[str | None, _text_param("Only articles from this source (exact, any case).")] = None,
         category: Annotated[str | None, _text_param("Only articles in this category (exact, any case).")] = None,
         min_score: Annotated[float | None, Query(ge=0, le=1, description=MIN_SCORE_HELP)] = None,
@@ -458,14 +475,28 @@ def create_app(pool: EnginePool) -> FastAPI:
             results=[HitResponse.model_validate(hit_to_dict(hit)) for hit in result.hits],
         )
 
-    @app.get("/api/articles/{article_id}", response_model=ArticleResponse, tags=["search"],
-             responses={404: {"model": ErrorBody, "description": "No article with this id."}, 503: ERRORS[503]})
-    async def article(article_id: Annotated[str, PathParam(max_length=500)]) -> ArticleResponse:
-        """One article's stored text and fields."""
-        stored = await pool.run(lambda engine: engine.article(article_id))
+    # ``:path``: ids of .txt files in folders hold '/' (``sub/rail``); the page sends them encoded
+    # (``sub%2Frail``), which the server decodes before routing, so both forms arrive here.
+    @app.get("/api/articles/{article_id:path}", response_model=ArticleResponse, tags=["search"],
+             responses={400: ERRORS[400], 404: {"model": ErrorBody, "description": "No article with this id."},
+                        503: ERRORS[503]})
+    async def article(
+        article_id: Annotated[str, PathParam(min_length=1, max_length=500, description="The article's id.")],
+        q: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS,
+                                       description="A query whose words to mark in title_html and body_html.")] = None,
+    ) -> ArticleResponse:
+        """One article's stored text and fields; with ``q``, also marked up for reading."""
+        def work(engine: SearchEngine) -> tuple[dict[str, object] | None, dict[str, str]]:
+            stored = engine.article(article_id)
+            if stored is None or not (q and q.strip()):
+                return stored, {}
+            return stored, {name: snippet_html(engine.mark(str(stored.get(field) or ""), q))
+                            for name, field in (("title_html", "title"), ("body_html", "body"))}
+
+        stored, marked = await pool.run(work)
         if stored is None:
             raise StarletteHTTPException(404, f"no article with id {article_id!r}")
-        return ArticleResponse.model_validate(article_to_dict(article_id, stored))
+        return ArticleResponse.model_validate({**article_to_dict(article_id, stored), **marked})
 
     @app.get("/api/health", response_model=Health, tags=["service"], responses={503: ERRORS[503]})
     async def health() -> Health:
@@ -484,7 +515,7 @@ def create_app(pool: EnginePool) -> FastAPI:
         return Facets(**{key: [Facet(value=value, count=count) for value, count in counts.get(field, [])]
                          for field, key in (("source", "sources"), ("category", "categories"))})
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
@@ -540,7 +571,7 @@ def serve(index_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, workers
         bound_port = listener.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         articles = manifest_io.load(pool.index_dir).articles
-        print(f"hsearch: {articles} articles from {pool.index_dir}; "
+        print(f"hsearch: {counted(articles, 'article')} from {pool.index_dir}; "
               f"search page at http://{shown}:{bound_port}/ (Ctrl+C stops)", file=sys.stderr, flush=True)
         config = uvicorn.Config(create_app(pool), log_level="info", timeout_graceful_shutdown=5,
                                 server_header=False)

@@ -71,3 +71,26 @@ def _tidy(segments: Snippet) -> Snippet:
         if text:
             tidy.append(Segment(text, segment.match))
     return tidy
+
+
+def mark_all(text: str, terms: Iterable[str], analyzer: Analyzer) -> Snippet:
+    """The whole of ``text`` (a headline, an article) with every word that matches ``terms`` marked.
+
+    The same analysed matching as :func:`make_snippet`; the text is kept exactly,
+    line breaks included, so a page can still split it into paragraphs.
+    """
+    termset = frozenset(terms)
+    if not termset or not text:
+        return [Segment(text, False)] if text else []
+    segments: Snippet = []
+    position = 0
+    for token in analyzer(text, chars=True, mode="query", removestops=False):
+        if token.text not in termset or token.startchar is None or token.startchar < position:
+            continue
+        if token.startchar > position:
+            segments.append(Segment(text[position:token.startchar], False))
+        segments.append(Segment(text[token.startchar:token.endchar], True))
+        position = token.endchar
+    if position < len(text):
+        segments.append(Segment(text[position:], False))
+    return segments

@@ -94,8 +94,8 @@ def test_index_reports_skipped_records_and_counts(tmp_path: Path) -> None:
         + "\n{broken\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["index", str(source), "--index", str(tmp_path / "ix"), "--model", "none"])
     assert result.exit_code == 0, result.output
-    assert "indexed 1 new and 0 replaced articles" in result.output
-    assert "1 records skipped" in result.output
+    assert "indexed 1 new article and 0 replaced" in result.output
+    assert "1 record skipped" in result.output
     assert f"warning: {source}:2: malformed JSON" in result.output
 
 
@@ -128,5 +128,5 @@ def test_a_writer_removes_half_written_files_of_killed_writers(tmp_path: Path) -
     for path in leftovers:
         path.write_bytes(b"half")
     result = run("index", str(SEEDS / f"{SEED_ARTICLE_ID}.txt"), "--index", str(index_dir))
-    assert "0 new and 0 replaced articles (1 unchanged and kept" in result.output
+    assert "0 new articles and 0 replaced (1 unchanged and kept" in result.output
     assert not any(path.exists() for path in leftovers)

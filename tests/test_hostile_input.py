@@ -102,7 +102,7 @@ def test_truncated_json_is_reported_and_the_rest_indexed(index_dir: Path, tmp_pa
     result, (path,) = feed(tmp_path, index_dir, {"cut.jsonl": jsonl(GOOD[:2]) + cut})
     assert result.exit_code == 0, result.output
     assert f"warning: {path}:3: malformed JSON" in result.output
-    assert "indexed 2 new and 0 replaced articles" in result.output and "1 records skipped" in result.output
+    assert "indexed 2 new articles and 0 replaced" in result.output and "1 record skipped" in result.output
     assert set(stored(index_dir)) == {r["id"] for r in BASE + GOOD[:2]}
     assert_base_intact(index_dir)
 
@@ -144,7 +144,7 @@ def test_duplicate_ids_in_one_file_last_wins_and_is_reported(index_dir: Path, tm
     result, (path,) = feed(tmp_path, index_dir, {"dups.jsonl": jsonl([first, middle, last])})
     assert result.exit_code == 0, result.output
     assert f"warning: {path}:3: duplicate id 'dup' (also at {path}:1); the later one wins" in result.output
-    assert "indexed 2 new and 0 replaced articles" in result.output
+    assert "indexed 2 new articles and 0 replaced" in result.output
     documents = stored(index_dir)
     assert documents["dup"]["title"] == "सुधरा संस्करण"
     assert len(documents) == len(BASE) + 2
@@ -241,9 +241,9 @@ def test_many_bad_lines_are_counted_and_the_list_is_cut(index_dir: Path, tmp_pat
 @pytest.mark.parametrize("name, content, message", [
     ("empty.jsonl", b"", "no articles to index (0 records skipped)"),
     ("blank.jsonl", b"\n  \n\t\n", "no articles to index (0 records skipped)"),
-    ("empty.csv", b"", ":1: the CSV header must name a 'body' column"),
+    ("empty.csv", b"", ":1: empty file (no CSV header line)"),
     ("nobody.csv", "id,title,text\n1,शीर्षक,पाठ\n".encode(), ":1: the CSV header must name a 'body' column"),
-    ("empty.txt", b"", "no articles to index (1 records skipped)"),
+    ("empty.txt", b"", "no articles to index (1 record skipped)"),
     ("report.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "cannot read '.pdf' files"),
     ("README", b"plain", "cannot read 'no suffix' files"),
 ])

@@ -100,11 +100,14 @@ def test_csv_with_header_and_multiline_body(tmp_path: Path) -> None:
     assert str(report.issues[0]).startswith(f"{source}:4: missing body")
 
 
-def test_csv_without_body_column_is_an_input_error(tmp_path: Path) -> None:
+def test_csv_without_body_column_is_reported_and_skipped(tmp_path: Path) -> None:
     source = tmp_path / "headlines.csv"
     source.write_text("id,title\n1,कुर्स्क\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"headlines.csv:1: the CSV header must name a 'body' column"):
-        read(source)
+    articles, report = read(source)
+    assert articles == [] and report.files_skipped == 1
+    assert str(report.issues[0]).startswith(f"{source}:1: the CSV header must name a 'body' column")
+    with pytest.raises(IngestError, match=r"headlines.csv:1: the CSV header must name a 'body' column"):
+        read(source, strict=True)
 
 
 def test_txt_folder_first_line_is_the_headline_and_id_is_the_file_name() -> None:

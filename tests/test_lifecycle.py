@@ -253,7 +253,7 @@ def hash_index(hash_template: Path, tmp_path: Path, hash_encoder: None) -> Path:
 def test_index_adds_and_replaces_by_id_into_an_existing_index(hash_index: Path, tmp_path: Path) -> None:
     batch = write_jsonl(tmp_path / "batch.jsonl", BATCH)
     result = assert_ok(cli("index", "--index", hash_index, "-q", batch))
-    assert "indexed 3 new and 2 replaced articles" in result.output
+    assert "indexed 3 new articles and 2 replaced" in result.output
     assert f"{len(BASE) + len(NEW)} articles" in result.output
 
     after = expected(BASE) | expected(BATCH)
@@ -269,7 +269,7 @@ def test_indexing_the_same_file_again_keeps_it_and_adds_nothing(hash_index: Path
     again = write_jsonl(tmp_path / "again.jsonl", BASE)
     before = manifest_io.load(hash_index)
     result = assert_ok(cli("index", "--index", hash_index, "-q", again))
-    assert f"indexed 0 new and 0 replaced articles ({len(BASE)} unchanged and kept" in result.output
+    assert f"indexed 0 new articles and 0 replaced ({len(BASE)} unchanged and kept" in result.output
     after = manifest_io.load(hash_index)
     assert (after.articles, after.passages) == (before.articles, before.passages)
     assert fulltext_ids(hash_index) == expected(BASE)
@@ -283,7 +283,7 @@ def test_a_txt_article_edited_and_indexed_again_is_replaced(hash_index: Path, tm
     assert "indexed 1 new" in assert_ok(cli("index", "--index", hash_index, "-q", folder)).output
     article.write_text(SEED_ARTICLE.read_text(encoding="utf-8") + "\nअद्यतन: बातचीत का ब्योरा जारी।\n",
                        encoding="utf-8")
-    assert "indexed 0 new and 1 replaced" in assert_ok(cli("index", "--index", hash_index, "-q", folder)).output
+    assert "indexed 0 new articles and 1 replaced" in assert_ok(cli("index", "--index", hash_index, "-q", folder)).output
     assert bm25_ids(hash_index, "ब्योरा") == [article.stem]
     assert len(fulltext_ids(hash_index)) == len(BASE) + 1
     assert_consistent(hash_index)
@@ -394,7 +394,7 @@ def test_verify_and_repair_a_vector_file_from_an_older_state(hash_index: Path, t
     result = assert_clean_failure(cli("verify", "--index", hash_index), "inconsistent")
     assert "3 articles in the full text without vectors" in result.output
     assert "2 articles with vectors of an older text" in result.output
-    assert "1 articles with vectors but no full text" in result.output
+    assert "1 article with vectors but no full text" in result.output
     for record in NEW + REPLACED + [BASE[7]]:
         assert record["id"] in result.output
 
@@ -425,9 +425,9 @@ def test_repair_drops_vectors_of_an_article_removed_from_the_full_text_only(hash
     assert hits and victim["id"] not in {h.id for h in hits}
 
     result = assert_clean_failure(cli("verify", "--index", hash_index))
-    assert f"1 articles with vectors but no full text: {victim['id']}" in result.output
+    assert f"1 article with vectors but no full text: {victim['id']}" in result.output
     output = repair(hash_index)
-    assert "1 articles with vectors but no full text" in output
+    assert "1 article with vectors but no full text" in output
     assert victim["id"] not in vector_digests(hash_index)
     assert open_store(hash_index).passage_count < passages_before
     assert_consistent(hash_index)
@@ -511,7 +511,7 @@ def test_real_encoder_delete_and_repair_keep_both_sides_equal(e5_index: Path) ->
     target = E5_BASE[0]
     assert semantic_ids(e5_index, target["title"], k=1) == [target["id"]]
 
-    assert "deleted 1 articles; 2 remain" in assert_ok(cli("delete", "--index", e5_index, target["id"])).output
+    assert "deleted 1 article; 2 remain" in assert_ok(cli("delete", "--index", e5_index, target["id"])).output
     remaining = expected(E5_BASE[1:])
     assert fulltext_ids(e5_index) == remaining == vector_digests(e5_index)
     assert target["id"] not in semantic_ids(e5_index, target["title"])
@@ -848,5 +848,5 @@ def test_kill_9_of_the_hsearch_index_command(delay: float, tmp_path: Path) -> No
     result = assert_ok(cli("index", "--index", target, source))
     assert fulltext_ids(target) == after
     assert_consistent(target)
-    done = re.search(r"indexed (\d+) new and (\d+) replaced", result.output)
+    done = re.search(r"indexed (\d+) new articles? and (\d+) replaced", result.output)
     assert done and int(done[1]) + int(done[2]) == len(batch), result.output

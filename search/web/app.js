@@ -20,7 +20,7 @@
   const examples = $("examples");
   const notice = $("notice");
 
-  const state = { modes: ["hybrid", "bm25", "semantic"], defaultMode: "hybrid", controller: null };
+  const state = { modes: ["hybrid", "bm25", "semantic"], defaultMode: "hybrid", controller: null, query: "" };
 
   // -- small helpers ---------------------------------------------------------
   function el(tag, props = {}, ...children) {
@@ -125,6 +125,7 @@
   async function run(params) {
     const q = params.get("q");
     const like = params.get("similar");
+    state.query = q || "";
     errorBox.hidden = true;
     empty.hidden = true;
     notice.hidden = true;
@@ -211,10 +212,13 @@
 
   function resultItem(hit) {
     const title = hit.title || "(no headline)";
+    const titleNodes = () => (hit.title && hit.title_html ? snippetNodes(hit.title_html) : document.createTextNode(title));
     const url = hit.url ? safeUrl(hit.url) : null;
+    // One look for every title: a link to the source when there is one, else a button that opens the article.
     const heading = url
-      ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank", text: title })
-      : el("span", { text: title });
+      ? el("a", { class: "title", href: url, rel: "noopener noreferrer", target: "_blank" }, titleNodes())
+      : el("button", { type: "button", class: "title", title: "Read the article", onclick: () => { read.open = true; } },
+        titleNodes());
     const parts = [];
     if (hit.date) parts.push(el("time", { datetime: hit.date, text: formatDate(hit.date) }));
     for (const [name, label] of [["source", "Only this source"], ["category", "Only this category"]]) {
@@ -228,7 +232,8 @@
     const meta = el("p", { class: "meta" });
     parts.forEach((part, i) => meta.append(...(i ? [" · ", part] : [part])));
     const read = el("details", { class: "read" }, el("summary", { text: "Read · पूरा पढ़ें" }));
-    read.addEventListener("toggle", () => loadArticle(read, hit.id), { once: true });
+    const query = state.query;
+    read.addEventListener("toggle", () => loadArticle(read, hit.id, query), { once: true });
     const similar = el("p", { class: "actions" }, el("button", {
       type: "button", class: "link similar", text: "Similar articles · मिलती-जुलती ख़बरें", onclick: () => showSimilar(hit.id),
     }));
@@ -242,15 +247,20 @@
     );
   }
 
-  async function loadArticle(details, id) {
+  async function loadArticle(details, id, query) {
     const holder = el("div", { class: "body", text: "Loading…" });
     details.append(holder);
     try {
-      const response = await fetch(`/api/articles/${encodeURIComponent(id)}`);
+      // Every id hsearch makes is reachable: '/' in folder ids travels encoded as %2F.
+      const marked = query ? `?${new URLSearchParams({ q: query })}` : "";
+      const response = await fetch(`/api/articles/${encodeURIComponent(id)}${marked}`);
       const article = await response.json();
       if (!response.ok) throw new Error(article.error || response.statusText);
-      const paragraphs = article.body.split(/\n\s*\n|\n/).map((p) => p.trim()).filter(Boolean);
-      holder.replaceChildren(...paragraphs.map((p) => el("p", { lang: langOf(p), text: p })));
+      // body_html is escaped text with <mark> only; a mark never spans a line break.
+      const paragraphs = (article.body_html || article.body).split(/\n\s*\n|\n/).map((p) => p.trim()).filter(Boolean);
+      holder.replaceChildren(...paragraphs.map((p) => article.body_html
+        ? el("p", { lang: langOf(p) }, snippetNodes(p))
+        : el("p", { lang: langOf(p), text: p })));
       holder.append(el("p", { class: "scores", text: `id ${article.id}` }));
     } catch (error) {
       holder.textContent = `Could not load the article: ${error.message}`;

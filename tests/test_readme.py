@@ -1,0 +1,95 @@
+"""Every shell line of the README runs when pasted, in order, against a copy of the seed index.
+
+The lines are read from the README itself, so a line added later is run too:
+every line of each fenced ``sh`` block under "## Usage" (and its subsections),
+and the ``hsearch`` commands of the other blocks' ``&&`` chains (their
+``pip install`` and ``pytest`` parts are what .ci/run runs).  Only a line
+whose comment says it is a server ("a server: runs until Ctrl+C") is skipped.
+The files the Usage lines name (news.jsonl, more.csv, articles/, topics.tsv,
+qrels.txt, ids.txt) are made in the working folder, as a user would have them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, SEED_ARTICLE_ID, SEEDS
+
+README = REPO / "README.md"
+SERVER_MARK = "a server:"
+
+
+def readme_lines(text: str) -> list[str]:
+    lines: list[str] = []
+    section = ""
+    pattern = re.compile(r"^(#{1,6}) ([^\n]+)$|^```sh\n(.*?)^```", flags=re.MULTILINE | re.DOTALL)
+    for match in pattern.finditer(text):
+        if match.group(1):
+            if len(match.group(1)) <= 2:
+                section = match.group(2).strip()
+            continue
+        for line in match.group(3).splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if section == "Usage":
+                lines.append(line)
+            else:
+                lines += [part.strip() for part in line.split("&&") if part.strip().startswith("hsearch ")]
+    return lines
+
+
+LINES = readme_lines(README.read_text(encoding="utf-8"))
+
+
+def test_the_readme_has_usage_lines_to_run() -> None:
+    assert sum(1 for line in LINES if line.startswith("hsearch query")) >= 4, LINES
+    assert any(SERVER_MARK in line for line in LINES)
+
+
+def make_inputs(folder: Path) -> None:
+    """The files the Usage lines name, small and real."""
+    news = [{"id": "news-kursk", "title": "कुर्स्क में पुनर्निर्माण", "date": "2024-05-02", "source": "दैनिक भास्कर",
+             "body": "उत्तर कोरिया कुर्स्क में 5,000 सैन्य निर्माणकर्मी भेजेगा। चुनाव से पहले यह घोषणा हुई।"},
+            {"id": "news-vote", "title": "चुनाव आयोग की घोषणा", "date": "2024-03-16", "source": "दैनिक भास्कर",
+             "body": "<p>चुनाव आयोग ने लोकसभा <b>चुनाव</b> की तारीखें घोषित कीं।</p>"}]
+    (folder / "news.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in news), encoding="utf-8")
+    (folder / "more.csv").write_text("ID;Title;Body\nmore-1;किम और पुतिन;किम जोंग-उन ने पुतिन को पूर्ण समर्थन दिया।\n",
+                                     encoding="utf-8")
+    (folder / "articles" / "sub").mkdir(parents=True)
+    (folder / "articles" / "sub" / "rail.txt").write_text("रेल किराया बढ़ा\nभारतीय रेल ने किराया बढ़ाया।\n",
+                                                          encoding="utf-8")
+    (folder / "topics.tsv").write_text("q1\tकुर्स्क\nq2\tNorth Korea Russia support\n", encoding="utf-8")
+    (folder / "qrels.txt").write_text(f"q1 0 {SEED_ARTICLE_ID} 1\nq2 0 {SEED_ARTICLE_ID} 1\n", encoding="utf-8")
+    (folder / "ids.txt").write_text("wikinews-3\nwikinews-4\n", encoding="utf-8")
+    shutil.copytree(SEEDS, folder / "seeds")
+
+
+@pytest.fixture(scope="module")
+def workspace(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    folder = tmp_path_factory.mktemp("readme")
+    make_inputs(folder)
+    index_dir = Path(shutil.copytree(seed_index, folder / "index"))
+    scripts = str(Path(sys.executable).parent)  # where pip put the hsearch command
+    env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", ""), "HSEARCH_INDEX": str(index_dir),
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "NO_COLOR": "1"}
+    return folder, env
+
+
+@pytest.mark.slow  # a process per line, some embedding
+@pytest.mark.parametrize("line", LINES)
+def test_the_readme_line_runs_as_pasted(line: str, workspace: tuple[Path, dict[str, str]]) -> None:
+    if SERVER_MARK in line:
+        pytest.skip("a server: runs until stopped (tests/test_server.py and test_browser.py start it)")
+    folder, env = workspace
+    run = subprocess.run(["bash", "-c", line], cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, f"{line}\n{run.stdout}\n{run.stderr}"
+    assert "Traceback" not in run.stderr and "Usage:" not in run.stderr, run.stderr
