@@ -257,7 +257,6 @@ class IndexWriter:
         return missing
 
     def commit(self) -> Manifest:
-    def commit(self) -> Manifest:
         """Make every change visible: vectors staged, full text committed, then the manifest switches.
 
         A write that fails (a full disk) says what state it left: before the
