@@ -460,7 +460,7 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         reasons = "".join(f"\n  {issue}" for issue in report.ingest.issues[:5])
         more = f"\n  … and {len(report.ingest.issues) - 5} more" if len(report.ingest.issues) > 5 else ""
         skipped = counted(report.ingest.skipped, "record") + (
-            f", {counted(report.ingest.files_skipped, 'file')}" if report.ingest.files_skipped else "")
+            f" and {counted(report.ingest.files_skipped, 'file')}" if report.ingest.files_skipped else "")
         raise InputError(f"{where}: no articles to index ({skipped} skipped){reasons}{more}")
     with _interruptible(IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, encoder=encoder,
                                     on_wait=on_wait), report) as writer:

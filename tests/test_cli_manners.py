@@ -77,8 +77,10 @@ def test_ctrl_c_while_indexing_exits_130_and_says_nothing_was_written(text_index
     big = write_jsonl(tmp_path / "big.jsonl", [
         {"id": f"a{n}", "title": f"कुर्स्क समाचार {n}", "body": " ".join(f"शब्द{n}_{j} कोरिया" for j in range(200))}
         for n in range(20000)])
+    # As from a shell, SIGINT at its default: a test runner may have left it ignored, which children inherit.
     process = subprocess.Popen([*HSEARCH, "index", str(big), "--index", str(index_dir), "-q"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lock = index_dir / LOCK_NAME
     deadline = time.monotonic() + 240
     while lock.read_text() != str(process.pid):  # it has read the input and opened the index: now writing
