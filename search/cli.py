@@ -135,12 +135,13 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
             click.echo(f"warning: … and {len(report.issues) - MAX_ISSUES_SHOWN} more", err=True)
         if report.stale_lock_pid:
             click.echo(f"note: cleared a stale lock left by PID {report.stale_lock_pid}", err=True)
+    kept = f"{report.unchanged} unchanged and kept, " if report.unchanged else ""
     skipped = counted(report.ingest.skipped, "record") + (
         f" and {counted(report.ingest.files_skipped, 'file')}" if report.ingest.files_skipped else "")
     click.echo(
         f"indexed {counted(report.added, 'new article')} and {report.replaced} replaced "
-        f"({report.unchanged} unchanged and kept, {counted(report.passages, 'passage')} embedded, "
-        f"{skipped} skipped); {counted(report.total_articles, 'article')} in {target}"
+        f"({kept}{counted(report.passages, 'passage')} embedded, {skipped} skipped); "
+        f"{counted(report.total_articles, 'article')} in {target}"
     )
 
 

@@ -72,10 +72,15 @@ def override(margin: float) -> Floor:
 
 
 def background(dense: Sequence[tuple[str, float]]) -> float | None:
-    """The cosine at :data:`BACKGROUND_RANK` (or the last one in a smaller corpus); None without hits."""
-    if not dense:
+    """The cosine at :data:`BACKGROUND_RANK`; None when fewer articles compete (no floor then).
+
+    In a corpus (or a filtered slice) of fewer articles there is no
+    "unrelated" article to compare with: the last hit may be the answer
+    itself, and a floor above it would hide a one-article index's only match.
+    """
+    if len(dense) < BACKGROUND_RANK:
         return None
-    return dense[min(BACKGROUND_RANK, len(dense)) - 1][1]
+    return dense[BACKGROUND_RANK - 1][1]
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def test_indexing_the_same_file_again_embeds_nothing_and_says_so(hash_index: Pat
                                                                   encoded: list[str]) -> None:
     before = manifest_io.load(hash_index)
     result = assert_ok(cli("index", "--index", hash_index, "-q", write_jsonl(tmp_path / "again.jsonl", BASE)))
-    assert "indexed 0 new and 0 replaced articles" in result.output
+    assert "indexed 0 new articles and 0 replaced" in result.output
     assert f"{len(BASE)} unchanged and kept, 0 passages embedded" in result.output
     assert encoded == []
     after = manifest_io.load(hash_index)
