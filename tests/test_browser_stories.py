@@ -17,7 +17,8 @@ import pytest
 from bench.syndicate import syndicate
 
 from .test_browser import SCREENSHOT_DIR, browser, free_port, page, problems, wait_for_health  # noqa: F401
-from .test_stories import KURSK, SEED_COPIES, SEEDS, seed_record, write_jsonl
+from .conftest import SEEDS, write_jsonl
+from .test_stories import KURSK, SEED_COPIES, seed_record
 
 from playwright.sync_api import Page, expect  # noqa: E402  (after test_browser's skips)
 

@@ -11,24 +11,18 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
 
 from bench.syndicate import syndicate
 from hsearch.index.errors import QueryError
-from hsearch.search.cli import main
 from hsearch.search.collapse import Entry, PageRequest, arrange, collapse, newest_first
 from hsearch.search.engine import SearchEngine, SearchSettings
 from hsearch.search.server import EnginePool, create_app
 
-from .conftest import SEEDS
-from .test_stories import KURSK, seed_record, write_jsonl
+from .conftest import SEEDS, cli, write_jsonl
+from .test_stories import KURSK, seed_record
 
 QUERY = "अमेरिका के राष्ट्रपति"  # matches the seed story's copies and many Wikinews articles
-
-
-def cli(*args: object) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

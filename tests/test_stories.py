@@ -14,41 +14,30 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from bench.syndicate import paragraphs, syndicate
 from hsearch.index import health, layout
 from hsearch.index.stories import StoryClusters, StoryTable, containment, shingles
-from hsearch.search.cli import main
 from hsearch.search.engine import SearchEngine
 
-from .conftest import FIXTURES, SEED_ARTICLE_ID, SEEDS
+from .conftest import FIXTURES, SEED_ARTICLE, SEED_ARTICLE_ID, SEEDS, assert_clean_failure, assert_ok, cli, \
+    read_jsonl, write_jsonl
 
 KURSK = FIXTURES / "kursk-stories.jsonl"
 TROOPS, DRONE = "kursk-troops-evidence", "kursk-nuclear-drone"
 
 
 def seed_record() -> dict[str, str]:
-    lines = (SEEDS / f"{SEED_ARTICLE_ID}.txt").read_text(encoding="utf-8").splitlines()
+    lines = SEED_ARTICLE.read_text(encoding="utf-8").splitlines()
     return {"id": SEED_ARTICLE_ID, "title": lines[0].strip(), "body": "\n".join(lines[1:]).strip()}
 
 
 def kursk_records() -> list[dict[str, str]]:
-    return [json.loads(line) for line in KURSK.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(KURSK)
 
 
-def write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def cli(*args: object) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
+ok = assert_ok
 
 
 SEED_COPIES = [c["id"] for c in syndicate(seed_record(), 9)]
@@ -218,6 +207,4 @@ def test_similar_with_vectors_uses_the_stored_passages(seed_index: Path) -> None
 
 
 def test_similar_to_an_unknown_id_is_a_clear_error(syndicated: Path) -> None:
-    result = CliRunner().invoke(main, ["similar", "--index", str(syndicated), "no-such-id"])
-    assert result.exit_code == 1
-    assert "no article with id 'no-such-id'" in result.output and "Traceback" not in result.output
+    assert_clean_failure(cli("similar", "--index", syndicated, "no-such-id"), "no article with id 'no-such-id'")
