@@ -18,11 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from hsearch.index.errors import IndexInterrupted
-
 from hsearch.index import manifest as manifest_io
 from hsearch.index.checkpoints import COMMIT_COST_SHARE, Checkpoints, CommitPolicy
-from hsearch.index.errors import SettingsError
+from hsearch.index.errors import IndexInterrupted, SettingsError
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import IndexReport, index_paths
 
