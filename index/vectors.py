@@ -46,7 +46,8 @@ GENERATION_FORMAT = 1
 IVF_MIN_TRAIN = 4096  # below this an IVF index has too little to learn its lists from
 APPROXIMATE = ("ivf", "hnsw")
 HNSW_M = 32
-RERANK_DEPTH = 4  # an approximate search shortlists this many times the passages it needs
+RERANK_DEPTH = 4  # an approximate search shortlists this many times the passages it needs ...
+SHORTLIST = 256  # ... and at least this many (bench/results/ann_recall.md: recall against exact)
 REBUILD_DEAD_SHARE = 0.25  # rebuild the ANN index when this share of it is removed passages
 
 
@@ -72,6 +73,7 @@ class VectorStore:
         self.nprobe = nprobe
         self.ef_search = 64
         self.rerank = True  # approximate search: exact cosines of the shortlist (False: FAISS's 8-bit scores)
+        self.shortlist = SHORTLIST  # passages an approximate search asks FAISS for, at least
         self._vectors = np.zeros((0, dim), np.float32)
         self._pids = np.zeros(0, np.int64)
         self._ids = np.zeros(0, "<U1")
@@ -127,7 +129,7 @@ class VectorStore:
         query = np.asarray(query, np.float32).reshape(-1)
         if self._index is None:
             return self._exact(query, k, allowed)
-        depth = min(total, max(k * RERANK_DEPTH, 64) if allowed is None else max(k * 40, 2048))
+        depth = min(total, max(k * RERANK_DEPTH, self.shortlist) if allowed is None else max(k * 40, 2048))
         depth = min(int(self._index.ntotal), depth + self._index_dead * depth // max(total, 1))
         while True:
             rows, scores = self._shortlist(query, depth)

@@ -67,8 +67,8 @@ def test_fusion_settings_refuse_bad_values_as_hsearch_errors() -> None:
 
 
 def test_an_unknown_ann_kind_never_reaches_the_manifest(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="unknown ann kind 'hnsw'"):
-        IndexSettings(ann="hnsw")
+    with pytest.raises(SettingsError, match="unknown ann kind 'annoy'"):
+        IndexSettings(ann="annoy")
 
 
 def test_a_programming_error_is_not_dressed_up_as_a_user_error(monkeypatch: pytest.MonkeyPatch,
