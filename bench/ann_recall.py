@@ -93,6 +93,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="../shared/data")
     parser.add_argument("--articles", type=int, default=10_000, help="leading articles of the embedding cache")
+    parser.add_argument("--only", nargs="+", default=None, metavar="KIND",
+                        help="run only these kinds (flat sq8 ivf hnsw); results go to ann_recall-<kinds>")
     args = parser.parse_args()
 
     available = embedded_count(args.data)
@@ -118,31 +120,43 @@ def main() -> None:
         rows.append({"config": name, "build_s": built, "note": note, **result})
         print(f"{name}: {result} (built in {built:.1f} s)", flush=True)
 
+    kinds = set(args.only or ("flat", "sq8", "ivf", "hnsw"))
     with tempfile.TemporaryDirectory() as tmp:
-        flat, built = build_store(vectors, counts, "flat", Path(tmp) / "g000001")
-        record("flat (exact, numpy over the mapped rows)", flat, built, "the reference")
-        ivf, built = build_store(vectors, counts, "ivf", Path(tmp) / "g000002")
-        for label, divisor in {"1/16 (hsearch's rule)": 16, "1/4": 4, "1/2": 2}.items():
+        if "flat" in kinds:
+            flat, built = build_store(vectors, counts, "flat", Path(tmp) / "g000001")
+            record("flat (exact, numpy over the mapped rows)", flat, built, "the reference")
+        if "sq8" in kinds:
+            sq8, built = build_store(vectors, counts, "sq8", Path(tmp) / "g000004")
             for shortlist in (64, 256):
-                ivf.nprobe, ivf.shortlist = max(1, nlist // divisor), shortlist
-                record(f"ivf-sq8, nlist {nlist}, nprobe {ivf.nprobe} ({label}), shortlist {shortlist}, re-ranked",
-                       ivf, built, "")
-        ivf.rerank, ivf.nprobe, ivf.shortlist = False, max(8, nlist // 16), 256
-        record(f"ivf-sq8, nlist {nlist}, nprobe {ivf.nprobe}, shortlist 256, 8-bit scores (no re-rank)", ivf, built, "")
-        del ivf
-        for m in (16, 32):
-            vector_module.HNSW_M = m
-            hnsw, built = build_store(vectors, counts, "hnsw", Path(tmp) / f"g00001{m}")
-            for shortlist in (64, 256, 1024):
-                hnsw.shortlist = shortlist
-                record(f"hnsw-sq8, M {m}, efSearch = shortlist {shortlist}, re-ranked", hnsw, built, "")
-            del hnsw
-        vector_module.HNSW_M = HNSW_M
+                sq8.shortlist = shortlist
+                record(f"sq8 (every 8-bit code scanned), shortlist {shortlist}, re-ranked", sq8, built, "")
+            del sq8
+        if "ivf" in kinds:
+            ivf, built = build_store(vectors, counts, "ivf", Path(tmp) / "g000002")
+            for label, divisor in {"1/16 (hsearch's rule)": 16, "1/4": 4, "1/2": 2}.items():
+                for shortlist in (64, 256):
+                    ivf.nprobe, ivf.shortlist = max(1, nlist // divisor), shortlist
+                    record(f"ivf-sq8, nlist {nlist}, nprobe {ivf.nprobe} ({label}), shortlist {shortlist}, "
+                           "re-ranked", ivf, built, "")
+            ivf.rerank, ivf.nprobe, ivf.shortlist = False, max(8, nlist // 16), 256
+            record(f"ivf-sq8, nlist {nlist}, nprobe {ivf.nprobe}, shortlist 256, 8-bit scores (no re-rank)",
+                   ivf, built, "")
+            del ivf
+        if "hnsw" in kinds:
+            for m in (16, 32):
+                vector_module.HNSW_M = m
+                hnsw, built = build_store(vectors, counts, "hnsw", Path(tmp) / f"g00001{m}")
+                for shortlist in (64, 256, 1024):
+                    hnsw.shortlist = shortlist
+                    record(f"hnsw-sq8, M {m}, efSearch = shortlist {shortlist}, re-ranked", hnsw, built, "")
+                del hnsw
+            vector_module.HNSW_M = HNSW_M
 
     markdown = "\n".join([
         "# Vector search recall on real embeddings",
         "",
-        f"`python -m bench.ann_recall --data {args.data} --articles {args.articles}`",
+        f"`python -m bench.ann_recall --data {args.data} --articles {args.articles}"
+        + (f" --only {' '.join(args.only)}`" if args.only else "`"),
         "",
         f"{args.articles:,} articles, {passages:,} real e5-small passage vectors; {len(queries)} queries "
         "(350 MIRACL Hindi, 150 English). Recall: article-level, against exact search. Latency: one query "
@@ -162,7 +176,8 @@ def main() -> None:
     ])
     payload = {"articles": args.articles, "passages": passages, "queries": len(queries), "nlist": nlist,
                "rows": rows, "machine": info, "versions": versions("faiss-cpu", "numpy")}
-    for path in write_results("ann_recall", payload, markdown):
+    name = "ann_recall" if args.only is None else "ann_recall-" + "-".join(args.only)
+    for path in write_results(name, payload, markdown):
         print(path)
 
 
