@@ -39,9 +39,22 @@ from hsearch.index.vectors import VectorStore
 kind, path, dim = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 query = np.load(sys.argv[4])
 imported = time.perf_counter()
-store = VectorStore.load(path, dim) if kind == "generation" else VectorStore.load_legacy(path, dim)
-opened = time.perf_counter()
-hits = store.search(query, 10)
+if kind == "before":  # what hsearch did before generations: read the zip, deserialize FAISS, map rows in Python
+    import faiss
+    with np.load(path, allow_pickle=False) as data:
+        index = faiss.deserialize_index(data["faiss"])
+        pids, owners = list(data["pids"].tolist()), data["owners"].tolist()
+        digests, nprobe = data["digests"].tolist(), int(data["nprobe"])
+    owner_of = dict(zip(pids, owners))
+    opened = time.perf_counter()
+    if isinstance(index, faiss.IndexIVF):
+        index.nprobe = nprobe
+    scores, ids = index.search(query.reshape(1, -1), 64)
+    hits = list(dict.fromkeys(owner_of[i] for i in ids[0].tolist() if i >= 0))[:10]
+else:
+    store = VectorStore.load(path, dim) if kind == "generation" else VectorStore.load_legacy(path, dim)
+    opened = time.perf_counter()
+    hits = store.search(query, 10)
 done = time.perf_counter()
 status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
 kb = lambda key: int(status[key].split()[0]) if key in status else 0
@@ -81,7 +94,8 @@ def make_rows(passages: int, data: Path, seed: int = 20240817) -> tuple[np.ndarr
     return matrix, sizes[sizes > 0]
 
 
-def write_both(matrix: np.ndarray, sizes: np.ndarray, folder: Path, exact_limit: int = 200_000) -> dict[str, Path]:
+def write_both(matrix: np.ndarray, sizes: np.ndarray, folder: Path, ann: str = "auto",
+               exact_limit: int = 200_000) -> dict[str, Path]:
     import faiss
 
     from hsearch.index.vectors import VectorStore
@@ -90,13 +104,13 @@ def write_both(matrix: np.ndarray, sizes: np.ndarray, folder: Path, exact_limit:
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     for i in range(len(sizes)):
         store.add(f"article-{i:07d}", matrix[offsets[i]:offsets[i + 1]], "0123456789abcdef")
-    store.choose_ann("auto", exact_limit)
+    store.choose_ann(ann, exact_limit)
     generation = folder / "vectors" / "g000001"
     generation.parent.mkdir(parents=True)
     store.save(generation)
     # format 1, as hsearch wrote it before generations: the FAISS index serialized into a zip
     pids = np.arange(len(matrix), dtype=np.int64)
-    if store.ann == "ivf":
+    if store.ann != "flat":  # format 1 had IVF-Flat as its only approximate index
         nlist = max(16, min(int(4 * np.sqrt(len(matrix))), len(matrix) // 39))
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(matrix.shape[1]), matrix.shape[1], nlist,
                                    faiss.METRIC_INNER_PRODUCT)
@@ -110,7 +124,8 @@ def write_both(matrix: np.ndarray, sizes: np.ndarray, folder: Path, exact_limit:
     legacy = folder / "vectors.npz"
     np.savez(legacy, faiss=faiss.serialize_index(index), pids=pids, owners=owners.astype(str),
              digests=np.full(len(matrix), "0123456789abcdef"), next_id=np.int64(len(matrix)),
-             dim=np.int64(matrix.shape[1]), ann=np.asarray(store.ann), nprobe=np.int64(nprobe))
+             dim=np.int64(matrix.shape[1]), ann=np.asarray("ivf" if store.ann != "flat" else "flat"),
+             nprobe=np.int64(nprobe))
     return {"generation": generation, "format 1 (vectors.npz)": legacy, "ann": Path(store.ann)}
 
 
@@ -124,6 +139,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--passages", type=int, nargs="+", default=[37_170, 371_818])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ann", default="auto", help="the search of the format-2 store (format 1: flat or IVF-Flat)")
+    parser.add_argument("--name", default="vector_open", help="results file name")
     args = parser.parse_args()
     info = machine()
     baseline = [run_child(BASELINE) for _ in range(args.repeat)]
@@ -133,14 +150,17 @@ def main() -> None:
         matrix, sizes = make_rows(passages, args.data)
         query = matrix[len(matrix) // 3]
         with tempfile.TemporaryDirectory() as tmp:
-            paths = write_both(matrix, sizes, Path(tmp))
+            paths = write_both(matrix, sizes, Path(tmp), args.ann)
             np.save(Path(tmp) / "query.npy", query)
             ann = str(paths.pop("ann"))
             disk = {kind: sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else path.stat().st_size
                     for kind, path in paths.items()}
+            paths["format 1, read as before generations"] = paths["format 1 (vectors.npz)"]
+            disk["format 1, read as before generations"] = disk["format 1 (vectors.npz)"]
             for kind, path in paths.items():
-                runs = [run_child(CHILD, "generation" if kind == "generation" else "legacy", str(path),
-                                  str(matrix.shape[1]), str(Path(tmp) / "query.npy")) for _ in range(args.repeat)]
+                child_kind = {"generation": "generation", "format 1 (vectors.npz)": "legacy"}.get(kind, "before")
+                runs = [run_child(CHILD, child_kind, str(path), str(matrix.shape[1]), str(Path(tmp) / "query.npy"))
+                        for _ in range(args.repeat)]
                 row = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
                 row.update(passages=passages, articles=len(sizes), format=kind, ann=ann, disk_mb=disk[kind] / 2**20)
                 row["anon_over_base_mb"] = row["anon_mb"] - base["anon_mb"]
@@ -150,7 +170,8 @@ def main() -> None:
     markdown = "\n".join([
         "# Opening the vector side in a fresh process",
         "",
-        f"`python -m bench.vector_open --data {args.data} --passages {' '.join(map(str, args.passages))}`",
+        f"`python -m bench.vector_open --data {args.data} --passages {' '.join(map(str, args.passages))} "
+        f"--ann {args.ann}`",
         "",
         "A new Python process opens the store and answers one query (page cache warm). Anonymous memory is the "
         f"process's own, above a process that only imports hsearch's vector module ({base['anon_mb']:.0f} MiB); "
@@ -166,7 +187,7 @@ def main() -> None:
         f"Machine: {machine_line(info)}",
         "",
     ])
-    for path in write_results("vector_open", {"rows": results, "baseline": base, "machine": info}, markdown):
+    for path in write_results(args.name, {"rows": results, "baseline": base, "machine": info}, markdown):
         print(path)
 
 

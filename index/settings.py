@@ -8,7 +8,7 @@ from .errors import SettingsError
 
 DEFAULT_MODEL = "e5-small"
 NO_MODEL = "none"
-ANN_KINDS = ("auto", "flat", "ivf", "hnsw")
+ANN_KINDS = ("auto", "flat", "sq8", "ivf", "hnsw")
 
 
 @dataclass(frozen=True)

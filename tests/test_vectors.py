@@ -55,13 +55,13 @@ def test_save_and_load_round_trip_without_temporary_files(store: VectorStore, tm
     assert isinstance(loaded.all_vectors(), np.memmap) or isinstance(loaded._vectors, np.memmap)
 
 
-def test_auto_switches_to_ivf_beyond_the_exact_limit_and_search_still_finds_neighbours(tmp_path: Path) -> None:
+def test_ivf_finds_neighbours_survives_saving_and_switches_back_to_flat(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     store = VectorStore(16)
     vectors = unit(rng.normal(size=(IVF_MIN_TRAIN + 100, 16)))
     for start in range(0, len(vectors), 50):
         store.add(f"a{start}", vectors[start:start + 50], "d")
-    store.choose_ann("auto", exact_limit=1000)
+    store.choose_ann("ivf", exact_limit=1000)
     assert store.ann == "ivf"
     found = sum(store.search(vectors[i], 1)[0].article_id == f"a{i - i % 50}" for i in range(0, len(vectors), 97))
     assert found >= 0.9 * len(range(0, len(vectors), 97))
@@ -77,3 +77,21 @@ def test_auto_switches_to_ivf_beyond_the_exact_limit_and_search_still_finds_neig
 def test_ivf_is_not_trained_on_too_few_vectors(store: VectorStore) -> None:
     store.choose_ann("ivf", exact_limit=0)
     assert store.ann == "flat"
+
+
+def test_auto_scans_8_bit_codes_beyond_the_exact_limit_and_scores_exactly(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    vectors = unit(rng.normal(size=(IVF_MIN_TRAIN + 50, 16)))
+    store = VectorStore(16)
+    for start in range(0, len(vectors), 25):
+        store.add(f"a{start}", vectors[start:start + 25], "d")
+    store.choose_ann("auto", exact_limit=len(vectors) + 1)
+    assert store.ann == "flat"
+    store.choose_ann("auto", exact_limit=1000)
+    assert store.ann == "sq8"
+    store.save(tmp_path / "g000001")
+    mapped = VectorStore.load(tmp_path / "g000001", 16)
+    exact = {i: vectors[i] @ vectors[i] for i in range(0, len(vectors), 131)}
+    for i in exact:
+        hit = mapped.search(vectors[i], 1)[0]
+        assert hit.article_id == f"a{i - i % 25}" and hit.score == pytest.approx(1.0, abs=1e-5)
