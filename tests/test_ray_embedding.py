@@ -220,3 +220,43 @@ def test_an_actor_killed_mid_batch_is_restarted_and_its_batch_retried_without_lo
     ours, theirs = stored_vectors(tmp_path / "ray"), stored_vectors(whole)
     assert ours.passage_count == theirs.passage_count  # nothing stored twice
     np.testing.assert_array_equal(ours.all_vectors(), theirs.all_vectors())
+
+
+# --------------------------------------------------------------------------
+# The driver killed mid-run
+# --------------------------------------------------------------------------
+def test_the_driver_killed_mid_run_keeps_its_commits_leaves_no_ray_process_and_a_rerun_resumes(
+        cluster: RayCluster, tmp_path: Path) -> None:
+    import subprocess
+
+    records = short_records(24)
+    source = write_jsonl(tmp_path / "wikinews.jsonl", records)
+    target = tmp_path / "index"
+    driver = subprocess.Popen([sys.executable, "-m", "hsearch", "index", "--index", str(target), "--ray",
+                               "--ray-actors", "1", "--commit-every", "8", "-q", str(source)],
+                              cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and driver.poll() is None:
+        if layout.vectors_path(target).exists() and manifest_io.load(target).articles >= 8:
+            break
+        time.sleep(0.05)
+    assert driver.poll() is None, driver.communicate()[1].decode()
+    ours = str(cluster.temp_dir)
+    theirs = {pid for pid, command in ray_process_ids("/tmp/hsray-").items() if ours not in command}
+    assert theirs, "the driver's own cluster should be running"
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.communicate()
+
+    gone = time.monotonic() + 60
+    while any(Path(f"/proc/{pid}").exists() for pid in theirs) and time.monotonic() < gone:
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in theirs), "Ray processes outlived their driver"
+
+    kept = fulltext_ids(target)
+    assert 8 <= len(kept) < 24 and len(kept) % 8 == 0 and set(vector_digests(target)) <= set(kept)
+    safe = len(set(vector_digests(target)) & set(kept))  # on both sides: what the re-run must skip
+    settings = IndexSettings()
+    again = index_paths(target, [source], settings, embedder=ray_embedder(RaySettings(actors=1), settings.passages))
+    assert again.unchanged == safe >= 8
+    assert again.added + again.replaced + again.unchanged == 24
+    assert fulltext_ids(target) == vector_digests(target) and len(fulltext_ids(target)) == 24
