@@ -23,9 +23,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -43,6 +45,12 @@ from .settings import PassageSettings
 
 LOCAL = "local"  # ``--ray`` without an address: a cluster of this machine, started and stopped here
 RAY_INSTALL_HINT = "pip install 'hsearch[ray]'"
+CONNECT_TIMEOUT_S = 5.0  # ray.init retries an address that does not answer for minutes; we ask once first
+# Ray binds a node to the machine's routable address, even when told 127.0.0.1, except where it
+# keeps single-machine clusters on loopback (macOS, Windows): this switch selects that behaviour.
+LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+UNREACHABLE_ADVICE = ("Start one (ray start --head) or give its address: {ray} HOST:6379; "
+                      "{ray} with no address starts a private one on this machine")
 
 
 @dataclass(frozen=True)
@@ -98,8 +106,9 @@ class RayCluster:
             if address == LOCAL:
                 # Short: Ray's socket paths live under it and must fit in 107 bytes.
                 self._temp_dir = tempfile.mkdtemp(prefix="hsray-", dir="/tmp" if os.path.isdir("/tmp") else None)
-                ray.init(address="local", num_cpus=self.settings.local_cpus, _temp_dir=self._temp_dir,
-                         _node_ip_address="127.0.0.1", **options)
+                with _on_loopback(ray):
+                    ray.init(address="local", num_cpus=self.settings.local_cpus, _temp_dir=self._temp_dir,
+                             _node_ip_address="127.0.0.1", **options)
             else:
                 ray.init(address=address, **{k: v for k, v in options.items() if k != "include_dashboard"})
         except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
@@ -107,12 +116,8 @@ class RayCluster:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             target = "no running Ray cluster was found" if address == "auto" else \
                 f"cannot reach a Ray cluster at {address!r}"
-            raise ClusterUnreachableError(
-                f"{target} ({first})",
-                advice="Start one (ray start --head) or give its address: {ray} HOST:6379; "
-                       "{ray} with no address starts a private one on this machine",
-                params=("ray",),
-            ) from None
+            raise ClusterUnreachableError(f"{target} ({first})", advice=UNREACHABLE_ADVICE,
+                                          params=("ray",)) from None
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -131,6 +136,65 @@ class RayCluster:
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
+
+
+@contextmanager
+def _on_loopback(ray: Any) -> Iterator[None]:
+    """Start a local cluster whose GCS, raylet and workers listen on 127.0.0.1 only."""
+    from ray._private import ray_constants
+
+    saved_env, saved_flag = os.environ.get(LOOPBACK_SWITCH), getattr(ray_constants, "ENABLE_RAY_CLUSTER", None)
+    os.environ[LOOPBACK_SWITCH] = "0"  # read by the processes the cluster starts
+    ray_constants.ENABLE_RAY_CLUSTER = False  # and by this one, which imported ray already
+    try:
+        yield
+    finally:
+        if saved_env is None:
+            os.environ.pop(LOOPBACK_SWITCH, None)
+        else:
+            os.environ[LOOPBACK_SWITCH] = saved_env
+        if saved_flag is not None:
+            ray_constants.ENABLE_RAY_CLUSTER = saved_flag
+
+
+def check_reachable(address: str) -> None:
+    """Fail in seconds, not minutes, when no cluster answers at ``address`` (``local`` always passes).
+
+    ``ray.init`` retries an address that does not answer for minutes, and
+    ``auto`` may find the address of a cluster that is gone: both are tried
+    once here, with a short timeout, before the index is touched.
+    """
+    if address == LOCAL:
+        return
+    if address == "auto":
+        found = _auto_address()
+        if found is None:
+            raise ClusterUnreachableError("no running Ray cluster was found", advice=UNREACHABLE_ADVICE,
+                                          params=("ray",))
+        target, what = found, f"the Ray cluster found at {found!r}"
+    else:
+        target, what = address.removeprefix("ray://"), f"a Ray cluster at {address!r}"
+    host, _, port = target.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise ClusterUnreachableError(f"cannot reach {what} ({reason})", advice=UNREACHABLE_ADVICE,
+                                      params=("ray",)) from None
+
+
+def _auto_address() -> str | None:
+    """What ``ray.init(address="auto")`` would connect to: $RAY_ADDRESS, the last ``ray start``, a running GCS."""
+    _ray()
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+    except ImportError:  # pragma: no cover - a Ray without this helper: let ray.init find it
+        return "auto"
+    try:
+        return canonicalize_bootstrap_address("auto")
+    except (ConnectionError, ValueError):
+        return None
 
 
 def encoder_on_actor(spec: ModelSpec, device: str = "cpu") -> Encoder:
@@ -243,8 +307,12 @@ def ray_embedder(settings: RaySettings, passages: PassageSettings = PassageSetti
                  make_encoder: Callable[[], Encoder] | None = None) -> Callable[[Encoder], RayEmbedder]:
     """What :func:`hsearch.index.writer.index_paths` takes as ``embedder=``.
 
-    The cluster is joined (or started) only when the writer has passages to
-    embed: a resumed build with nothing left to do never starts one.
+    Whether ray is installed and the address answers is checked now, before
+    the index is touched; the cluster is joined (or started) only when the
+    writer has passages to embed: a resumed build with nothing left to do
+    never starts one.
     """
+    _ray()
+    check_reachable(settings.address)
     return lambda encoder: RayEmbedder(encoder, settings, passages, make_encoder=make_encoder)
 

@@ -259,3 +259,25 @@ def test_a_killed_rebuild_carries_on_when_run_again_without_rebuild(tmp_path: Pa
     assert_ok(cli("index", "--index", target, "-q", source))
     assert fulltext_ids(target) == vector_digests(target) == expected(RECORDS[:40])
     assert_consistent(target)
+
+
+def test_an_interrupted_build_says_how_many_articles_it_committed_and_how_to_carry_on(
+        tmp_path: Path, hash_model: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hsearch.index.writer
+
+    source = write_jsonl(tmp_path / "wikinews.jsonl", RECORDS[:40])
+    target = tmp_path / "index"
+    real_add, calls = hsearch.index.writer.IndexWriter.add, []
+
+    def add_then_ctrl_c(self, articles, vectors=None):  # type: ignore[no-untyped-def]
+        calls.append(len(articles))
+        if len(calls) == 3:  # two batches of 8 written and committed
+            raise KeyboardInterrupt
+        return real_add(self, articles, vectors)
+
+    monkeypatch.setattr(hsearch.index.writer.IndexWriter, "add", add_then_ctrl_c)
+    result = cli("index", "--index", target, "--model", HashEncoder.NAME, "--commit-every", 8, "-q", source)
+    assert result.exit_code != 0 and "Traceback" not in result.output  # click's "Aborted!" after ours
+    assert ("interrupted: 16 articles of this run were committed; run the same command again to carry on"
+            in result.output), result.output
+    assert fulltext_ids(target) == expected(RECORDS[:16])
