@@ -44,13 +44,15 @@ import numpy as np
 from hsearch.search.modes import MODES
 
 from . import corpus as bench_corpus
-from .peers import Adapter, faiss_flat_adapter, hsearch_adapters, hsearch_encoder, hsearch_vectors, text_peers
+from .peers import (Adapter, faiss_flat_adapter, hsearch_adapters, hsearch_bm25_paths, hsearch_encoder,
+                    hsearch_vectors, text_peers)
 from .timing import RESULTS, machine, machine_line, md_table, rss_mb, summary_ms, versions, write_results
 
 PEERS = ("bm25s (hi)", "bm25s (default)", "tantivy (hi)", "tantivy (default)", "faiss")
 DEPTH = 10
 WARMUP = 5
-PAIR = {"bm25s": "hsearch bm25", "tantivy": "hsearch bm25", "faiss": "hsearch vectors"}
+PAIR = {"bm25s": "hsearch bm25", "tantivy": "hsearch bm25", "faiss": "hsearch vectors",
+        "hsearch bm25 (": "hsearch bm25"}  # the other BM25 paths (--bm25-paths) against the default one
 
 
 def choose_vectors(requested: str, size: int, data: Path | None, seed: int) -> str:
@@ -220,7 +222,8 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SUMMARY_ENGINES = ("hsearch bm25", "hsearch bm25 +docs", "hsearch semantic", "hsearch hybrid", "hsearch hybrid +docs",
+SUMMARY_ENGINES = ("hsearch bm25", "hsearch bm25 (numpy kernel)", "hsearch bm25 (Whoosh search)",
+                   "hsearch bm25 +docs", "hsearch semantic", "hsearch hybrid", "hsearch hybrid +docs",
                    "hsearch query encoding", "hsearch vectors", "bm25s (hi)", "bm25s (default)", "tantivy (hi)", "tantivy (default)",
                    "faiss IndexFlatIP")
 
@@ -293,6 +296,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--modes", default=",".join(MODES), help="hsearch modes, comma-separated")
     parser.add_argument("--peers", default=",".join(PEERS), help="peers, comma-separated ('' for none)")
     parser.add_argument("--docs", action="store_true", help="also time SearchEngine.search (fields and snippets)")
+    parser.add_argument("--bm25-paths", action="store_true",
+                        help="also time BM25 with the numpy kernel and through Whoosh's own search (before/after)")
     parser.add_argument("--cold", type=int, default=None, help="cold runs per mode (default 7; 2 with --quick; 0 skips)")
     parser.add_argument("--quality", action=argparse.BooleanOptionalAction, default=True,
                         help="BM25 quality on XQuAD-hi (needs --data)")
@@ -331,6 +336,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     before_open = rss_mb()
     engine = SearchEngine(index_dir, SearchSettings(preload=True))  # as the server and batch runs open it
     adapters = hsearch_adapters(engine, modes, docs=args.docs)
+    if args.bm25_paths:
+        adapters += hsearch_bm25_paths(index_dir)
     vectors_by_qid: dict[str, np.ndarray] = {}
     encode_times: list[float] = []
     if engine.semantic is not None and vectors != "none":

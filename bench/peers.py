@@ -75,6 +75,28 @@ def hsearch_adapters(engine, modes: Sequence[str],  # type: ignore[no-untyped-de
     return adapters
 
 
+def hsearch_bm25_paths(index_dir: Path) -> list[Adapter]:
+    """The other ways hsearch can score BM25, for before/after figures in one run.
+
+    ``hsearch bm25 (numpy kernel)``: the array scorer with the numpy kernel (what
+    a one-shot ``hsearch query`` uses); ``hsearch bm25 (Whoosh search)``: Whoosh's
+    own matchers, as before the scoring sidecars (ORs through an array, field
+    lengths in memory).  Both ``FullTextSearcher.search`` after parsing, like
+    ``SearchEngine.rank`` in bm25 mode.
+    """
+    from hsearch.search.fulltext import FullTextSearcher
+
+    made = []
+    for name, searcher in (("hsearch bm25 (numpy kernel)", FullTextSearcher(index_dir, length_tables=True)),
+                           ("hsearch bm25 (Whoosh search)", FullTextSearcher(index_dir, length_tables=True,
+                                                                             arrays=False))):
+        def rank(query: object, k: int, searcher: FullTextSearcher = searcher) -> list[str]:
+            return [doc for doc, _ in searcher.search(searcher.parse(str(query)), k)]
+
+        made.append(Adapter(name, rank))
+    return made
+
+
 def hsearch_encoder(engine) -> Adapter:  # type: ignore[no-untyped-def]
     """Encoding the query alone (the part of ``hsearch semantic`` that is not search)."""
 
