@@ -111,7 +111,15 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
                   source: str | None, category: str | None, batch: Path | None, fmt: str | None,
                   tag: str, fusion: str | None, weight: float | None, latin_weight: float | None,
                   min_score: float | None) -> None:
-    """Search the index for TEXT (Hindi or English)."""
+    """Search the index for TEXT (Hindi or English).
+
+    \b
+    Operators: "a phrase", +must, -not, AND/OR/NOT, read only where unmistakable:
+    in queries of at most 6 words outside quotes; + and - only at the start of a
+    word that does not end in a hyphen (तहरीक -ए- तालिबान, --, -x- are text);
+    AND/OR/NOT in upper case and not in English prose. Hits that match none of the
+    query's words are shown only above the relevance floor (see --min-score).
+    """
     from .engine import SearchEngine, SearchSettings
     from .filters import Filters
     from .cli_output import render_hits
