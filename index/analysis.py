@@ -35,11 +35,11 @@ __all__ = [
     "MIN_STEM",
     "MIN_STEM_AKSHARAS",
     "PROTECTED_WORDS",
+    "STOPWORDS",
     "aksharas",
+    "analyze",
     "fold_glides",
     "fold_spelling",
-    "STOPWORDS",
-    "analyze",
     "hindi_analyzer",
     "load_stopwords",
     "normalize",
@@ -49,6 +49,8 @@ __all__ = [
 
 #: Bump whenever the terms emitted for some input change: an index built with
 #: another version must be rebuilt, or queries will not meet its terms.
+#: hi-2 (issue 15): word-final glide spellings, vowel length and candra-o folded,
+#: unit abbreviations (किमी) protected from the stemmer.
 ANALYZER_VERSION = "hi-2"
 
 # --------------------------------------------------------------------------

@@ -190,7 +190,15 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
                   tag: str, fusion: str | None, weight: float | None, latin_weight: float | None,
                   min_score: float | None, no_expand: bool, no_collapse: bool, sort: str, offset: int | None,
                   page: int | None) -> None:
-    """Search the index for TEXT (Hindi or English)."""
+    """Search the index for TEXT (Hindi or English).
+
+    \b
+    Operators: "a phrase", +must, -not, AND/OR/NOT, read only where unmistakable:
+    in queries of at most 6 words outside quotes; + and - only at the start of a
+    word that does not end in a hyphen (तहरीक -ए- तालिबान, --, -x- are text);
+    AND/OR/NOT in upper case and not in English prose. Hits that match none of the
+    query's words are shown only above the relevance floor (see --min-score).
+    """
     from .collapse import PageRequest
     from .engine import SearchEngine, SearchSettings
     from .filters import Filters

@@ -128,7 +128,8 @@ def test_cli_min_score_option(seed_index: Path) -> None:
     result = CliRunner().invoke(main, ["query", "कुर्स्क", "--index", str(seed_index), "--min-score", "0", "--json"])
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == 10
-    assert "--min-score" in CliRunner().invoke(main, ["query", "--help"]).output
+    help_text = CliRunner().invoke(main, ["query", "--help"]).output
+    assert "--min-score" in help_text and "-x- are text" in help_text
 
 
 @pytest.fixture(scope="module")
