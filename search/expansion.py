@@ -72,8 +72,10 @@ class ExpansionSettings:
     function_word_zipf: float = 4.5  # a Hindi stopword typed in Latin (ke, hai, par) unless English uses it more
     keep_share: float = 0.75  # a candidate is kept if it scores at least this share of the best
     name_min_key: int = 4
-    name_max_zipf: float = 9.0  # a common English word is a name only below this frequency
-    near_names: bool = True  # a rare word of an English query may meet a term one key edit away
+    # Chosen on XQuAD-en (bench/results/romanized.md): a common English word (found, long, west) is not
+    # taken for a Devanagari loanword, and a rare word of an English query must match a held term's key.
+    name_max_zipf: float = 4.5  # a common English word is a name only below this frequency (Putin 4.1)
+    near_names: bool = False  # a rare word of an English query may meet a term one key edit away
     semantic: str = "transliterated"
     correct_devanagari: bool = True
 
