@@ -221,8 +221,8 @@ class IndexInterrupted(HsearchError):
     def __init__(self, index_dir: object, committed: bool, checkpointed: int = 0) -> None:
         self.index_dir, self.committed, self.checkpointed = index_dir, committed, checkpointed
         if checkpointed:
-            message = (f"interrupted: the first {checkpointed} articles of this run were committed; "
-                       "run the same command again (without --rebuild) to carry on: it skips what is indexed")
+            message = (f"interrupted: {checkpointed} articles of this run were committed; run the same command "
+                       "again to carry on (without --rebuild: it skips what is already indexed)")
         elif committed:
             message = ("interrupted after the full text of this run was committed; the vector side is behind: "
                        f"hsearch verify --repair --index {index_dir} brings it level")

@@ -118,10 +118,14 @@ class VectorStore:
 
     def vectors_of(self, article_id: str) -> np.ndarray:
         """One article's passage vectors (empty when it has none): "more like this" queries with them."""
-        pids = self._article_map().get(article_id, [])
-        if not pids:
+        added = self._added.get(article_id)
+        if added is not None:
+            return np.asarray(added[0], dtype=np.float32)
+        position = self._base_positions().get(article_id)
+        if position is None or article_id in self._removed:
             return np.zeros((0, self.dim), np.float32)
-        return np.vstack([self._index.reconstruct(int(pid)) for pid in pids]).astype(np.float32)
+        rows = self._vectors[int(self._starts[position]):int(self._starts[position + 1])]
+        return np.asarray(rows, dtype=np.float32)
 
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[VectorHit]:
         """The ``k`` best articles, each scored by its best passage.

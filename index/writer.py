@@ -275,8 +275,6 @@ class IndexWriter:
             ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
             articles = ix.doc_count()
             bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
-            keytable.rebuild(self.index_dir)  # derived from the committed terms; before the manifest, as the vectors
-            self._stories.commit(ix)
             self.manifest = self.manifest.touched(
                 articles=articles,
                 passages=self.vectors.passage_count if self.vectors is not None else 0,
@@ -294,7 +292,26 @@ class IndexWriter:
             vector_generations.drop_unreferenced(self.index_dir, keep=generation)
         if self.rebuild and not generation:  # rebuilt without a model: no vectors at all
             layout.legacy_vectors_path(self.index_dir).unlink(missing_ok=True)
+        self._write_derived(ix)
         return self.manifest
+
+    def _write_derived(self, ix: whoosh_index.Index) -> None:
+        """Tables derived from the committed full text, written after the manifest's switch.
+
+        Each is rebuilt when missing or older than the full text, so a crash
+        here costs a rebuild, never an article; and it keeps the window
+        between the full-text commit and the switch (where a killed writer
+        leaves the vector side behind) as short as it can be.
+        """
+        try:
+            keytable.rebuild(self.index_dir)
+            self._stories.commit(ix)
+        except OSError as exc:
+            raise IndexWriteError(
+                str(exc.filename or self.index_dir), os_error_reason(exc),
+                "Every article of this run was committed; the derived tables (romanization keys, story clusters) "
+                f"were not: hsearch verify --repair --index {self.index_dir} rebuilds them",
+            ) from None
 
     def _stage_vectors(self) -> int:
         """Write the vector side as a new generation no reader sees yet; 0 when there is none."""

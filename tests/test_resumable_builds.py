@@ -129,7 +129,7 @@ def test_a_build_given_a_report_fills_it_in_as_it_goes_so_an_interrupted_caller_
         index_paths(target, [source], HASH, commits=CommitPolicy(every_articles=8), progress=progress,
                     report=report)
     assert (report.commits, report.committed) == (2, 16)
-    assert interrupted.value.checkpointed == 16 and "the first 16 articles of this run were committed" in str(
+    assert interrupted.value.checkpointed == 16 and "interrupted: 16 articles of this run were committed" in str(
         interrupted.value)
     assert fulltext_ids(target) == vector_digests(target) == expected(RECORDS[:16])
 
