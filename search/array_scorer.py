@@ -276,12 +276,13 @@ def _boosted(scores: np.ndarray, boost: float) -> np.ndarray:
 def _top(scores: np.ndarray, matched: np.ndarray | None, allowed: np.ndarray | None, k: int) -> np.ndarray:
     """Local document numbers of the best ``k`` (score descending, then document number), exactly.
 
-    Candidates are the matching documents (``np.flatnonzero``); a partition of
+    Candidates are the matching documents (``np.flatnonzero`` of a mask); a partition of
     their negated scores finds the k-th best, and every candidate at least as
     good is sorted, so ties at the cut are broken by document number as
     Whoosh breaks them.
     """
-    candidates = np.flatnonzero(scores if matched is None else matched)
+    # a bool mask: np.flatnonzero of a float array was 2x (100k) to 6x (1M documents) slower
+    candidates = np.flatnonzero(scores > 0 if matched is None else matched)
     if allowed is not None:
         candidates = candidates[allowed[candidates]]
     values = scores[candidates]
