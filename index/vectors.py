@@ -393,7 +393,10 @@ class VectorStore:
                     or len(store._starts) != len(store._ids) + 1 or int(store._starts[-1]) != len(store._pids):
                 raise ValueError("the arrays do not agree in length")
             if ANN_NAME in meta["files"]:
-                flags = 0 if writable else faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY
+                # IVF lists map with IO_FLAG_MMAP; flat 8-bit codes (and HNSW's) only with the
+                # "in-memory format compatible" mapping, which IO_FLAG_MMAP would read into memory instead.
+                mapping = faiss.IO_FLAG_MMAP if store.ann == "ivf" else faiss.IO_FLAG_MMAP_IFC
+                flags = 0 if writable else mapping | faiss.IO_FLAG_READ_ONLY
                 store._index = faiss.read_index(str(folder / ANN_NAME), flags)
                 store._index_dead, store._index_writable = int(meta.get("ann_dead", 0)), writable
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
