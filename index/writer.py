@@ -10,12 +10,11 @@ carries the digest of the text it was made from).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-
-import time
 
 import numpy as np
 from whoosh import index as whoosh_index

@@ -74,6 +74,8 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
     target = resolve_index(index_dir)
     settings = IndexSettings(model=model, ann=ann)
     embedder = None
+    if ray_address is None and (ray_actors is not None or ray_gpus_per_actor):
+        raise click.UsageError("--ray-actors and --ray-gpus-per-actor go with --ray [ADDRESS]")
     if ray_address is not None:
         from hsearch.index.ray_embedding import RaySettings, ray_embedder
 
