@@ -235,6 +235,19 @@ class IndexWriter:
         manifest.save(self.index_dir, self.manifest)
         return self.manifest
 
+    def drop_orphan_vectors(self) -> int:
+        """Drop the vectors of articles the full text does not hold; returns how many rows went.
+
+        Only a crash between the two commits leaves them (a rebuild's first commit
+        cleared the full text, the vector file is still the old one): a build run
+        again over such an index must not carry them on.  Reads the id terms only.
+        """
+        if self.vectors is None or self._committed is None:
+            return 0
+        held = {term.decode("utf-8") for term in self._committed.reader().lexicon("id")}
+        orphans = self.vectors.article_ids() - held
+        return self.vectors.remove(orphans) if orphans else 0
+
     def checkpoint(self) -> Manifest:
         """Commit everything written so far and keep writing: what a long build must not lose."""
         committed = self.commit()
@@ -327,6 +340,7 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped){reasons}{more}")
     with IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, encoder=encoder) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
+        writer.drop_orphan_vectors()
         changed = [a for a in articles if not writer.unchanged(a)]
         report.unchanged = len(articles) - len(changed)
         advance = progress(len(articles), report.unchanged) if progress else None
