@@ -13,13 +13,12 @@ digest of the text it was made from).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-
-import time
 
 import numpy as np
 from whoosh import index as whoosh_index
@@ -320,6 +319,18 @@ class IndexWriter:
         assert self.manifest is not None
         self.vectors.choose_ann(self.settings.ann, self.settings.exact_limit)
         return vector_generations.stage(self.index_dir, self.vectors, self.manifest)
+    def drop_orphan_vectors(self) -> int:
+        """Drop the vectors of articles the full text does not hold; returns how many rows went.
+
+        Only a crash between the two commits leaves them (a rebuild's first commit
+        cleared the full text, the vector file is still the old one): a build run
+        again over such an index must not carry them on.  Reads the id terms only.
+        """
+        if self.vectors is None or self._committed is None:
+            return 0
+        held = {term.decode("utf-8") for term in self._committed.reader().lexicon("id")}
+        orphans = self.vectors.article_ids() - held
+        return self.vectors.remove(orphans) if orphans else 0
 
     def checkpoint(self) -> Manifest:
         """Commit everything written so far and keep writing: what a long build must not lose."""
@@ -482,6 +493,7 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
     with _interruptible(IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, encoder=encoder,
                                     on_wait=on_wait), report) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
+        writer.drop_orphan_vectors()
         changed = [a for a in articles if not writer.unchanged(a)]
         report.unchanged = len(articles) - len(changed)
         advance = progress(len(articles), report.unchanged) if progress else None

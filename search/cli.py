@@ -99,8 +99,8 @@ def main() -> None:
               help="Commit after every N articles (default: every few minutes of work). A killed build "
                    "keeps what it committed; the same command again skips it and carries on.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
-              help="Embed on Ray actors: 'auto' or HOST:PORT joins a running cluster; no value starts a "
-                   "private one on this machine (needs hsearch[ray]).")
+              help="Embed on Ray actors: 'auto' or HOST:PORT joins a running cluster; no value (last, or "
+                   "before another option) starts a private one on this machine (needs hsearch[ray]).")
 @click.option("--ray-actors", type=click.IntRange(min=1), default=None, metavar="N",
               help="Encoder actors on the cluster (default: one per CPU).")
 @click.option("--ray-gpus-per-actor", type=click.FloatRange(min=0), default=0.0, metavar="G",
@@ -118,6 +118,8 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
     if csv_delimiter is not None and len(csv_delimiter.replace("\\t", "\t")) != 1:
         raise click.BadParameter("give one character (or \\t for tab)", param_hint="--csv-delimiter")
     embedder = None
+    if ray_address is None and (ray_actors is not None or ray_gpus_per_actor):
+        raise click.UsageError("--ray-actors and --ray-gpus-per-actor go with --ray [ADDRESS]")
     if ray_address is not None:
         from hsearch.index.ray_embedding import RaySettings, ray_embedder
 

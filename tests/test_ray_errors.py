@@ -82,3 +82,12 @@ def test_ray_not_installed_says_which_extra_to_install(tmp_path: Path) -> None:
                         env={"PYTHONPATH": f"{hide_ray}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"})
     one_line_error(completed, "--ray needs the ray package", "pip install 'hsearch[ray]'")
     assert not (tmp_path / "index").exists()  # refused before the index was created
+
+
+def test_ray_options_without_ray_are_a_usage_error(tmp_path: Path) -> None:
+    from .conftest import cli
+
+    source = write_jsonl(tmp_path / "wikinews.jsonl", RECORDS[:3])
+    result = cli("index", "--index", tmp_path / "index", "--ray-actors", 4, source)
+    assert result.exit_code == 2 and "--ray-actors and --ray-gpus-per-actor go with --ray" in result.output
+    assert not (tmp_path / "index").exists()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from hsearch.index import layout
 from hsearch.index import manifest as manifest_io
 from hsearch.index.checkpoints import COMMIT_COST_SHARE, Checkpoints, CommitPolicy
 from hsearch.index.errors import IndexInterrupted, SettingsError
@@ -152,6 +153,24 @@ def test_a_resumed_build_counts_the_skipped_articles_on_the_progress_bar_and_in_
     assert (report.unchanged, report.added) == (10, 6)
     result = assert_ok(cli("index", "--index", target, "-q", "--commit-every", 2, everything))
     assert "0 new articles and 0 replaced (16 unchanged and kept, 0 passages embedded" in result.output
+
+
+def test_a_build_over_an_index_killed_between_its_two_commits_drops_the_vectors_of_articles_gone(
+        tmp_path: Path, hash_model: None) -> None:
+    """A rebuild's first commit cleared the full text, then the kill: the vector file is still the old one."""
+    import shutil
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    index_paths(old, [write_jsonl(tmp_path / "old.jsonl", RECORDS[60:70])], HASH)
+    source = write_jsonl(tmp_path / "wikinews.jsonl", RECORDS[:10])
+    index_paths(new, [source], HASH)
+    shutil.copy(layout.vectors_path(old), layout.vectors_path(new))  # the state such a kill leaves
+    assert set(vector_digests(new)) == {r["id"] for r in RECORDS[60:70]}
+
+    report = index_paths(new, [source], HASH)
+    assert (report.replaced, report.unchanged) == (10, 0)  # none had vectors of its text: embedded again
+    assert fulltext_ids(new) == vector_digests(new) == expected(RECORDS[:10])
+    assert_consistent(new)
 
 
 def test_commit_every_is_refused_below_one_in_the_cli(tmp_path: Path) -> None:
