@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .test_browser import browser, page, problems, server  # noqa: F401 - fixtures shared with the page tests
 from .conftest import SEED_ARTICLE_ID
 
 from playwright.sync_api import Page, expect  # noqa: E402 - test_browser skips first when it is missing
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_a_near_miss_shows_results_for_the_held_spelling_and_the_original_on_request(
