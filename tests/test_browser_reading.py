@@ -69,7 +69,7 @@ def test_an_article_in_a_subfolder_opens_with_the_query_words_marked(page: Page,
     body = first.locator(".body")
     expect(body.locator("p").first).to_contain_text("भारतीय रेल")
     expect(body).not_to_contain_text("Could not load")
-    expect(body.locator("mark")).to_have_text(["किराया"])
+    expect(body.locator("mark")).to_have_text(["किराये", "किराया"])  # its spelling variant too, as the index matches
     expect(body).to_contain_text("5 < 10")  # text, not markup
 
 

@@ -78,10 +78,6 @@ def listening_addresses(pids: set[int]) -> set[str]:
     return addresses
 
 
-def worker_pid() -> int:
-    return os.getpid()
-
-
 LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F", "00000000000000000000000001000000"}
 
 
@@ -107,6 +103,9 @@ def test_the_cluster_is_private_to_this_machine_and_keeps_token_authentication(c
     assert str(cluster.temp_dir).startswith(("/tmp/hsray-", "/tmp/"))
     context = ray.get_runtime_context()
     assert context.gcs_address.startswith("127.0.0.1:")
+    def worker_pid() -> int:  # local, so Ray ships it by value (a worker cannot import this test module)
+        return os.getpid()
+
     ray.get(ray.remote(worker_pid).remote())  # a worker is up too
     listening = listening_addresses(set(ray_process_ids(str(cluster.temp_dir))) | {os.getpid()})
     assert listening and listening <= LOOPBACK, listening  # nothing on 0.0.0.0 or the machine's address

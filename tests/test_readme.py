@@ -4,7 +4,8 @@ The lines are read from the README itself, so a line added later is run too:
 every line of each fenced ``sh`` block under "## Usage" (and its subsections),
 and the ``hsearch`` commands of the other blocks' ``&&`` chains (their
 ``pip install`` and ``pytest`` parts are what .ci/run runs).  Only a line
-whose comment says it is a server ("a server: runs until Ctrl+C") is skipped.
+whose comment says it is a server ("a server: runs until Ctrl+C"), an install ("an install:",
+what .ci/run does) or needs a running Ray cluster ("a running cluster:") is skipped.
 The files the Usage lines name (news.jsonl, more.csv, articles/, topics.tsv,
 qrels.txt, ids.txt) are made in the working folder, as a user would have them.
 """
@@ -25,6 +26,10 @@ from .conftest import REPO, SEED_ARTICLE_ID, SEEDS
 
 README = REPO / "README.md"
 SERVER_MARK = "a server:"
+# Lines that cannot run in a test's temp folder, and why.
+SKIPPED = {SERVER_MARK: "a server: runs until stopped (tests/test_server.py and test_browser.py start it)",
+           "an install:": "an install: what .ci/run does before the tests",
+           "a running cluster:": "needs a Ray cluster someone else runs (tests/test_ray_embedding.py starts its own)"}
 
 
 def readme_lines(text: str) -> list[str]:
@@ -70,6 +75,8 @@ def make_inputs(folder: Path) -> None:
     (folder / "topics.tsv").write_text("q1\tकुर्स्क\nq2\tNorth Korea Russia support\n", encoding="utf-8")
     (folder / "qrels.txt").write_text(f"q1 0 {SEED_ARTICLE_ID} 1\nq2 0 {SEED_ARTICLE_ID} 1\n", encoding="utf-8")
     (folder / "ids.txt").write_text("wikinews-3\nwikinews-4\n", encoding="utf-8")
+    (folder / "archive.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in news),
+                                          encoding="utf-8")
     shutil.copytree(SEEDS, folder / "seeds")
 
 
@@ -87,8 +94,9 @@ def workspace(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> tup
 @pytest.mark.slow  # a process per line, some embedding
 @pytest.mark.parametrize("line", LINES)
 def test_the_readme_line_runs_as_pasted(line: str, workspace: tuple[Path, dict[str, str]]) -> None:
-    if SERVER_MARK in line:
-        pytest.skip("a server: runs until stopped (tests/test_server.py and test_browser.py start it)")
+    for mark, why in SKIPPED.items():
+        if mark in line:
+            pytest.skip(why)
     folder, env = workspace
     run = subprocess.run(["bash", "-c", line], cwd=folder, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, f"{line}\n{run.stdout}\n{run.stderr}"
