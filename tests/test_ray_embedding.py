@@ -9,6 +9,8 @@ behind.  The errors a user meets without a cluster are in tests/test_ray_errors.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import sys
 import threading
@@ -241,8 +243,12 @@ def test_the_driver_killed_mid_run_keeps_its_commits_leaves_no_ray_process_and_a
         time.sleep(0.05)
     assert driver.poll() is None, driver.communicate()[1].decode()
     ours = str(cluster.temp_dir)
-    theirs = {pid for pid, command in ray_process_ids("/tmp/hsray-").items() if ours not in command}
+    running = {pid: command for pid, command in ray_process_ids("/tmp/hsray-").items() if ours not in command}
+    theirs = set(running)
     assert theirs, "the driver's own cluster should be running"
+    # its temporary folder outlives a SIGKILL (nothing runs to remove it): the test removes it
+    folders = {re.search(r"/tmp/hsray-[^/ ]+", command)[0] for command in running.values()
+               if re.search(r"/tmp/hsray-[^/ ]+", command)}
     os.kill(driver.pid, signal.SIGKILL)
     driver.communicate()
 
@@ -250,6 +256,8 @@ def test_the_driver_killed_mid_run_keeps_its_commits_leaves_no_ray_process_and_a
     while any(Path(f"/proc/{pid}").exists() for pid in theirs) and time.monotonic() < gone:
         time.sleep(0.2)
     assert not any(Path(f"/proc/{pid}").exists() for pid in theirs), "Ray processes outlived their driver"
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
     kept = fulltext_ids(target)
     assert 8 <= len(kept) < 24 and len(kept) % 8 == 0 and set(vector_digests(target)) <= set(kept)
