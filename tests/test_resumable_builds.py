@@ -164,7 +164,9 @@ def test_a_build_over_an_index_killed_between_its_two_commits_drops_the_vectors_
     index_paths(old, [write_jsonl(tmp_path / "old.jsonl", RECORDS[60:70])], HASH)
     source = write_jsonl(tmp_path / "wikinews.jsonl", RECORDS[:10])
     index_paths(new, [source], HASH)
-    shutil.copy(layout.vectors_path(old), layout.vectors_path(new))  # the state such a kill leaves
+    # the state such a kill leaves: the manifest still names a generation with the old articles' vectors
+    shutil.rmtree(layout.vectors_path(new))
+    shutil.copytree(layout.vectors_path(old), layout.vectors_path(new))
     assert set(vector_digests(new)) == {r["id"] for r in RECORDS[60:70]}
 
     report = index_paths(new, [source], HASH)
