@@ -24,6 +24,17 @@ from typing import IO, Any
 TEMP_SUFFIX = ".tmp"
 
 
+def _process_umask() -> int:
+    mask = os.umask(0)  # the only portable way to read it; done once, at import, before any thread writes
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes its files 0600; the files hsearch replaces get the mode open() would give them (0644 under
+# the usual umask), so a server running as another user can read an index its owner built.
+FILE_MODE = 0o666 & ~_process_umask()
+
+
 def temporary_glob(name: str) -> str:
     """The glob pattern of the temporary files :func:`atomic_open` makes for a target called ``name``."""
     return f".{name}.*{TEMP_SUFFIX}"
@@ -42,6 +53,7 @@ def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         text = {"encoding": encoding or "utf-8", "newline": ""} if mode == "w" else {}
         with os.fdopen(fd, mode, **text) as handle:
             yield handle
