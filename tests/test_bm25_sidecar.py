@@ -206,7 +206,7 @@ def _break(path: Path, how: str) -> None:
     elif how == "truncated":
         path.write_bytes(bytes(data[: len(data) // 2]))
     elif how == "flipped":  # a byte of the postings: only the checksum can tell
-        data[4096] ^= 0xFF
+        data[min(4096, len(data) // 3)] ^= 0xFF  # inside the arrays, whatever the segment's size
         path.write_bytes(bytes(data))
     elif how == "other version":
         trailer = bm25_sidecar._TRAILER
