@@ -67,6 +67,8 @@ def expansion_lines(plan: QueryPlan) -> list[str]:
     for word in plan.words:
         if word.kind == "english":
             lines.append(f"kept: {word.word} (English)")
+        elif word.kind == "unknown":
+            lines.append(f"kept: {word.word} (neither an English word nor one the index holds)")
         elif word.candidates:
             terms = ", ".join(f"{c.term} ({c.match} {c.weight:.2f})" for c in word.candidates)
             lines.append(f"{'corrected' if word.kind == 'correction' else 'expanded'}: {word.word} -> {terms}"

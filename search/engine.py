@@ -245,7 +245,9 @@ class SearchEngine:
         if chosen == "semantic" and floor is not None and terms and not latin:
             # The floor asks which hits match the query's words, even when they do not rank.
             lexical = {doc for doc, _ in self.fulltext.search(parsed, fusion.candidates, filter_query)}
-        margin = floor.margin(has_terms=bool(terms), lexical_hits=bool(lexical), latin=latin) if floor else None
+        # a query of made-up Latin words (xyzzyqq) has no more to go on than one of punctuation
+        has_terms = bool(terms) and not plan.only_unknown_words
+        margin = floor.margin(has_terms=has_terms, lexical_hits=bool(lexical), latin=latin) if floor else None
         ranking = Ranking([], bm25, dense, terms, latin=latin, lexical=lexical, margin=margin, plan=plan)
         if bm25 and chosen == "hybrid" and (reference or needs_upper(bm25, fusion.method)):
             ranking.bm25_upper = self.fulltext.reference_score(parsed, bm25[0])

@@ -99,7 +99,7 @@ class WordExpansion:
     """What one query word became: its kind and the terms searched for it."""
 
     word: str
-    kind: str  # "hindi", "name", "english", "correction"
+    kind: str  # "hindi", "name", "english", "unknown" (neither English nor held in Devanagari), "correction"
     candidates: tuple[Candidate, ...] = ()
 
     @property
@@ -116,6 +116,11 @@ class QueryPlan:
     semantic_text: str = ""
     corrected_text: str | None = None  # Devanagari near-misses replaced: "showing results for"
     romanized: bool = False  # the query is romanized Hindi (fusion weighs it as a Hindi query)
+
+    @property
+    def only_unknown_words(self) -> bool:
+        """Every word is Latin and known neither to English nor to the index: the query carries no terms."""
+        return bool(self.words) and all(w.kind == "unknown" for w in self.words)
 
     @property
     def expanded(self) -> list[WordExpansion]:
@@ -257,6 +262,8 @@ class Expander:
                 plan.words.append(WordExpansion(word, "name" if held else "english", tuple(held)))
             elif found and self._is_name(word, found[0]):
                 plan.words.append(WordExpansion(word, "name", (found[0],)))
+            elif not found and english_zipf(word) == 0.0:
+                plan.words.append(WordExpansion(word, "unknown"))  # xyzzyqq: no evidence on either side
             else:
                 plan.words.append(WordExpansion(word, "english"))
         corrected = text

@@ -77,6 +77,20 @@ def test_punctuation_and_stopwords_find_nothing_in_any_mode(seed_engine: SearchE
     assert seed_engine.search(query, mode=mode) == []
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "semantic"])
+@pytest.mark.parametrize("query", ["xyzzyqq", "qwertyuiop"])
+def test_made_up_latin_words_find_nothing(seed_engine: SearchEngine, query: str, mode: str) -> None:
+    """Neither an English word nor one the index holds in any script: no more evidence than '!!!'."""
+    assert seed_engine.plan(query).only_unknown_words
+    assert seed_engine.search(query, mode=mode) == []
+    assert seed_engine.search(query, mode=mode, min_score=0)  # the floor is what hides them
+
+
+def test_a_latin_name_the_index_holds_is_not_unknown(seed_engine: SearchEngine) -> None:
+    assert not seed_engine.plan("Kursk").only_unknown_words
+    assert seed_engine.search("Kursk", mode="hybrid")[0].id == SEED_ARTICLE_ID
+
+
 def test_kursk_finds_only_articles_about_kursk(seed_engine: SearchEngine) -> None:
     """Before: the Kursk story, then nine unrelated articles (dinosaurs, a Greek lawyer)."""
     hits = seed_engine.search("कुर्स्क", mode="hybrid")
