@@ -263,14 +263,11 @@ class IndexWriter:
         side is behind and ``hsearch verify --repair`` brings it level.
         """
         assert self._writer is not None and self.manifest is not None
-        try:
+        with _worded_os_errors(layout.fulltext_dir(self.index_dir), NOTHING_WRITTEN):
             generation = self._stage_vectors()
             self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
-        except OSError as exc:
-            raise IndexWriteError(str(exc.filename or layout.fulltext_dir(self.index_dir)), os_error_reason(exc),
-                                  NOTHING_WRITTEN) from None
         self._writer = None
-        try:
+        with _worded_os_errors(self.index_dir, FULLTEXT_ONLY.format(index_dir=self.index_dir)):
             ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
             articles = ix.doc_count()
             bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
@@ -281,12 +278,6 @@ class IndexWriter:
                 vector_generation=generation,
             )
             manifest.save(self.index_dir, self.manifest)
-        except OSError as exc:
-            raise IndexWriteError(
-                str(exc.filename or self.index_dir), os_error_reason(exc),
-                "The full text of this run was committed, the vector side was not; once the cause is fixed, "
-                f"hsearch verify --repair --index {self.index_dir} brings it level",
-            ) from None
         if generation or self.rebuild:
             vector_generations.drop_unreferenced(self.index_dir, keep=generation)
         if self.rebuild and not generation:  # rebuilt without a model: no vectors at all
@@ -302,15 +293,9 @@ class IndexWriter:
         between the full-text commit and the switch (where a killed writer
         leaves the vector side behind) as short as it can be.
         """
-        try:
+        with _worded_os_errors(self.index_dir, DERIVED_BEHIND.format(index_dir=self.index_dir)):
             keytable.rebuild(self.index_dir)
             self._stories.commit(ix)
-        except OSError as exc:
-            raise IndexWriteError(
-                str(exc.filename or self.index_dir), os_error_reason(exc),
-                "Every article of this run was committed; the derived tables (romanization keys, story clusters) "
-                f"were not: hsearch verify --repair --index {self.index_dir} rebuilds them",
-            ) from None
 
     def _stage_vectors(self) -> int:
         """Write the vector side as a new generation no reader sees yet; 0 when there is none."""
@@ -373,6 +358,10 @@ class IndexWriter:
 
 UNCHANGED = UNWRITABLE_ADVICE
 NOTHING_WRITTEN = "Nothing of this run was written; the index is as it was before it."
+FULLTEXT_ONLY = ("The full text of this run was committed, the vector side was not; once the cause is fixed, "
+                 "hsearch verify --repair --index {index_dir} brings it level")
+DERIVED_BEHIND = ("Every article of this run was committed; the derived tables (romanization keys, story clusters) "
+                  "were not: hsearch verify --repair --index {index_dir} rebuilds them")
 
 
 def _exists_in(index_dir: Path) -> bool:
@@ -564,3 +553,12 @@ def _interruptible(writer: IndexWriter, report: IndexReport | None = None) -> It
                                        checkpointed=checkpointed) from None
     except KeyboardInterrupt:  # while waiting for the lock or opening: nothing was written
         raise IndexInterrupted(writer.index_dir, committed=False) from None
+
+
+@contextmanager
+def _worded_os_errors(where: Path, state: str) -> Iterator[None]:
+    """An OSError inside becomes one :class:`IndexWriteError`: the path (else ``where``), why, and ``state``."""
+    try:
+        yield
+    except OSError as exc:
+        raise IndexWriteError(str(exc.filename or where), os_error_reason(exc), state) from None

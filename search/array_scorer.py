@@ -118,7 +118,7 @@ class ArrayScorer:
                 scores, matched = self._whoosh(q, seg)
             else:
                 scores, matched = self._eval(q, seg)
-            local = _top(scores, matched, allowed, limit)
+            local = top_k(scores, matched, allowed, limit)
             found_scores.append(scores[local])
             found_docs.append(local)
             owners.append(np.full(len(local), len(owners), dtype=np.int64))
@@ -273,7 +273,7 @@ def _boosted(scores: np.ndarray, boost: float) -> np.ndarray:
     return scores
 
 
-def _top(scores: np.ndarray, matched: np.ndarray | None, allowed: np.ndarray | None, k: int) -> np.ndarray:
+def top_k(scores: np.ndarray, matched: np.ndarray | None, allowed: np.ndarray | None, k: int) -> np.ndarray:
     """Local document numbers of the best ``k`` (score descending, then document number), exactly.
 
     Candidates are the matching documents (``np.flatnonzero`` of a mask); a partition of
