@@ -16,7 +16,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,13 +23,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.load import free_port
 from bench.timing import cpu_model, nproc
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:

@@ -45,6 +45,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -387,12 +388,15 @@ def write_sidecar(fulltext_dir: Path, reader: Any, segment_id: str) -> Path:
     return path
 
 
-def segment_readers(ix: Any) -> Iterator[tuple[Any, str]]:
-    """``(SegmentReader, segment id)`` of each segment of a Whoosh index (caller closes the readers)."""
+@contextmanager
+def segment_readers(ix: Any) -> Iterator[list[tuple[Any, str]]]:
+    """``(SegmentReader, segment id)`` of each segment of a Whoosh index, open for the ``with`` block."""
     reader = ix.reader()
-    for leaf, _ in reader.leaf_readers():
-        if leaf.segment() is not None:
-            yield leaf, leaf.segment().segment_id()
+    try:
+        yield [(leaf, leaf.segment().segment_id()) for leaf, _ in reader.leaf_readers()
+               if leaf.segment() is not None]  # an index with no segment yet has a None one
+    finally:
+        reader.close()
 
 
 def write_missing(fulltext_dir: Path, ix: Any, *, rebuild_broken: bool = False) -> list[str]:
@@ -402,13 +406,9 @@ def write_missing(fulltext_dir: Path, ix: Any, *, rebuild_broken: bool = False) 
     by ``verify --repair``).  Returns the segment ids written.
     """
     written = []
-    reader = ix.reader()
-    try:
-        fields = scorable_fields(ix.schema)
-        for leaf, _ in reader.leaf_readers():
-            if leaf.segment() is None:  # an index with no segment yet
-                continue
-            segment_id = leaf.segment().segment_id()
+    fields = scorable_fields(ix.schema)
+    with segment_readers(ix) as segments:
+        for leaf, segment_id in segments:
             path = Path(fulltext_dir) / sidecar_name(segment_id)
             if path.exists():
                 if not rebuild_broken:
@@ -417,26 +417,18 @@ def write_missing(fulltext_dir: Path, ix: Any, *, rebuild_broken: bool = False) 
                     continue
             write_sidecar(fulltext_dir, leaf, segment_id)
             written.append(segment_id)
-    finally:
-        reader.close()
     return written
 
 
 def sidecar_problems(fulltext_dir: Path, ix: Any) -> list[str]:
     """One line per segment whose sidecar is missing, of another version or damaged (for verify)."""
     problems = []
-    reader = ix.reader()
-    try:
-        fields = scorable_fields(ix.schema)
-        for leaf, _ in reader.leaf_readers():
-            if leaf.segment() is None:  # an index with no segment yet
-                continue
-            segment_id = leaf.segment().segment_id()
+    fields = scorable_fields(ix.schema)
+    with segment_readers(ix) as segments:
+        for leaf, segment_id in segments:
             problem = check_sidecar(fulltext_dir, segment_id, leaf.doc_count_all(), fields)
             if problem:
                 problems.append(f"scoring sidecar of segment {segment_id}: {problem}")
-    finally:
-        reader.close()
     return problems
 
 

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 import pytest
 
-from bench.load import stop
+from bench.load import free_port, start_server, stop
 
 from .conftest import SEED_ARTICLE_ID, SEED_ARTICLES
 
@@ -43,28 +42,24 @@ from playwright.sync_api import Browser, Page, Route, ViewportSize, expect, sync
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(seed_index: Path) -> Iterator[str]:
-    """``hsearch serve`` as a user starts it, on a free loopback port."""
+@contextmanager
+def serving(index_dir: Path) -> Iterator[str]:
+    """``hsearch serve`` as a user starts it, on a free loopback port, until the block ends; yields its URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from hsearch.search.cli import main; main()", "serve",
-             "--index", str(seed_index), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, text=True,
-        )
+        process = start_server(index_dir, port, log)
         try:
             wait_for_health(base, process, log)
             yield base
         finally:
             stop(process)
+
+
+@pytest.fixture(scope="module")
+def server(seed_index: Path) -> Iterator[str]:
+    with serving(seed_index) as base:
+        yield base
 
 
 def wait_for_health(base: str, process: subprocess.Popen[str], log: IO[str], timeout: float = 120) -> None:

@@ -6,15 +6,12 @@ Same requirements and skips as ``test_browser.py`` (Debian's ``chromium``,
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .test_browser import PHONE, TIMEOUT_MS, browser, free_port, wait_for_health  # noqa: F401 - fixtures
+from .test_browser import PHONE, TIMEOUT_MS, browser, serving  # noqa: F401 - fixtures
 from .test_page_api import folder_index  # noqa: F401 - the index with ids like sub/rail
 
 from playwright.sync_api import Browser, Page, Route, expect  # noqa: E402 - after the skips above
@@ -24,19 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def server(folder_index: Path) -> Iterator[str]:  # noqa: F811
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hsearch", "serve", "--index", str(folder_index), "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, text=True,
-        )
-        try:
-            wait_for_health(base, process, log)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with serving(folder_index) as base:
+        yield base
 
 
 @pytest.fixture

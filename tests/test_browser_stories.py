@@ -6,17 +6,13 @@ The index: seeds/, nine outlets' copies of the seed story, two other Kursk stori
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bench.syndicate import syndicate
 
-from .test_browser import SCREENSHOT_DIR, browser, free_port, page, problems, wait_for_health  # noqa: F401
+from .test_browser import SCREENSHOT_DIR, browser, page, problems, serving  # noqa: F401
 from .conftest import SEEDS, write_jsonl
 from .test_stories import KURSK, SEED_COPIES, seed_record
 
@@ -35,19 +31,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("browser-stories")
     copies = write_jsonl(folder / "copies.jsonl", syndicate(seed_record(), 9))
     index_paths(folder / "index", [SEEDS, KURSK, copies], IndexSettings(model="none"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from hsearch.search.cli import main; main()", "serve",
-             "--index", str(folder / "index"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, text=True)
-        try:
-            wait_for_health(base, process, log)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with serving(folder / "index") as base:
+        yield base
 
 
 def result_ids(page: Page) -> list[str]:

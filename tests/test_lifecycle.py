@@ -694,6 +694,9 @@ COMMIT_POINTS = [
     "before-rename:manifest.json",     # new manifest written under a temporary name
     "after-rename:manifest.json",      # everything committed, the old generation not yet deleted
     "after-remove-old-generation",     # old generation deleted, lock not yet released
+    "before-rename:romanized-keys.sqlite",  # derived key table written under a temporary name
+    "after-rename:romanized-keys.sqlite",   # key table in place, story clusters not yet written
+    "before-rename:stories.npz",       # derived story clusters written under a temporary name
 ]
 BEFORE_THE_FULL_TEXT_COMMIT = ("before-add", "after-embed", "before-rename:vector-generation",
                                "after-rename:vector-generation", "before-whoosh-commit", "before-rename:toc")
