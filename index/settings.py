@@ -38,8 +38,14 @@ class IndexSettings:
     exact_limit: int = 200_000
     passages: PassageSettings = PassageSettings()
     batch_size: int = 64
+    #: Full-text writer processes. More than 1 runs Whoosh's analysis and
+    #: posting code in that many sub-processes (one new segment each per
+    #: commit): for bulk builds on several cores (bench/README.md, "Indexing").
+    procs: int = 1
 
     def __post_init__(self) -> None:
+        if self.procs < 1:
+            raise SettingsError(f"{{procs}} must be 1 or more, not {self.procs}", params=("procs",))
         # the manifest records ``ann``: an unknown name must not reach it
         if self.ann not in ANN_KINDS:
             raise SettingsError(f"unknown {{ann}} kind {self.ann!r}; choose one of {', '.join(ANN_KINDS)}",

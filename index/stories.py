@@ -5,7 +5,9 @@ trimmed or reordered body, a dateline and a footer.  Two articles are copies
 of one story when
 
 * MinHash LSH (signatures by ``datasketch``, bands in :class:`BandIndex`)
-  over word 3-shingles of the *analysed* body
+  over word 3-shingles of the *analysed* body, each shingle a 64-bit hash
+  (a sorted numpy array per article: 8 bytes a shingle where a set of
+  strings costs ~100, and containment is one ``intersect1d``)
   (normalized, stemmed, stopwords out: spelling variants and "ने"/"की" edits
   do not break a shingle) proposes them as candidates, and
 * the exact shingle *containment* ``|A ∩ B| / min(|A|, |B|)`` is at least
@@ -34,6 +36,7 @@ matches).  The query side reads only the id and story columns
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -50,7 +53,7 @@ from .analysis import ANALYZER_VERSION, hindi_analyzer
 from .atomic import atomic_open
 from .articles import Article, content_digest
 
-STORIES_FORMAT = 1
+STORIES_FORMAT = 2  # 2: signatures over 64-bit shingle hashes (1 hashed the shingle strings)
 NO_DATE = 0  # proleptic ordinals start at 1
 
 
@@ -83,24 +86,62 @@ def _analyzer():  # type: ignore[no-untyped-def]
     return hindi_analyzer()
 
 
-def shingles(body: str, size: int = DEFAULT_STORY_SETTINGS.shingle_size) -> frozenset[str]:
-    """Word ``size``-grams of the analysed body (a body shorter than that is one shingle)."""
-    terms = [token.text for token in _analyzer()(body)]
-    if len(terms) < size:
-        return frozenset([" ".join(terms)]) if terms else frozenset()
-    return frozenset(" ".join(terms[i:i + size]) for i in range(len(terms) - size + 1))
+#: A body's shingles: the sorted, distinct 64-bit hashes of its word n-grams.
+Shingles = np.ndarray
+_NO_SHINGLES: Shingles = np.zeros(0, dtype=np.uint64)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def containment(a: frozenset[str], b: frozenset[str]) -> tuple[float, int]:
+@lru_cache(maxsize=200_000)
+def _term_hash(term: str) -> int:
+    """A term's stable 64-bit hash (Python's ``hash`` changes from process to process)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def shingles(body: str, size: int = DEFAULT_STORY_SETTINGS.shingle_size) -> Shingles:
+    """Hashes of the word ``size``-grams of the analysed body (a body shorter than that is one shingle).
+
+    Each n-gram's hash mixes its terms' hashes in order, so "a b c" and
+    "c b a" differ; two distinct n-grams share a hash with probability ~2^-64.
+    """
+    terms = np.fromiter((_term_hash(token.text) for token in _analyzer()(body)), dtype=np.uint64)
+    if not len(terms):
+        return _NO_SHINGLES
+    width = min(size, len(terms))
+    count = len(terms) - width + 1
+    key = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for offset in range(width):
+            key = (key ^ terms[offset:offset + count]) * _MIX
+            key ^= key >> np.uint64(29)
+    return np.unique(key)
+
+
+def containment(a: Shingles, b: Shingles) -> tuple[float, int]:
     """Share of the smaller set found in the larger, and the shingles they share."""
-    if not a or not b:
+    if not len(a) or not len(b):
         return 0.0, 0
-    shared = len(a & b)
+    shared = int(np.intersect1d(a, b, assume_unique=True).size)
     return shared / min(len(a), len(b)), shared
 
 
 def day_of(date: datetime | None) -> int:
     return date.toordinal() if date is not None else NO_DATE
+
+
+def _sketch(settings: StorySettings) -> Any:
+    """An empty datasketch MinHash of these settings, its permutations made once per settings."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=settings.num_perm, scheme=settings.scheme, hashfunc=int,
+                   permutations=_permutations(settings))
+
+
+@lru_cache(maxsize=4)
+def _permutations(settings: StorySettings) -> Any:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=settings.num_perm, seed=settings.seed, scheme=settings.scheme).permutations
 
 
 @dataclass
@@ -122,7 +163,7 @@ class StoryClusters:
     settings: StorySettings = DEFAULT_STORY_SETTINGS
     _members: dict[str, _Member] = field(default_factory=dict)
     _stories: dict[str, set[str]] = field(default_factory=dict)
-    _shingles: dict[str, frozenset[str]] = field(default_factory=dict)
+    _shingles: dict[str, Shingles] = field(default_factory=dict)
     _lsh: BandIndex | None = None
     checked: int = 0  # candidate pairs whose containment was computed (the work LSH leaves; for benchmarks)
 
@@ -153,14 +194,20 @@ class StoryClusters:
         if article_id in self._members:
             self.remove(article_id, body_of)
         own = shingles(body, self.settings.shingle_size)
+        return self.place(article_id, own, self.signature(own), date, digest, body_of)
+
+    def place(self, article_id: str, own: Shingles, signature: np.ndarray, date: datetime | None, digest: str,
+              body_of: Callable[[str], str | None]) -> str:
+        """:meth:`add` with the shingles and signature already made (a writer makes them as articles arrive)."""
+        if article_id in self._members:
+            self.remove(article_id, body_of)
         self._shingles[article_id] = own
-        signature = self._signature(own)
         day = day_of(date)
         best = self._best_match(article_id, own, signature, day, body_of)
         story = self._members[best].story if best is not None else article_id
         self._members[article_id] = _Member(story, day, digest, signature)
         self._stories.setdefault(story, set()).add(article_id)
-        if own:
+        if len(own):
             self._index().insert(article_id, signature)
         self._elect(story)
         return self._members[article_id].story
@@ -191,10 +238,10 @@ class StoryClusters:
         for story in {self._members[a].story for a in group}:
             self._elect(story)
 
-    def _best_match(self, article_id: str, own: frozenset[str], signature: np.ndarray, day: int,
+    def _best_match(self, article_id: str, own: Shingles, signature: np.ndarray, day: int,
                     body_of: Callable[[str], str | None], among: set[str] | None = None) -> str | None:
         """The confirmed candidate with the highest containment (``among`` limits who may be one)."""
-        if not own:
+        if not len(own):
             return None
         best: tuple[float, int, str] | None = None
         for other in sorted(self._index().query(signature)):
@@ -230,11 +277,10 @@ class StoryClusters:
         return (day == NO_DATE, day, article_id)
 
     # -- sketches ----------------------------------------------------------
-    def _signature(self, own: frozenset[str]) -> np.ndarray:
-        from datasketch import MinHash
-
-        sketch = MinHash(num_perm=self.settings.num_perm, seed=self.settings.seed, scheme=self.settings.scheme)
-        sketch.update_batch([s.encode("utf-8") for s in sorted(own)])
+    def signature(self, own: Shingles) -> np.ndarray:
+        """The MinHash of a shingle array (its hashes' low 32 bits are datasketch's input values)."""
+        sketch = _sketch(self.settings)
+        sketch.update_batch((own & np.uint64(0xFFFFFFFF)).tolist())
         return sketch.hashvalues.astype(np.uint32)
 
     def _index(self) -> BandIndex:
@@ -243,7 +289,7 @@ class StoryClusters:
             self._lsh = BandIndex.build(self._members, self.settings.bands, self.settings.rows)
         return self._lsh
 
-    def _shingles_of(self, article_id: str, body_of: Callable[[str], str | None]) -> frozenset[str]:
+    def _shingles_of(self, article_id: str, body_of: Callable[[str], str | None]) -> Shingles:
         cached = self._shingles.get(article_id)
         if cached is None:
             cached = shingles(body_of(article_id) or "", self.settings.shingle_size)
@@ -441,12 +487,17 @@ class StoryUpdates:
         self.settings = settings
         self._clusters = StoryClusters(settings) if fresh else \
             StoryClusters.load(layout.stories_path(index_dir), settings, generation)
-        self._pending: dict[str, Article] = {}
+        self._pending: dict[str, _Sketched] = {}
         self._deleted: set[str] = set()
 
     def added(self, article: Article) -> None:
-        self._pending[article.id] = article
+        """Sketch the article now, while the full-text side indexes it (its body is not kept)."""
         self._deleted.discard(article.id)
+        if self._clusters is None:  # the commit rebuilds from the full text anyway
+            return
+        own = shingles(article.body, self.settings.shingle_size)
+        self._pending[article.id] = _Sketched(own, self._clusters.signature(own), article.date,
+                                              content_digest(article))
 
     def deleted(self, article_id: str) -> None:
         self._pending.pop(article_id, None)
@@ -456,8 +507,6 @@ class StoryUpdates:
         """Apply the changes (or rebuild) against the committed Whoosh index ``fulltext``; save."""
         with fulltext.searcher() as searcher:
             def stored_body(article_id: str) -> str | None:
-                if article_id in self._pending:
-                    return self._pending[article_id].body
                 found = searcher.document(id=article_id)
                 return found.get("body", "") if found is not None else None
 
@@ -466,10 +515,23 @@ class StoryUpdates:
             else:
                 for article_id in sorted(self._deleted):
                     self._clusters.remove(article_id, stored_body)
-                for article in self._pending.values():
-                    self._clusters.add(article.id, article.body, article.date, content_digest(article), stored_body)
+                for article_id, sketched in self._pending.items():
+                    self._clusters.place(article_id, sketched.shingles, sketched.signature, sketched.date,
+                                         sketched.digest, stored_body)
+        self._pending.clear()
+        self._deleted.clear()
         self._clusters.save(layout.stories_path(self.index_dir), fulltext.latest_generation())
         return self._clusters
+
+
+@dataclass(frozen=True)
+class _Sketched:
+    """What clustering needs of an added article, made when it was added."""
+
+    shingles: Shingles
+    signature: np.ndarray
+    date: datetime | None
+    digest: str
 
 
 def _stored_records(searcher: Any) -> list[tuple[str, str, datetime | None, str]]:

@@ -36,6 +36,7 @@ from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexInterrupted, 
 from .ingest import IngestIssue, IngestReport, read_articles
 from .lock import OnWait, WriteLock
 from .manifest import Manifest, ModelSpec
+from .parallel_writer import ParallelWriter, SubProcessFailed
 from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
 from .stories import StoryUpdates
@@ -182,12 +183,18 @@ class IndexWriter:
         self._generation = ix.latest_generation()
         if not manifest.exists(self.index_dir) or current is None:
             manifest.save(self.index_dir, self.manifest)
-        self._writer = ix.writer(limitmb=256)
+        self._writer = self._fulltext_writer(ix)
         self._committed = committed
         self._stories = StoryUpdates(self.index_dir, ix.latest_generation(), fresh=self.rebuild or current is None)
         if self.encoder is not None:
             self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
                 vector_generations.open_store(self.index_dir, self.manifest, writable=True)
+
+    def _fulltext_writer(self, ix: whoosh_index.Index) -> writing.IndexWriter:
+        """Whoosh's writer, or its multi-process form for ``settings.procs`` > 1 (started before any embedding)."""
+        if self.settings.procs > 1:
+            return ParallelWriter(ix, procs=self.settings.procs, limitmb=FULLTEXT_POOL_MB)
+        return ix.writer(limitmb=FULLTEXT_POOL_MB)
 
     def _encoder_for(self, spec: ModelSpec) -> Encoder:
         given = self._given_encoder
@@ -219,11 +226,9 @@ class IndexWriter:
 
     def add(self, articles: Sequence[Article], vectors: Sequence[np.ndarray] | None = None) -> int:
         """Add or replace these articles on both sides; returns the number of passages embedded."""
-        try:
+        # Whoosh spills postings to files as it goes: a full disk shows here
+        with _worded_os_errors(layout.fulltext_dir(self.index_dir), NOTHING_WRITTEN):
             return self._add(articles, vectors)
-        except OSError as exc:  # Whoosh spills postings to files as it goes: a full disk shows here
-            raise IndexWriteError(str(exc.filename or layout.fulltext_dir(self.index_dir)), os_error_reason(exc),
-                                  NOTHING_WRITTEN) from None
 
     def _add(self, articles: Sequence[Article], vectors: Sequence[np.ndarray] | None) -> int:
         assert self._writer is not None, "IndexWriter used outside 'with'"
@@ -321,7 +326,7 @@ class IndexWriter:
         """Commit everything written so far and keep writing: what a long build must not lose."""
         committed = self.commit()
         self.rebuild = False  # the clearing commit of a rebuild is done; later ones add to it
-        self._writer = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir))).writer(limitmb=256)
+        self._writer = self._fulltext_writer(whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir))))
         return committed
 
     def unchanged(self, article: Article) -> bool:
@@ -356,6 +361,8 @@ class IndexWriter:
         return self._committed.document_number(id=article_id) is not None
 
 
+#: Whoosh's in-memory posting pool per writer process before it spills sorted runs to disk.
+FULLTEXT_POOL_MB = 256
 UNCHANGED = UNWRITABLE_ADVICE
 NOTHING_WRITTEN = "Nothing of this run was written; the index is as it was before it."
 FULLTEXT_ONLY = ("The full text of this run was committed, the vector side was not; once the cause is fixed, "
@@ -562,3 +569,5 @@ def _worded_os_errors(where: Path, state: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise IndexWriteError(str(exc.filename or where), os_error_reason(exc), state) from None
+    except SubProcessFailed as exc:
+        raise IndexWriteError(str(where), exc.reason, state) from None

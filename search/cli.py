@@ -98,6 +98,9 @@ def main() -> None:
 @click.option("--commit-every", type=click.IntRange(min=1), default=None, metavar="N",
               help="Commit after every N articles (default: every few minutes of work). A killed build "
                    "keeps what it committed; the same command again skips it and carries on.")
+@click.option("--procs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Full-text writer processes: 2 or more index a large file that much faster on as many cores "
+                   "(each commit then adds N segments).")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
               help="Embed on Ray actors: 'auto' or HOST:PORT joins a running cluster; no value (last, or "
                    "before another option) starts a private one on this machine (needs hsearch[ray]).")
@@ -107,14 +110,14 @@ def main() -> None:
               help="GPUs Ray gives each actor (sentence-transformers models then run on them).")
 def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str | None, ann: str,
                   rebuild: bool, strict: bool, wait: bool, quiet: bool, csv_delimiter: str | None,
-                  commit_every: int | None, ray_address: str | None, ray_actors: int | None,
+                  commit_every: int | None, procs: int, ray_address: str | None, ray_actors: int | None,
                   ray_gpus_per_actor: float) -> None:
     """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv (also gzipped), folders, - for JSONL on stdin."""
     from hsearch.index.checkpoints import CommitPolicy
     from hsearch.index.writer import IndexReport, index_paths
 
     target = resolve_index(index_dir)
-    settings = IndexSettings(model=model, ann=ann)
+    settings = IndexSettings(model=model, ann=ann, procs=procs)
     if csv_delimiter is not None and len(csv_delimiter.replace("\\t", "\t")) != 1:
         raise click.BadParameter("give one character (or \\t for tab)", param_hint="--csv-delimiter")
     embedder = None
