@@ -359,8 +359,12 @@ def analyzed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED,
 # hsearch indexes of a corpus
 
 
+#: Full-text writer processes for the cached bench indexes (``IndexSettings.procs``): the cores there are, up to 2.
+BUILD_PROCS = min(2, os.cpu_count() or 1)
+
+
 def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vectors: str = "real",
-                verbose: bool = True) -> tuple[Path, dict]:
+                verbose: bool = True, procs: int = BUILD_PROCS) -> tuple[Path, dict]:
     """An hsearch index of the first ``size`` articles, built once and cached.
 
     ``vectors``: ``real`` embeds every article (resumable, see
@@ -406,9 +410,9 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
         pass
 
     articles = load_articles(size, data, seed)
-    settings = IndexSettings(model="none" if vectors == "none" else "e5-small")
+    settings = IndexSettings(model="none" if vectors == "none" else "e5-small", procs=procs)
     info = {"articles": size, "vectors": vectors, "embedded_articles": embedded, "noise": NOISE,
-            "corpus": corpus.name}
+            "corpus": corpus.name, "procs": procs}
     vectors_of: list[np.ndarray] | None = None
     if vectors != "none":
         began = time.perf_counter()
@@ -491,11 +495,12 @@ def main() -> None:
                         help="embed the first N articles into the cache (resumable; hours for 10,000+)")
     parser.add_argument("--index", choices=("real", "reuse", "none"), default=None,
                         help="also build (or find) the hsearch index of --size articles with these vectors")
+    parser.add_argument("--procs", type=int, default=BUILD_PROCS, help="full-text writer processes for --index")
     args = parser.parse_args()
     if args.embed:
         print(embed_corpus(args.embed, args.data, args.seed))
     if args.index:
-        print(bench_index(args.size, args.data, args.seed, vectors=args.index))
+        print(bench_index(args.size, args.data, args.seed, vectors=args.index, procs=args.procs))
     path = corpus_path(args.size, args.data, args.seed)
     articles = load_articles(args.size, args.data, args.seed)
     print(path)

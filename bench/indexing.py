@@ -79,7 +79,7 @@ def child_fulltext(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
         profiler = Profiler(interval=0.002)
         profiler.start()
-    report = index_paths(target, [path], IndexSettings(model="none"), rebuild=True)
+    report = index_paths(target, [path], IndexSettings(model="none", procs=args.procs_child), rebuild=True)
     seconds = time.perf_counter() - began
     if args.profile:
         profiler.stop()
@@ -87,7 +87,7 @@ def child_fulltext(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         out.write_text(profiler.output_text(unicode=True, color=False), encoding="utf-8")
     assert report.total_articles == count
     sidecars = sum(p.stat().st_size for p in (target / "fulltext").glob("*.hsbm25")) / 2**20
-    return {"articles": count, "seconds": seconds, "read_s": read_s, "base_rss_mb": base,
+    return {"articles": count, "procs": args.procs_child, "seconds": seconds, "read_s": read_s, "base_rss_mb": base,
             "peak_rss_mb": peak_rss_mb(), "disk_mb": du_mb(target / "fulltext"), "sidecar_s": sum(sidecar_s),
             "sidecar_mb": sidecars}
 
@@ -156,8 +156,8 @@ def child_peer(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "disk_mb": du_mb(work / "peers")}
 
 
-def run_child(args: argparse.Namespace, phase: str, work: Path, peer: str = "") -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.indexing", "--child", phase, "--size", str(args.size),
+def run_child(args: argparse.Namespace, phase: str, work: Path, peer: str = "", procs: int = 1) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.indexing", "--child", phase, "--procs-child", str(procs), "--size", str(args.size),
                "--seed", str(args.seed), "--embed", str(args.embed), "--workdir", str(work), "--out", str(args.out)]
     if args.data is not None:
         command += ["--data", str(args.data)]
@@ -165,7 +165,7 @@ def run_child(args: argparse.Namespace, phase: str, work: Path, peer: str = "") 
         command += ["--child-peer", peer]
     if args.profile:
         command += ["--profile"]
-    print(f"... {phase} {peer}".rstrip(), flush=True)
+    print(f"... {phase} {peer}".rstrip() + (f" (procs {procs})" if phase == "fulltext" else ""), flush=True)
     began = time.perf_counter()
     done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
     if done.returncode != 0:
@@ -214,8 +214,11 @@ def markdown(r: dict[str, Any]) -> str:
         "", "## hsearch", "",
     ]
     rows = [
-        ["full text (`hsearch index --model none`)", f(ft["articles"], 0), f(ft["seconds"]), f(ft_rate),
-         f(ft["base_rss_mb"], 0), f(ft["peak_rss_mb"], 0), f(ft["disk_mb"] * 1000 / ft["articles"], 2)],
+        [f"full text (`hsearch index --model none --procs {run.get('procs', 1)}`)", f(run["articles"], 0),
+         f(run["seconds"]), f(run["articles"] / run["seconds"]), f(run["base_rss_mb"], 0), f(run["peak_rss_mb"], 0),
+         f(run["disk_mb"] * 1000 / run["articles"], 2)]
+        for run in [ft] + r.get("fulltext_more_procs", [])
+    ] + [
         [f"embedding (`IndexWriter.embed`, {emb['runtime']}; {emb['passages']:,} passages)", f(emb["articles"], 0),
          f(emb["seconds"]), f(emb["articles"] / emb["seconds"], 2), f(emb["base_rss_mb"], 0),
          f(emb["peak_rss_mb"], 0), f(emb["disk_mb"] * 1000 / emb["articles"], 2)],
@@ -292,7 +295,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser.add_argument("--profile", action="store_true", help="profile the full-text phase with pyinstrument")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--summary", action="store_true", help="print the table of the saved full runs and exit")
+    parser.add_argument("--procs", default="1,2",
+                        help="full-text writer processes to time, comma-separated (the first is the peers' reference)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--procs-child", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--child-peer", default="", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -317,7 +323,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
                               "corpus_source": pools.source}
     with tempfile.TemporaryDirectory(prefix="hsearch-bench-") as tmp:
         work = Path(tmp)
-        result["fulltext"] = run_child(args, "fulltext", work / "ft")
+        procs = [int(p) for p in args.procs.split(",")]
+        result["fulltext"] = run_child(args, "fulltext", work / "ft", procs=procs[0])
+        result["fulltext_more_procs"] = [run_child(args, "fulltext", work / f"ft{p}", procs=p) for p in procs[1:]]
         result["embedding"] = run_child(args, "embedding", work / "emb")
         result["peers"] = {name: run_child(args, "peer", work / f"peer{i}", name) for i, name in enumerate(peers)}
     result["cached_embedding"] = cached_embedding_rate(args.data, args.seed) if args.data else None

@@ -208,3 +208,33 @@ def test_similar_with_vectors_uses_the_stored_passages(seed_index: Path) -> None
 
 def test_similar_to_an_unknown_id_is_a_clear_error(syndicated: Path) -> None:
     assert_clean_failure(cli("similar", "--index", syndicated, "no-such-id"), "no article with id 'no-such-id'")
+
+
+def test_band_index_finds_what_comparing_every_band_finds_across_runs_and_removals() -> None:
+    """Thousands of inserts (many buffer flushes and run merges), replacements and removals against brute force."""
+    import numpy as np
+
+    from hsearch.index.stories import BandIndex, _Member
+
+    rng = np.random.default_rng(7)
+    bands, rows = 16, 2
+    signatures = rng.integers(0, 50, size=(3000, bands * rows), dtype=np.uint32)  # few values: many shared bands
+    start = {f"s{i}": _Member("", 0, "", signatures[i]) for i in range(200)}
+    index = BandIndex.build(start, bands, rows)
+    held = {f"s{i}": signatures[i] for i in range(200)}
+    for i in range(200, 3000):
+        index.insert(f"a{i}", signatures[i])
+        held[f"a{i}"] = signatures[i]
+    for i in range(0, 3000, 7):  # replacements: a new signature for an id already held
+        article_id = f"s{i}" if i < 200 else f"a{i}"
+        held[article_id] = signatures[(i * 31) % 3000]
+        index.insert(article_id, held[article_id])
+    for i in range(1, 3000, 11):
+        article_id = f"s{i}" if i < 200 else f"a{i}"
+        index.remove(article_id)
+        held.pop(article_id, None)
+    assert len(index._runs) < 12  # merged, not one run per flush
+    keys = {a: set(BandIndex.keys(s.reshape(1, -1), bands, rows)[0].tolist()) for a, s in held.items()}
+    for probe in rng.choice(3000, 60, replace=False):
+        mine = set(BandIndex.keys(signatures[probe].reshape(1, -1), bands, rows)[0].tolist())
+        assert index.query(signatures[probe]) == {a for a, k in keys.items() if k & mine}
