@@ -42,6 +42,7 @@ import json
 import os
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -409,7 +410,6 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
     except (OSError, ValueError, HsearchError):  # missing, half-built or of an older version: build again
         pass
 
-    articles = load_articles(size, data, seed)
     settings = IndexSettings(model="none" if vectors == "none" else "e5-small", procs=procs)
     info = {"articles": size, "vectors": vectors, "embedded_articles": embedded, "noise": NOISE,
             "corpus": corpus.name, "procs": procs}
@@ -438,16 +438,18 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
         info["fulltext_copied_from"] = donor.name
     with IndexWriter(folder, settings, rebuild=not reused, fresh_vectors=True) as writer:
         began = time.perf_counter()
-        for start in range(0, size, settings.batch_size):
-            end = start + settings.batch_size
+        start = 0
+        for batch in _article_batches(corpus, settings.batch_size):  # streamed: 1M articles do not fit twice
+            end = start + len(batch)
             rows = vectors_of[start:end] if vectors_of is not None else None
             if reused:
-                writer.embed(articles[start:end], rows)  # stores the given rows
+                writer.embed(batch, rows)  # stores the given rows
             else:
-                writer.add(articles[start:end], rows)
+                writer.add(batch, rows)
             if verbose and end % 10000 < settings.batch_size:
                 print(f"added {min(end, size):,} of {size:,} articles in {time.perf_counter() - began:.0f} s "
                       f"(load {os.getloadavg()[0]:.1f})", flush=True)
+            start = end
         info["fulltext_add_s"] = time.perf_counter() - began
         began = time.perf_counter()
         final = writer.commit()
@@ -458,6 +460,19 @@ def bench_index(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, vecto
     if verbose:
         print(f"built {folder}: {info}", flush=True)
     return folder, info
+
+
+def _article_batches(corpus: Path, size: int) -> Iterator[list[Article]]:
+    batch: list[Article] = []
+    with corpus.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                batch.append(to_article(json.loads(line)))
+            if len(batch) == size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
 
 
 def _copy_fulltext(donor: Path, folder: Path, size: int, settings) -> bool:  # type: ignore[no-untyped-def]

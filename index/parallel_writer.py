@@ -18,7 +18,9 @@ safe enough for a writer that must never lose an article:
   its parent dies (``PR_SET_PDEATHSIG``);
 * sub-processes are started by ``fork`` lazily, after an embedding runtime
   may have started threads.  Here they start when the writer opens, before
-  any article is embedded.
+  any article is embedded, with the parent's objects frozen out of the
+  garbage collector (``gc.freeze``), which would otherwise copy the
+  parent's whole heap into each of them.
 
 Replacing an article committed earlier works as with Whoosh's writer (the
 parent deletes, a sub-process adds); the ingest layer already keeps one copy
@@ -28,6 +30,7 @@ of an id that a run repeats.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import pickle
 import queue
@@ -78,8 +81,14 @@ class ParallelWriter(MpWriter):
 
     def __init__(self, ix: Any, procs: int, **kwargs: Any) -> None:
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
-        for _ in range(self.procs):
-            self._new_task()
+        # Objects that exist now are frozen out of the collector while forking, so that the
+        # sub-processes' collections do not touch (and so copy) every page of the parent's heap.
+        gc.freeze()
+        try:
+            for _ in range(self.procs):
+                self._new_task()
+        finally:
+            gc.unfreeze()
 
     def _new_task(self) -> SubWriterTask:
         task = _SubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
