@@ -9,8 +9,10 @@ from whoosh import index as whoosh_index
 from whoosh.analysis import IDTokenizer, LowercaseFilter
 from whoosh.searching import Searcher
 
-from . import layout
+from . import layout, whoosh_files
 from .analysis import hindi_analyzer
+
+whoosh_files.install()  # segments are read in place, not copied, by every reader of the full text
 
 SCHEMA_VERSION = 1
 TITLE_BOOST = 2.0
