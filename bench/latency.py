@@ -87,11 +87,17 @@ def warm(adapters: list[Adapter], queries: list[bench_corpus.Query], vectors: di
 
 def time_interleaved(adapters: list[Adapter], queries: list[bench_corpus.Query],
                      vectors: dict[str, np.ndarray]) -> dict[str, list[float]]:
-    """Per-call seconds of every adapter, queries taken in turn across adapters (warm them first)."""
+    """Per-call seconds of every adapter, queries taken in turn across adapters (warm them first).
+
+    Whoever meets a query first pays for bringing its postings into the CPU's caches (and, over memory-mapped
+    files, its page-table entries); the order of the adapters therefore rotates from one query to the next,
+    so that each engine is first equally often.
+    """
     times: dict[str, list[float]] = {a.name: [] for a in adapters}
     gc.collect()
-    for q in queries:
-        for a in adapters:
+    for turn, q in enumerate(queries):
+        shift = turn % len(adapters) if adapters else 0
+        for a in adapters[shift:] + adapters[:shift]:
             arg = vectors[q.qid] if a.takes == "vector" else q.text
             began = time.perf_counter()
             a.search(arg, DEPTH)
