@@ -79,7 +79,7 @@ Scripts were throw-away; the kept options are in `index/e5_runtime.py`.
 | graph version 2 (main before issue 13) | 22.9-23.8 | 100% | 1.80 | 0.9981 / 0.9972 | baseline |
 | one `QAttention` node (q, k, v from one quantization) | 22.5 | -2 to -3.5% | 1.69 | 0.9980 / 0.9975 | kept |
 | FFN run on <s>, body, </s> apart (per-tensor scale each) | 22.4-22.8 | -2% | 2.28 | 0.9986 / 0.9990 | kept: outliers are exactly <s> and </s> (3-30x), worst query cosine 0.9972 -> 0.9990 |
-| **both (default, version 4)** | 21.8 | -4.7% | 2.18 | 0.9985 / 0.9990 | **chosen**; queries +0.4 ms (more small ops) |
+| **both (default, version 4)** | 21.8 | -4.7% at load ~3; at load 6.5, by length: +5% (30 tokens), +0.4% (200), -1.5% (300) | 2.18 | 0.9985 / 0.9990 | **chosen for fidelity**, speed within noise; queries +0.4 ms (~0.4 ms more fixed cost per run) |
 | only the FFN output's input split at <s>/</s> (version 3) | 22.6-23.2 | -2 to -4% | — | 0.9979 / 0.9980 | the 1,536-wide slice copies cost 1.2 ms |
 | one scale for the FFN output's input (no split) | 21.3-21.7 | -9% | — | 0.9937-0.9955 / 0.9965-0.9973 | below 0.997 |
 | full 8-bit weights (VNNI/AMX: no u8*s8 saturation) | same as 7-bit | 0% | — | 0.9985 / 0.9982 | only accuracy; unsafe on AVX2 without VNNI, and only 0.9972-0.9975 to version-2 vectors |
