@@ -95,3 +95,28 @@ def test_auto_scans_8_bit_codes_beyond_the_exact_limit_and_scores_exactly(tmp_pa
     for i in exact:
         hit = mapped.search(vectors[i], 1)[0]
         assert hit.article_id == f"a{i - i % 25}" and hit.score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_digests_stay_right_through_replacements_before_and_after_a_save(tmp_path: Path) -> None:
+    """The writer's pattern: digest_of, remove, add, one article at a time, over saved and pending rows."""
+    rng = np.random.default_rng(5)
+
+    def rows(n: int) -> np.ndarray:
+        v = rng.standard_normal((n, 8)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    store = VectorStore(8)
+    for i in range(30):
+        store.add(f"a{i}", rows(2), f"d{i}")
+    store.save(tmp_path / "g1")
+    store = VectorStore.load(tmp_path / "g1", 8, writable=True)
+    assert store.digest_of("a3") == "d3"
+    for i in (3, 4, 31):  # saved, saved, new
+        assert store.remove([f"a{i}"]) == (2 if i < 30 else 0)
+        store.add(f"a{i}", rows(3), f"new{i}")
+        assert store.digest_of(f"a{i}") == f"new{i}"
+    assert store.remove(["a4"]) == 3 and store.digest_of("a4") is None
+    assert store.remove(["a4", "nobody"]) == 0
+    assert store.article_digests() == {**{f"a{i}": f"d{i}" for i in range(30) if i not in (3, 4)},
+                                       "a3": "new3", "a31": "new31"}
+    assert store.passage_count == 28 * 2 + 3 + 3
