@@ -238,3 +238,20 @@ def test_band_index_finds_what_comparing_every_band_finds_across_runs_and_remova
     for probe in rng.choice(3000, 60, replace=False):
         mine = set(BandIndex.keys(signatures[probe].reshape(1, -1), bands, rows)[0].tolist())
         assert index.query(signatures[probe]) == {a for a, k in keys.items() if k & mine}
+
+
+def test_with_a_limit_the_band_index_keeps_the_candidates_sharing_most_bands() -> None:
+    import numpy as np
+
+    from hsearch.index.stories import BandIndex
+
+    rng = np.random.default_rng(11)
+    bands, rows = 16, 2
+    probe = rng.integers(0, 2**31, size=bands * rows, dtype=np.uint32)
+    index = BandIndex.build({}, bands, rows)
+    for shared in range(1, 17):  # article s<n> agrees with the probe on its first n bands only
+        signature = rng.integers(0, 2**31, size=bands * rows, dtype=np.uint32)
+        signature[:shared * rows] = probe[:shared * rows]
+        index.insert(f"s{shared:02d}", signature)
+    assert len(index.query(probe)) == 16
+    assert index.query(probe, 4) == {"s16", "s15", "s14", "s13"}
