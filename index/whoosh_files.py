@@ -40,9 +40,14 @@ class ViewFile:
     def readline(self, size: int | None = -1) -> bytes:
         if self._pos >= len(self._view):
             return b""
-        rest = self._view[self._pos:] if size is None or size < 0 else self._view[self._pos:self._pos + size]
-        at = bytes(rest).find(b"\n")
-        return self.read(len(rest) if at < 0 else at + 1)
+        end = len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
+        at = self._pos
+        while at < end:  # look for the newline a page at a time, not by copying the rest of the view
+            found = bytes(self._view[at:min(end, at + 4096)]).find(b"\n")
+            if found >= 0:
+                return self.read(at + found + 1 - self._pos)
+            at += 4096
+        return self.read(end - self._pos)
 
     def tell(self) -> int:
         return self._pos

@@ -17,7 +17,7 @@ from .conftest import SEED_ARTICLE_ID, SEED_ARTICLES
 
 
 def test_a_view_file_reads_seeks_and_iterates_as_bytesio_does() -> None:
-    data = "भारत सरकार\nचुनाव आयोग\n\nकुर्स्क".encode() * 50
+    data = "भारत सरकार\nचुनाव आयोग\n\nकुर्स्क".encode() * 50 + b"x" * 9000 + b"\n" + b"y" * 5000  # lines past a page
     rng = random.Random(3)
     ours, theirs = ViewFile(memoryview(data)), io.BytesIO(data)
     for _ in range(600):
