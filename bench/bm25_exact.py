@@ -73,14 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     with SearchEngine(index_dir) as engine:
         fulltext = engine.fulltext
-        searcher = fulltext._searcher  # the exhaustive reference needs Whoosh's own search call
         if not fulltext._arrays or not fulltext._arrays.complete:
             print("warning: some segments have no scoring sidecar; they are scored through Whoosh", file=sys.stderr)
         for query in queries:
             words = list(dict.fromkeys(t.text for t in fulltext.analyzer(query.text, mode="query")))
             for kind, text in variants(query.text, words):
                 parsed = fulltext.parse(text)
-                exhaustive = [(hit["id"], hit.score) for hit in searcher.search(parsed, limit=None, optimize=False)]
+                exhaustive = fulltext.exhaustive(parsed)
                 for k in KS:
                     fast = fulltext.search(parsed, k)
                     checked += 1

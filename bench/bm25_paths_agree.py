@@ -31,9 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         index_dir = cached_index(s.corpus, s.name.split("-")[0] if s.name.startswith("xquad") else s.name,
                                  IndexSettings())
         arrays = FullTextSearcher(index_dir, compiled=True)
-        whoosh = FullTextSearcher(index_dir, arrays=False, length_tables=True)
         for _, text in s.topics:
-            fast, slow = arrays.search(arrays.parse(text), 100), whoosh.search(whoosh.parse(text), 100)
+            parsed = arrays.parse(text)
+            fast, slow = arrays.search(parsed, 100), arrays.exhaustive(parsed)[:100]
             total += 1
             if [i for i, _ in fast] != [i for i, _ in slow] or any(
                     abs(x - y) > 1e-9 * max(1.0, abs(y)) for (_, x), (_, y) in zip(fast, slow)):

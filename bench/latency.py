@@ -228,7 +228,7 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SUMMARY_ENGINES = ("hsearch bm25", "hsearch bm25 (numpy kernel)", "hsearch bm25 (Whoosh search)",
+SUMMARY_ENGINES = ("hsearch bm25", "hsearch bm25 (numpy kernel)", "hsearch bm25 (Whoosh exhaustive)",
                    "hsearch bm25 +docs", "hsearch semantic", "hsearch hybrid", "hsearch hybrid +docs",
                    "hsearch query encoding", "hsearch vectors", "bm25s (hi)", "bm25s (default)", "tantivy (hi)", "tantivy (default)",
                    "faiss IndexFlatIP")

@@ -40,12 +40,14 @@ import numpy as np
 
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
-from hsearch.search.engine import MODES, Ranking, SearchEngine, SearchSettings
+from hsearch.search.engine import Ranking, SearchEngine, SearchSettings
+from hsearch.search.modes import MODES
 from hsearch.search.evaluation import RUN_DEPTH, evaluate
 from hsearch.search.fusion import FusionSettings, Side, fuse, needs_upper
 from hsearch.search.relevance import MODEL_FLOORS, apply_floor
 
 from .datasets import EvalSet, all_sets, cached_index
+from hsearch.search.request import SearchRequest
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -102,7 +104,7 @@ def study(engine: SearchEngine, s: EvalSet) -> dict[str, dict[str, float]]:
 
 
 def nonsense(engine: SearchEngine, queries: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    return {q: {mode: len(engine.search(q, mode=mode, k=PAGE)) for mode in MODES} for q in queries}
+    return {q: {mode: len(engine.search(SearchRequest.of(q, mode=mode, k=PAGE)).hits) for mode in MODES} for q in queries}
 
 
 def main() -> None:

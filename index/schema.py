@@ -9,10 +9,8 @@ from whoosh import index as whoosh_index
 from whoosh.analysis import IDTokenizer, LowercaseFilter
 from whoosh.searching import Searcher
 
-from . import layout, whoosh_files
+from . import layout, whoosh_compat
 from .analysis import hindi_analyzer
-
-whoosh_files.install()  # segments are read in place, not copied, by every reader of the full text
 
 SCHEMA_VERSION = 1
 TITLE_BOOST = 2.0
@@ -43,6 +41,6 @@ def article_digests(searcher: Searcher) -> dict[str, str]:
 
 def read_article_digests(index_dir: Path) -> dict[str, str]:
     """:func:`article_digests` of the full-text side of the index at ``index_dir``, read straight from Whoosh."""
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    ix = whoosh_compat.open_dir(layout.fulltext_dir(index_dir))
     with ix.searcher() as searcher:
         return article_digests(searcher)

@@ -10,16 +10,14 @@ posting blocks.  :class:`ViewFile` is the same read/seek/tell interface over
 the memoryview itself, so only the pages a query touches are read, and they
 are the page cache's, shared by every process.
 
-Installed once, by :mod:`hsearch.index.schema` (everything that opens the
-full text imports it).  Writing is untouched: ``BufferFile`` is Whoosh's
-read-side class.
+:func:`hsearch.index.whoosh_compat.install` puts it under ``BufferFile``
+(the only place that touches Whoosh's class); writing is untouched:
+``BufferFile`` is Whoosh's read-side class.  This module is plain Python.
 """
 
 from __future__ import annotations
 
 import io
-
-from whoosh.filedb import structfile
 
 
 class ViewFile:
@@ -66,17 +64,3 @@ class ViewFile:
 
     def close(self) -> None:
         self._view = memoryview(b"")
-
-
-def _buffer_file_init(self, buf, name=None, onclose=None) -> None:  # type: ignore[no-untyped-def]
-    """``BufferFile.__init__`` without ``BytesIO(buf)``'s copy."""
-    self._buf = buf
-    self._name = name
-    self.file = ViewFile(memoryview(buf))
-    self.onclose = onclose
-    self.is_real = False
-    self.is_closed = False
-
-
-def install() -> None:
-    structfile.BufferFile.__init__ = _buffer_file_init  # type: ignore[method-assign]

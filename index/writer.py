@@ -25,7 +25,7 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.searching import Searcher
 
-from . import bm25_sidecar, keytable, layout, manifest, vector_generations
+from . import bm25_sidecar, keytable, layout, manifest, vector_generations, whoosh_compat
 from .articles import Article, content_digest
 from .checkpoints import Checkpoints, CommitPolicy
 from .embedders import Embedder, LocalEmbedder
@@ -35,8 +35,9 @@ from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexInterrupted, 
                      InputError, ModelMismatchError, damage_reason, os_error_reason)
 from .ingest import IngestIssue, IngestReport, read_articles
 from .lock import OnWait, WriteLock
-from .manifest import Manifest, ModelSpec
-from .parallel_writer import ParallelWriter, SubProcessFailed
+from .manifest import Manifest
+from .model_spec import ModelSpec
+from .parallel_writer import SubProcessFailed, open_parallel_writer
 from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
 from .stories import StoryUpdates
@@ -169,7 +170,7 @@ class IndexWriter:
         try:
             if current is not None and _exists_in(self.index_dir):
                 try:
-                    ix = whoosh_index.open_dir(str(fulltext))
+                    ix = whoosh_compat.open_dir(fulltext)
                     committed = None if self.rebuild else ix.searcher()
                 except Exception as exc:  # a missing or cut segment: adding to it would lose the rest
                     raise FullTextDamagedError(self.index_dir, damage_reason(exc)) from None
@@ -193,7 +194,7 @@ class IndexWriter:
     def _fulltext_writer(self, ix: whoosh_index.Index) -> writing.IndexWriter:
         """Whoosh's writer, or its multi-process form for ``settings.procs`` > 1 (started before any embedding)."""
         if self.settings.procs > 1:
-            return ParallelWriter(ix, procs=self.settings.procs, limitmb=FULLTEXT_POOL_MB)
+            return open_parallel_writer(ix, self.settings.procs, limitmb=FULLTEXT_POOL_MB)
         return ix.writer(limitmb=FULLTEXT_POOL_MB)
 
     def _encoder_for(self, spec: ModelSpec) -> Encoder:
@@ -273,7 +274,7 @@ class IndexWriter:
             self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
         self._writer = None
         with _worded_os_errors(self.index_dir, FULLTEXT_ONLY.format(index_dir=self.index_dir)):
-            ix = whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir)))
+            ix = whoosh_compat.open_dir(layout.fulltext_dir(self.index_dir))
             articles = ix.doc_count()
             bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
             self.manifest = self.manifest.touched(
@@ -281,6 +282,7 @@ class IndexWriter:
                 passages=self.vectors.passage_count if self.vectors is not None else 0,
                 ann=self.vectors.ann if self.vectors is not None else "flat",
                 vector_generation=generation,
+                fulltext_generation=ix.latest_generation(),
             )
             manifest.save(self.index_dir, self.manifest)
         if generation or self.rebuild:
@@ -326,7 +328,7 @@ class IndexWriter:
         """Commit everything written so far and keep writing: what a long build must not lose."""
         committed = self.commit()
         self.rebuild = False  # the clearing commit of a rebuild is done; later ones add to it
-        self._writer = self._fulltext_writer(whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir))))
+        self._writer = self._fulltext_writer(whoosh_compat.open_dir(layout.fulltext_dir(self.index_dir)))
         return committed
 
     def unchanged(self, article: Article) -> bool:
@@ -347,7 +349,7 @@ class IndexWriter:
     def fulltext_changed(self) -> bool:
         """Whether a full-text commit happened since this writer opened (asked after an interruption)."""
         try:
-            return bool(whoosh_index.open_dir(str(layout.fulltext_dir(self.index_dir))).latest_generation()
+            return bool(whoosh_compat.open_dir(layout.fulltext_dir(self.index_dir)).latest_generation()
                         != self._generation)
         except Exception:  # noqa: BLE001 - cannot tell: say the safe thing
             return True

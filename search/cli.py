@@ -208,6 +208,7 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     from .engine import SearchEngine, SearchSettings
     from .filters import Filters
     from .cli_output import expansion_lines, render_hits
+    from .request import SearchRequest
     from .serialize import hit_to_dict, to_json, trec_lines
     from .topics import read_topics
 
@@ -231,34 +232,34 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
                     if lines:
                         click.echo("\n".join(lines))
                 else:
-                    hits = engine.search(topic, mode=mode, k=depth, filters=filters, expand=not no_expand,
-                                         collapse=not no_collapse, sort=sort)
-                    for hit in hits:
+                    found = engine.search(SearchRequest(topic, mode=mode, filters=filters, expand=not no_expand,
+                                                        page=PageRequest(k=depth, sort=sort, collapse=not no_collapse)))
+                    for hit in found.hits:
                         click.echo(to_json({"qid": qid, **hit_to_dict(hit)}) if fmt == "json"
                                    else f"{qid}\t{hit.rank}\t{hit.id}\t{hit.title}")
             return
-        assert text is not None
+        if text is None:
+            raise click.UsageError("give either a query TEXT or --batch TOPICS.tsv")
         request = PageRequest.of_page(page, offset, limit or 10, sort=sort, collapse=not no_collapse)
-        result = engine.search_page(text, mode=mode, filters=filters, page=request, expand=not no_expand)
-        hits = result.hits
-        plan = engine.plan(text, expand=not no_expand)
-        if plan.corrected_text and fmt != "trec":  # on stderr when stdout is data
-            click.echo(f"showing results for: {plan.corrected_text}  (search instead for exactly what you typed: "
-                       f"hsearch query --no-expand {_shell_quote(text)})", err=fmt == "json")
-        if explain and fmt == "text":
-            click.echo("\n".join(expansion_lines(plan)))
-        if fmt == "json":
-            for hit in hits:
-                click.echo(to_json(hit_to_dict(hit)))
-        elif fmt == "trec":
-            click.echo("\n".join(trec_lines("q", [(h.id, h.score) for h in hits], tag)))
-        elif not hits and result.total:
-            click.echo(f"no results past the {result.total} this query has (--offset {request.offset})")
-        elif not hits:
-            click.echo("no results" + (" (filters are on: try without them)" if filters.active else ""))
-        else:
-            click.echo(render_hits(hits, color=stdout_is_terminal(), explain=explain))
-            _page_footer(result, request)
+        result = engine.search(SearchRequest(text, mode=mode, filters=filters, page=request, expand=not no_expand))
+    hits, plan = result.hits, result.ranking.plan
+    if plan.corrected_text and fmt != "trec":  # on stderr when stdout is data
+        click.echo(f"showing results for: {plan.corrected_text}  (search instead for exactly what you typed: "
+                   f"hsearch query --no-expand {_shell_quote(text)})", err=fmt == "json")
+    if explain and fmt == "text":
+        click.echo("\n".join(expansion_lines(plan)))
+    if fmt == "json":
+        for hit in hits:
+            click.echo(to_json(hit_to_dict(hit)))
+    elif fmt == "trec":
+        click.echo("\n".join(trec_lines("q", [(h.id, h.score) for h in hits], tag)))
+    elif not hits and result.total:
+        click.echo(f"no results past the {result.total} this query has (--offset {request.offset})")
+    elif not hits:
+        click.echo("no results" + (" (filters are on: try without them)" if filters.active else ""))
+    else:
+        click.echo(render_hits(hits, color=stdout_is_terminal(), explain=explain))
+        _page_footer(result, request)
 
 
 def _page_footer(result: Any, request: Any) -> None:
@@ -412,7 +413,7 @@ def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple
     settings = SearchSettings(fusion=fusion_settings(fusion, weight, latin_weight, min_score), preload=True)
     table: dict[str, dict[str, float]] = {}
     with SearchEngine(resolve_index(index_dir), settings) as engine:
-        chosen = list(modes) or modes_for(engine.semantic is not None)
+        chosen = list(modes) or modes_for(engine.has_vectors)
         for mode in chosen:
             engine.resolve_mode(mode)
             run = run_topics(lambda q, m=mode: engine.rank(q, mode=m, depth=RUN_DEPTH).ranked, queries)

@@ -19,6 +19,7 @@ from hsearch.index.errors import Wording
 
 from .modes import MODES
 from .collapse import SORTS
+from .relevance import MIN_SCORE_RANGE
 from .filters import FILTER_FIELDS
 from .fusion import FUSION_METHODS, FusionSettings
 
@@ -84,7 +85,7 @@ def fusion_options(func: F) -> F:
 def min_score_option(func: F) -> F:
     """``--min-score``, the relevance floor (:mod:`hsearch.search.relevance`); pass it to :func:`fusion_settings`."""
     return click.option(
-        "--min-score", type=click.FloatRange(0, 1), default=None,
+        "--min-score", type=click.FloatRange(*MIN_SCORE_RANGE), default=None,
         help="Relevance floor: how far above the query's background cosine (that of its 50th article) an "
              "article that matches none of the query's words must be to be shown. Default: calibrated for "
              "the index's model; 0 shows every hit.")(func)

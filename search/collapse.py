@@ -19,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal, get_args
 
 from hsearch.index.errors import QueryError
 
-SORTS = ("relevance", "date")
+Sort = Literal["relevance", "date"]
+SORTS: tuple[str, ...] = get_args(Sort)  # the CLI's choices, the API's enum, the check below
 
 
 @dataclass(frozen=True)

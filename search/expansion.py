@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal, get_args
 
 from rapidfuzz.distance import Levenshtein
 from whoosh import query as wq
@@ -94,12 +95,20 @@ class Candidate:
     df: int
 
 
+#: What a query word is: romanized Hindi, a name in both scripts, an English word, a Latin word known
+#: neither to English nor (romanized) to the index, or a Devanagari near-miss of an index term.
+WordKind = Literal["hindi", "name", "english", "unknown", "correction"]
+#: The kinds whose candidates are searched beside the word (what ``--explain`` and the API show).
+ExpandedKind = Literal["hindi", "name", "correction"]
+EXPANDED_KINDS: tuple[str, ...] = get_args(ExpandedKind)
+
+
 @dataclass(frozen=True)
 class WordExpansion:
     """What one query word became: its kind and the terms searched for it."""
 
     word: str
-    kind: str  # "hindi", "name", "english", "unknown" (neither English nor held in Devanagari), "correction"
+    kind: WordKind
     candidates: tuple[Candidate, ...] = ()
 
     @property
@@ -124,7 +133,7 @@ class QueryPlan:
 
     @property
     def expanded(self) -> list[WordExpansion]:
-        return [w for w in self.words if w.kind != "english" and w.candidates]
+        return [w for w in self.words if w.kind in EXPANDED_KINDS and w.candidates]
 
     def replacements(self) -> dict[str, list[tuple[str, float]]]:
         """Analysed query word -> (term, boost) alternatives to search beside it."""

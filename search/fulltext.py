@@ -9,56 +9,72 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring
 
-from hsearch.index import layout
-from hsearch.index.errors import FullTextDamagedError, IndexNotFoundError, damage_reason
+from hsearch.index import layout, whoosh_compat
+from hsearch.index.errors import FullTextDamagedError, IndexNotFoundError, Remedy, damage_reason
 from hsearch.index.schema import article_digests
 
 from . import query_parser
 from .array_scorer import ArrayScorer
 from .bm25_kernels import compiled_add_term
-from .bm25f import LengthTableBM25F, with_array_or
+from .bm25f import LengthTableBM25F
 
 K1 = 1.2
 B = 0.75
 
 
 class FullTextSearcher:
-    """Keeps one Whoosh searcher open; :meth:`refresh` picks up later commits.
+    """One Whoosh searcher over one commit generation of the full text: a snapshot's BM25 side.
 
     Queries are scored over the segments' scoring sidecars
-    (:mod:`hsearch.search.array_scorer`); ``arrays=False`` keeps Whoosh's own
-    search, which ``length_tables`` speeds up by reading field lengths into
-    memory on the first query (see :mod:`hsearch.search.bm25f`).  ``compiled``
-    scores with the numba kernel when numba is installed (about a second of
-    start-up; :mod:`hsearch.search.bm25_kernels`).
+    (:mod:`hsearch.search.array_scorer`), with Whoosh's own matchers for a
+    segment without one; ``length_tables`` reads field lengths into memory on
+    the first query that needs them (see :mod:`hsearch.search.bm25f`).
+    ``compiled`` scores with the numba kernel when numba is installed (about a
+    second of start-up; :mod:`hsearch.search.bm25_kernels`).  ``generation``
+    is the commit to open (None: the latest); :meth:`following` opens a later
+    one, sharing what did not change.
     """
 
-    def __init__(self, index_dir: Path, *, length_tables: bool = False, arrays: bool = True,
-                 compiled: bool = False) -> None:
+    def __init__(self, index_dir: Path, *, generation: int | None = None, length_tables: bool = False,
+                 compiled: bool = False, previous: FullTextSearcher | None = None) -> None:
         directory = layout.fulltext_dir(index_dir)
         try:
             exists = whoosh_index.exists_in(str(directory))
         except Exception as exc:  # a TOC file that is not Whoosh's
             raise FullTextDamagedError(index_dir, damage_reason(exc)) from None
         if not exists:
-            raise IndexNotFoundError(f"{index_dir} has no full-text index; rebuild it with hsearch index --rebuild")
+            raise IndexNotFoundError(f"{index_dir} has no full-text index", remedy=Remedy("rebuild", str(index_dir)))
         try:
-            self._index = whoosh_index.open_dir(str(directory))
+            self._index = previous._index if previous is not None else whoosh_compat.open_dir(directory)
             self.schema = self._index.schema
-            weighting = LengthTableBM25F(B=B, K1=K1) if length_tables else scoring.BM25F(B=B, K1=K1)
-            self._searcher = self._index.searcher(weighting=weighting)
+            weighting = previous._searcher.weighting if previous is not None else \
+                (LengthTableBM25F(B=B, K1=K1) if length_tables else scoring.BM25F(B=B, K1=K1))
+            self._searcher, self.generation = whoosh_compat.searcher_at(
+                self._index, generation, weighting, reuse=previous._searcher if previous is not None else None)
+        except FileNotFoundError:
+            raise  # that generation is gone: the caller opens the newer one
         except Exception as exc:  # a missing or cut segment file: Whoosh raises many kinds of errors
             raise FullTextDamagedError(index_dir, damage_reason(exc)) from None
+        self.index_dir = Path(index_dir)
         self.analyzer = self.schema["body"].analyzer
-        self._parser = query_parser.make_parser(self.schema)
+        self._parser = previous._parser if previous is not None else query_parser.make_parser(self.schema)
         self._directory = directory
-        kernel = compiled_add_term() if compiled else None  # numba when installed; else numpy
-        self._arrays = ArrayScorer(directory, self._searcher, add_term=kernel) if arrays else None
+        self._compiled = compiled
+        if previous is not None:
+            self._arrays = ArrayScorer(directory, self._searcher, previous=previous._arrays)
+        else:
+            kernel = compiled_add_term() if compiled else None  # numba when installed; else numpy
+            self._arrays = ArrayScorer(directory, self._searcher, add_term=kernel)
 
-    def refresh(self) -> None:
-        self._searcher = self._searcher.refresh()  # keeps the weighting, and the tables of unchanged segments
-        if self._arrays is not None:
-            self._arrays = ArrayScorer(self._directory, self._searcher, previous=self._arrays)
+    def following(self, generation: int | None) -> FullTextSearcher:
+        """The full text at a later ``generation``, sharing this one's unchanged segments and tables.
+
+        This searcher must not be used afterwards: segments the new one does
+        not share are closed (Whoosh's ``refresh`` rule).
+        """
+        if generation is not None and generation == self.generation:
+            return self  # no commit since: every generation changes something
+        return FullTextSearcher(self.index_dir, generation=generation, previous=self)
 
     def close(self) -> None:
         self._searcher.close()
@@ -74,10 +90,12 @@ class FullTextSearcher:
         """``(id, score)`` best first."""
         if q is wq.NullQuery or limit <= 0:
             return []
-        if self._arrays is not None:
-            return self._arrays.search(q, limit, filter_query)
-        results = self._searcher.search(with_array_or(q), limit=limit, filter=filter_query)
-        return [(hit["id"], float(hit.score)) for hit in results]
+        return self._arrays.search(q, limit, filter_query)
+
+    def exhaustive(self, q: wq.Query, filter_query: wq.Query | None = None) -> list[tuple[str, float]]:
+        """Every match scored by Whoosh's own matchers, no pruning: the reference :meth:`search` must equal."""
+        return [(hit["id"], float(hit.score)) for hit in
+                self._searcher.search(q, limit=None, optimize=False, filter=filter_query)]
 
     def term_frequency(self, term: str) -> int:
         """Articles whose headline or body holds ``term`` (the larger count)."""

@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 from hsearch.index.errors import SettingsError
 
+from .relevance import check_min_score
+
 RRF_K = 60
 FUSION_METHODS = ("rrf", "minmax", "zscore", "bounded")
 
@@ -67,8 +69,7 @@ class FusionSettings:
         for name in ("weight", "latin_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{{{name}}} must be between 0 and 1", params=(name,))
-        if self.min_score is not None and not 0.0 <= self.min_score <= 1.0:
-            raise SettingsError("{min_score} must be between 0 and 1", params=("min_score",))
+        check_min_score(self.min_score, SettingsError)
 
 
 def _bounded(ranked: Sequence[tuple[str, float]], upper: float) -> dict[str, float]:

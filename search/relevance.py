@@ -29,10 +29,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hsearch.index.manifest import ModelSpec
+from hsearch.index.errors import HsearchError, QueryError
+from hsearch.index.model_spec import ModelSpec
 
 #: The vector side's rank whose cosine stands for "unrelated" for this query.
 BACKGROUND_RANK = 50
+#: The values a relevance floor (``min_score``) may take: the CLI's range, the API's bounds, every check.
+MIN_SCORE_RANGE = (0.0, 1.0)
+
+
+def check_min_score(value: float | None, error: type[HsearchError] = QueryError) -> None:
+    """Raise ``error`` when ``value`` is outside :data:`MIN_SCORE_RANGE` (None: the model's floor)."""
+    low, high = MIN_SCORE_RANGE
+    if value is not None and not low <= value <= high:
+        raise error(f"the relevance floor ({{min_score}}) must be between {low:g} and {high:g}",
+                    params=("min_score",))
 
 
 @dataclass(frozen=True)

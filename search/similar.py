@@ -14,59 +14,50 @@ collapsed and paged like a search.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from whoosh import query as wq
 
 from hsearch.index.errors import ArticleNotFoundError
 
-if TYPE_CHECKING:
-    from .engine import Ranking, SearchEngine
+from .expansion import QueryPlan
+from .fusion import FusionSettings
+from .retrieval import Ranked, Ranking, combine
+from .snapshot import Snapshot
 
 KEY_TERMS = 20
 
 
-def similar_ranking(engine: SearchEngine, article_id: str, mode: str | None, depth: int) -> Ranking:
-    """The fused ranking of articles like ``article_id``, its story excluded; ``depth`` per side."""
-    from .engine import Ranking
-
-    stored = engine.article(article_id)
+def similar_ranking(snapshot: Snapshot, article_id: str, mode: str, depth: int, fusion: FusionSettings) -> Ranking:
+    """The ranking of articles like ``article_id`` in ``mode`` (resolved), its story excluded; ``depth`` per side."""
+    stored = snapshot.fulltext.documents([article_id]).get(article_id)
     if stored is None:
-        raise ArticleNotFoundError(article_id, engine.index_dir)
-    chosen = engine.resolve_mode(mode)
-    own_story = engine.stories.stories([article_id])[article_id]
-    wanted = max(depth, engine.settings.fusion.candidates)
+        raise ArticleNotFoundError(article_id, snapshot.index_dir)
+    own_story = snapshot.stories.stories([article_id])[article_id]
+    wanted = max(depth, fusion.candidates)
 
-    def others(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
-        story_of = engine.stories.stories([doc for doc, _ in ranked])
+    def others(ranked: Ranked) -> Ranked:
+        story_of = snapshot.stories.stories([doc for doc, _ in ranked])
         return [(doc, score) for doc, score in ranked if doc != article_id and story_of[doc] != own_story]
 
-    terms: set[str] = set()
-    bm25: list[tuple[str, float]] = []
-    dense: list[tuple[str, float]] = []
-    if chosen in ("bm25", "hybrid"):
+    terms: frozenset[str] = frozenset()
+    bm25: Ranked = []
+    dense: Ranked = []
+    if mode in ("bm25", "hybrid"):
         text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
-        weighted = engine.fulltext.key_terms(text, KEY_TERMS)
-        terms = {term for term, _ in weighted}
+        weighted = snapshot.fulltext.key_terms(text, KEY_TERMS)
+        terms = frozenset(term for term, _ in weighted)
         if weighted:
             query = wq.Or([wq.Term(field, term, boost=weight) for term, weight in weighted
                            for field in ("title", "body")])
-            bm25 = others(engine.fulltext.search(query, wanted + 1))
-    if chosen in ("semantic", "hybrid"):
-        assert engine.semantic is not None
-        vectors = engine.semantic.store.vectors_of(article_id)
+            bm25 = others(snapshot.fulltext.search(query, wanted + 1))
+    if mode in ("semantic", "hybrid") and snapshot.semantic is not None:
+        vectors = snapshot.semantic.store.vectors_of(article_id)
         if len(vectors):
             centroid = vectors.mean(axis=0)
             centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-            hits = engine.semantic.store.search(centroid, wanted + 1)
+            hits = snapshot.semantic.store.search(centroid, wanted + 1)
             dense = others([(h.article_id, h.score) for h in hits])
     # The article's own key terms are the whole query, so its best other match stands for a full match.
-    ranking = Ranking([], bm25, dense, terms, bm25_upper=bm25[0][1] if bm25 else 0.0)
-    if chosen == "bm25":
-        ranking.ranked = bm25[:depth]
-    elif chosen == "semantic":
-        ranking.ranked = dense[:depth]
-    else:
-        ranking.ranked = ranking.fused(engine.settings.fusion)[:depth]
-    return ranking
+    title = str(stored.get("title") or "")
+    return combine(mode, bm25, dense, terms, QueryPlan(text=title, semantic_text=title), fusion, depth=depth,
+                   bm25_upper=bm25[0][1] if bm25 else 0.0)

@@ -17,6 +17,7 @@ from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
 from hsearch.search.cli import main
 from hsearch.search.engine import SearchEngine
+from hsearch.search.request import SearchRequest
 
 from .conftest import REPO, SEED_ARTICLE_ID, SEEDS
 
@@ -59,7 +60,7 @@ def test_sentence_transformers_model_from_a_package_folder(tmp_path: Path) -> No
     with SearchEngine(index_dir) as engine:
         assert engine.manifest.model is not None
         assert engine.manifest.model.kind == "sentence-transformers" and engine.manifest.model.dim == 384
-        hits = engine.search("कुर्स्क", mode="hybrid", k=3)
+        hits = engine.search(SearchRequest.of("कुर्स्क", mode="hybrid", k=3)).hits
         assert hits[0].id == SEED_ARTICLE_ID
 
 

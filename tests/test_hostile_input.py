@@ -18,6 +18,7 @@ import pytest
 from click.testing import Result
 
 from hsearch.index.settings import IndexSettings
+from hsearch.search.request import SearchRequest
 
 from .conftest import RECORDS, SEED_ARTICLE, cli, copy_of
 BASE = [{**r, "date": f"2025-08-{10 + i:02d}"} for i, r in enumerate(RECORDS[:6])]
@@ -57,7 +58,7 @@ def assert_base_intact(index_dir: Path) -> None:
     with SearchEngine(index_dir, SearchSettings(mode="bm25")) as engine:
         for record in BASE:
             assert documents[record["id"]]["body"] == record["body"].strip()
-            found = [h.id for h in engine.search(headline_query(record["title"]), k=len(documents))]
+            found = [h.id for h in engine.search(SearchRequest.of(headline_query(record["title"]), k=len(documents))).hits]
             assert record["id"] in found, record["id"]
     verdict = cli("verify", "--index", index_dir)
     assert verdict.exit_code == 0, verdict.output

@@ -14,6 +14,7 @@ from hsearch.index.ingest import IngestReport, read_articles
 from hsearch.index.markup import html_to_text
 from hsearch.search.cli import main
 from hsearch.search.engine import SearchEngine, SearchSettings
+from hsearch.search.request import SearchRequest
 
 KURSK = {"id": "kursk", "title": "कुर्स्क में पुनर्निर्माण", "body": "उत्तर कोरिया कुर्स्क में 5,000 सैन्य निर्माणकर्मी भेजेगा।"}
 KIM = {"id": "kim", "title": "किम ने पुतिन को पूर्ण समर्थन दिया", "body": "उत्तर कोरिया के नेता किम जोंग-उन ने रूस को समर्थन दिया।"}
@@ -34,7 +35,7 @@ def cli(*args: str, input: str | bytes | None = None):
 
 def bm25_ids(index_dir: Path, text: str) -> list[str]:
     with SearchEngine(index_dir, SearchSettings(mode="bm25")) as engine:
-        return [hit.id for hit in engine.search(text, k=10)]
+        return [hit.id for hit in engine.search(SearchRequest.of(text, k=10)).hits]
 
 
 # -- one bad file in a folder ---------------------------------------------------------
@@ -163,9 +164,9 @@ def test_an_html_body_is_stored_and_searched_as_text(tmp_path: Path) -> None:
         assert stored is not None
         assert stored["title"] == "कुर्स्क & रूस"
         assert "<" not in stored["body"] and "tracker" not in stored["body"]
-        assert [h.id for h in engine.search("कुर्स्क", k=5)] == ["page"]
+        assert [h.id for h in engine.search(SearchRequest.of("कुर्स्क", k=5)).hits] == ["page"]
         for markup_word in ("script", "tracker", "analytics", "nbsp", "div", "color"):
-            assert engine.search(markup_word, k=5) == [], markup_word
+            assert engine.search(SearchRequest.of(markup_word, k=5)).hits == [], markup_word
 
 
 def test_a_body_of_only_markup_is_a_missing_body(tmp_path: Path) -> None:

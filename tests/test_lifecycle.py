@@ -37,9 +37,10 @@ from hsearch.index import layout
 from hsearch.index import manifest as manifest_io
 from hsearch.index.analysis import ANALYZER_VERSION
 from hsearch.index.articles import Article, content_digest
-from hsearch.index.manifest import ModelSpec
+from hsearch.index.model_spec import ModelSpec
 from hsearch.index.settings import IndexSettings
 from hsearch.index.vector_generations import open_store
+from hsearch.search.request import SearchRequest
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -185,7 +186,7 @@ def bm25_ids(index_dir: Path, text: str, k: int = 200) -> list[str]:
     from hsearch.search.engine import SearchEngine, SearchSettings
 
     with SearchEngine(index_dir, SearchSettings(mode="bm25")) as engine:
-        return [hit.id for hit in engine.search(text, k=k)]
+        return [hit.id for hit in engine.search(SearchRequest.of(text, k=k)).hits]
 
 
 def headline_query(title: str) -> str:
@@ -201,7 +202,7 @@ def assert_searchable(index_dir: Path, records: Sequence[dict[str, str]]) -> Non
         total = engine.fulltext.doc_count
         for record in records:
             assert engine.article(record["id"]) is not None, record["id"]
-            found = [hit.id for hit in engine.search(headline_query(record["title"]), k=max(total, 1), collapse=False)]
+            found = [hit.id for hit in engine.search(SearchRequest.of(headline_query(record["title"]), k=max(total, 1), collapse=False)).hits]
             assert record["id"] in found, record["id"]
 
 
@@ -301,7 +302,7 @@ def test_delete_withdraws_articles_from_both_sides(hash_index: Path) -> None:
     from hsearch.search.engine import SearchEngine, SearchSettings
 
     with SearchEngine(hash_index, SearchSettings(mode="semantic")) as engine:
-        hits = engine.search(BASE[0]["title"], k=50)
+        hits = engine.search(SearchRequest.of(BASE[0]["title"], k=50)).hits
     assert hits and not {h.id for h in hits} & set(gone)
     assert_consistent(hash_index)
 
@@ -421,7 +422,7 @@ def test_repair_drops_vectors_of_an_article_removed_from_the_full_text_only(hash
 
     # Searching still works and never shows the half-deleted article.
     with SearchEngine(hash_index, SearchSettings(mode="semantic")) as engine:
-        hits = engine.search(victim["title"], k=20)
+        hits = engine.search(SearchRequest.of(victim["title"], k=20)).hits
     assert hits and victim["id"] not in {h.id for h in hits}
 
     result = assert_clean_failure(cli("verify", "--index", hash_index))
@@ -501,7 +502,7 @@ def semantic_ids(index_dir: Path, text: str, k: int = 10) -> list[str]:
     from hsearch.search.engine import SearchEngine, SearchSettings
 
     with SearchEngine(index_dir, SearchSettings(mode="semantic")) as engine:
-        return [h.id for h in engine.search(" ".join(text.split()[:6]), k=k)]
+        return [h.id for h in engine.search(SearchRequest.of(" ".join(text.split()[:6]), k=k)).hits]
 
 
 def test_real_encoder_delete_and_repair_keep_both_sides_equal(e5_index: Path) -> None:
@@ -677,7 +678,7 @@ def check_after_crash(index_dir: Path, before: dict[str, str], after: dict[str, 
     assert vector_digests(index_dir) == state
     if kept:
         with SearchEngine(index_dir, SearchSettings(mode="semantic")) as engine:
-            hits = {h.id for h in engine.search(" ".join(kept[0]["title"].split()[:6]), k=50)}
+            hits = {h.id for h in engine.search(SearchRequest.of(" ".join(kept[0]["title"].split()[:6]), k=50)).hits}
         assert kept[0]["id"] in hits and hits <= set(state)
     return state
 

@@ -21,6 +21,7 @@ from hsearch.search.server import EnginePool, create_app
 
 from .conftest import SEEDS, cli, write_jsonl
 from .test_stories import KURSK, seed_record
+from hsearch.search.request import SearchRequest
 
 QUERY = "अमेरिका के राष्ट्रपति"  # matches the seed story's copies and many Wikinews articles
 
@@ -44,7 +45,7 @@ def all_pages(engine: SearchEngine, size: int, **options: object) -> list[str]:
     ids: list[str] = []
     offset = 0
     while True:
-        page = engine.search_page(QUERY, page=PageRequest(k=size, offset=offset, **options))  # type: ignore[arg-type]
+        page = engine.search(SearchRequest.of(QUERY, page=PageRequest(k=size, offset=offset, **options)))  # type: ignore[arg-type]
         ids += [h.id for h in page.hits]
         if not page.more:
             return ids
@@ -54,7 +55,7 @@ def all_pages(engine: SearchEngine, size: int, **options: object) -> list[str]:
 @pytest.mark.parametrize("sort", ["relevance", "date"])
 @pytest.mark.parametrize("collapsed", [True, False])
 def test_pages_put_together_are_the_whole_list(engine: SearchEngine, sort: str, collapsed: bool) -> None:
-    whole = [h.id for h in engine.search(QUERY, k=100, sort=sort, collapse=collapsed)]
+    whole = [h.id for h in engine.search(SearchRequest.of(QUERY, k=100, sort=sort, collapse=collapsed)).hits]
     assert len(whole) > 9
     for size in (1, 3, 4):
         assert all_pages(engine, size, sort=sort, collapse=collapsed) == whole
@@ -62,8 +63,8 @@ def test_pages_put_together_are_the_whole_list(engine: SearchEngine, sort: str, 
 
 
 def test_newest_first_keeps_relevance_as_the_filter(engine: SearchEngine) -> None:
-    by_date = engine.search(QUERY, k=100, sort="date")
-    by_relevance = engine.search(QUERY, k=100)
+    by_date = engine.search(SearchRequest.of(QUERY, k=100, sort="date")).hits
+    by_relevance = engine.search(SearchRequest.of(QUERY, k=100)).hits
     assert {h.id for h in by_date} == {h.id for h in by_relevance}  # the same results, in another order
     dates = [h.date for h in by_date]
     dated = [d for d in dates if d is not None]
@@ -74,7 +75,7 @@ def test_newest_first_keeps_relevance_as_the_filter(engine: SearchEngine) -> Non
 
 
 def test_an_offset_past_the_end_is_an_empty_page(engine: SearchEngine) -> None:
-    page = engine.search_page(QUERY, page=PageRequest(k=10, offset=500))
+    page = engine.search(SearchRequest.of(QUERY, page=PageRequest(k=10, offset=500)))
     assert page.hits == [] and page.total > 0 and not page.more
     output = cli("query", "--index", engine.index_dir, "--offset", "500", QUERY)
     assert output.exit_code == 0 and "no results past the" in output.output

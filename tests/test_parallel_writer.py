@@ -78,13 +78,13 @@ def test_replacing_committed_articles_keeps_one_copy_of_each(tmp_path: Path) -> 
 def test_a_writer_process_that_dies_fails_the_commit_and_keeps_the_old_state(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _build(tmp_path / "ix", procs=1, articles=ARTICLES[:20])
-    from hsearch.index import parallel_writer
+    from hsearch.index import parallel_writer, whoosh_compat
 
     def dies(self) -> None:  # noqa: ANN001 - runs in the forked sub-process
-        parallel_writer._die_with_parent()
+        parallel_writer.die_with_parent()
         os._exit(3)
 
-    monkeypatch.setattr(parallel_writer._SubWriter, "run", dies)
+    monkeypatch.setattr(whoosh_compat.SubWriter, "run", dies)
     # more job files than the job queue holds: adding must fail too, not wait for readers that are gone
     many = [Article(id=f"{a.id}-{copy}", title=a.title, body=a.body) for copy in range(12) for a in ARTICLES]
     with pytest.raises(IndexWriteError) as failed:

@@ -21,6 +21,7 @@ from hsearch.index.analysis import analyze, hindi_analyzer
 from hsearch.index.settings import IndexSettings
 from hsearch.search import query_parser
 from hsearch.search.filters import Filters
+from hsearch.search.request import SearchRequest
 
 from .conftest import RECORDS, SEED_ARTICLE
 CORPUS = RECORDS[:12]
@@ -150,7 +151,7 @@ def test_parse_never_fails(text: str) -> None:
 @examples(*EXAMPLES)
 @given(text=hostile)
 def test_bm25_search_always_returns_a_list(engine, all_ids: set[str], text: str) -> None:  # type: ignore[no-untyped-def]
-    hits = engine.search(text, mode="bm25", k=5)
+    hits = engine.search(SearchRequest.of(text, mode="bm25", k=5)).hits
     assert isinstance(hits, list) and len(hits) <= 5
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     assert len({h.id for h in hits}) == len(hits) and {h.id for h in hits} <= all_ids
@@ -163,7 +164,7 @@ def test_bm25_search_always_returns_a_list(engine, all_ids: set[str], text: str)
 def test_filtered_search_on_real_words_stays_in_the_filter(engine, words: list[str], day: int,  # type: ignore[no-untyped-def]
                                                            span: int) -> None:
     filters = Filters.parse(date_from=f"2025-08-{day:02d}", date_to=f"2025-08-{min(day + span, 28):02d}")
-    hits = engine.search(" ".join(words), mode="bm25", k=20, filters=filters)
+    hits = engine.search(SearchRequest.of(" ".join(words), mode="bm25", k=20, filters=filters)).hits
     assert isinstance(hits, list)
     for hit in hits:
         assert hit.date is not None and filters.date_from <= hit.date <= filters.date_to
@@ -176,7 +177,7 @@ def test_a_headline_finds_its_article_despite_syntax_noise_around_it(engine, rec
     plain = "".join(" " if ch in "-+\"():*?~^[]{}" else ch for ch in record["title"])
     assume(analyze(plain))
     # Syntax noise may turn the query into something stricter, but never into an error.
-    hits = engine.search(" ".join(noise) + " " + plain + " " + " ".join(noise), mode="bm25", k=len(CORPUS) + 1)
+    hits = engine.search(SearchRequest.of(" ".join(noise) + " " + plain + " " + " ".join(noise), mode="bm25", k=len(CORPUS) + 1)).hits
     assert isinstance(hits, list)
     if not noise:
         assert record["id"] in [h.id for h in hits]
@@ -184,4 +185,4 @@ def test_a_headline_finds_its_article_despite_syntax_noise_around_it(engine, rec
 
 def test_a_hyphen_inside_a_word_is_not_a_not(engine) -> None:  # type: ignore[no-untyped-def]
     record = next(r for r in CORPUS if "7-2" in r["title"])
-    assert record["id"] in [h.id for h in engine.search(record["title"], mode="bm25", k=5)]
+    assert record["id"] in [h.id for h in engine.search(SearchRequest.of(record["title"], mode="bm25", k=5)).hits]

@@ -13,13 +13,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
-from whoosh import query as wq
 from whoosh import scoring
 
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
 from hsearch.search import fulltext as fulltext_module
-from hsearch.search.bm25f import ArrayOr, LengthTableBM25F, with_array_or
+from hsearch.search.bm25f import LengthTableBM25F
 from hsearch.search.engine import SearchEngine, SearchSettings
 from hsearch.search.fusion import FusionSettings
 
@@ -48,16 +47,6 @@ def test_bm25_ranks_and_scores_are_whooshs_own(seed_index: Path, preload: bool) 
             reference = plain_whoosh_search(engine, text, 50)
             assert [doc for doc, _ in ours] == [doc for doc, _ in reference], text
             assert [score for _, score in ours] == pytest.approx([score for _, score in reference], rel=1e-9), text
-
-
-def test_every_plain_or_in_a_query_tree_becomes_an_array_or() -> None:
-    nested = wq.And([wq.Or([wq.Term("body", "कुर्स्क"), wq.Term("title", "कुर्स्क")]),
-                     wq.Or([wq.Term("body", "पुतिन"), wq.Not(wq.Term("body", "किम"))])])
-    rewritten = with_array_or(nested)
-    assert isinstance(rewritten, wq.And)
-    assert [type(child) for child in rewritten.children()] == [ArrayOr, ArrayOr]
-    assert type(nested.subqueries[0]) is wq.Or  # the parsed query itself is left as it was
-    assert with_array_or(wq.Term("body", "कुर्स्क")) == wq.Term("body", "कुर्स्क")
 
 
 def test_length_tables_follow_new_segments_after_refresh(tmp_path: Path) -> None:
@@ -127,19 +116,3 @@ def test_a_bm25_query_never_reads_the_vector_file(seed_index: Path) -> None:
     with SearchEngine(seed_index, SearchSettings(preload=True)) as warm:  # a BM25 batch on a served index
         assert warm.rank("कुर्स्क", mode="bm25").ranked[0][0] == SEED_ARTICLE_ID
         assert warm.semantic is not None and warm.semantic._store is None
-
-
-def test_the_array_union_bound_holds_for_every_article_it_matches(seed_engine: SearchEngine) -> None:
-    # Top-k pruning drops what a matcher's max_quality() says cannot reach the k-th score; Whoosh's
-    # own array union reported its best single word, below the sum an article scores.  Under a NOT
-    # that lost 4 of a MIRACL query's true top 10 at 100k articles (bench/README.md).
-    searcher = seed_engine.fulltext._searcher
-    context = searcher.context(weighting=searcher.weighting)
-    for text in ("कुर्स्क सैनिकों पुतिन किम", "उत्तर कोरिया रूस सैन्य सहयोग -यूक्रेन", "राष्ट्रपति चुनाव सरकार"):
-        matcher = with_array_or(seed_engine.fulltext.parse(text)).matcher(searcher, context)
-        checked = 0
-        while matcher.is_active():
-            assert matcher.max_quality() >= matcher.score() - 1e-9, text
-            checked += 1
-            matcher.next()
-        assert checked >= 2, text

@@ -11,14 +11,16 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from hsearch.index.errors import QueryError
-from hsearch.index.manifest import ModelSpec
+from hsearch.index.model_spec import ModelSpec
 from hsearch.index.schema import build_schema
 from hsearch.search import query_parser
 from hsearch.search.cli import main
-from hsearch.search.engine import MODES, SearchEngine, SearchSettings
+from hsearch.search.engine import SearchEngine, SearchSettings
+from hsearch.search.modes import MODES
 from hsearch.search.fusion import FusionSettings
 from hsearch.search.relevance import BACKGROUND_RANK, Floor, apply_floor, background, model_floor
 from hsearch.search.server import EnginePool, create_app
+from hsearch.search.request import SearchRequest
 from whoosh import query as wq
 
 from .conftest import SEED_ARTICLE_ID
@@ -74,7 +76,7 @@ def test_min_score_is_validated() -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_punctuation_and_stopwords_find_nothing_in_any_mode(seed_engine: SearchEngine, query: str,
                                                              mode: str) -> None:
-    assert seed_engine.search(query, mode=mode) == []
+    assert seed_engine.search(SearchRequest.of(query, mode=mode)).hits == []
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "semantic"])
@@ -82,18 +84,18 @@ def test_punctuation_and_stopwords_find_nothing_in_any_mode(seed_engine: SearchE
 def test_made_up_latin_words_find_nothing(seed_engine: SearchEngine, query: str, mode: str) -> None:
     """Neither an English word nor one the index holds in any script: no more evidence than '!!!'."""
     assert seed_engine.plan(query).only_unknown_words
-    assert seed_engine.search(query, mode=mode) == []
-    assert seed_engine.search(query, mode=mode, min_score=0)  # the floor is what hides them
+    assert seed_engine.search(SearchRequest.of(query, mode=mode)).hits == []
+    assert seed_engine.search(SearchRequest.of(query, mode=mode, min_score=0)).hits  # the floor is what hides them
 
 
 def test_a_latin_name_the_index_holds_is_not_unknown(seed_engine: SearchEngine) -> None:
     assert not seed_engine.plan("Kursk").only_unknown_words
-    assert seed_engine.search("Kursk", mode="hybrid")[0].id == SEED_ARTICLE_ID
+    assert seed_engine.search(SearchRequest.of("Kursk", mode="hybrid")).hits[0].id == SEED_ARTICLE_ID
 
 
 def test_kursk_finds_only_articles_about_kursk(seed_engine: SearchEngine) -> None:
     """Before: the Kursk story, then nine unrelated articles (dinosaurs, a Greek lawyer)."""
-    hits = seed_engine.search("कुर्स्क", mode="hybrid")
+    hits = seed_engine.search(SearchRequest.of("कुर्स्क", mode="hybrid")).hits
     assert hits and hits[0].id == SEED_ARTICLE_ID
     for hit in hits:
         text = hit.title + " " + (seed_engine.article(hit.id) or {}).get("body", "")
@@ -103,24 +105,24 @@ def test_kursk_finds_only_articles_about_kursk(seed_engine: SearchEngine) -> Non
 
 def test_semantic_evidence_still_finds_the_story_across_languages(seed_engine: SearchEngine) -> None:
     for mode in ("semantic", "hybrid"):
-        hits = seed_engine.search("North Korea Russia support", mode=mode)
+        hits = seed_engine.search(SearchRequest.of("North Korea Russia support", mode=mode)).hits
         assert hits[0].id == SEED_ARTICLE_ID
-    hits = seed_engine.search("उत्तर कोरिया सैन्य सहयोग", mode="semantic")
+    hits = seed_engine.search(SearchRequest.of("उत्तर कोरिया सैन्य सहयोग", mode="semantic")).hits
     assert SEED_ARTICLE_ID in [hit.id for hit in hits[:3]]
 
 
 def test_min_score_zero_turns_the_floor_off(seed_engine: SearchEngine) -> None:
-    assert len(seed_engine.search("कुर्स्क", mode="hybrid", min_score=0)) == 10
-    assert len(seed_engine.search("!!!", mode="semantic", min_score=0)) == 10
+    assert len(seed_engine.search(SearchRequest.of("कुर्स्क", mode="hybrid", min_score=0)).hits) == 10
+    assert len(seed_engine.search(SearchRequest.of("!!!", mode="semantic", min_score=0)).hits) == 10
     with pytest.raises(QueryError, match="between 0 and 1"):
-        seed_engine.search("कुर्स्क", min_score=2.0)
+        seed_engine.search(SearchRequest.of("कुर्स्क", min_score=2.0)).hits
 
 
 def test_the_settings_floor_applies_to_every_query(seed_index: Path) -> None:
     settings = SearchSettings(fusion=FusionSettings(min_score=0.0))
     with SearchEngine(seed_index, settings) as engine:
         assert engine.floor() is None
-        assert len(engine.search("!!!", mode="semantic")) == 10
+        assert len(engine.search(SearchRequest.of("!!!", mode="semantic")).hits) == 10
 
 
 # ------------------------------------------------------------ CLI and API

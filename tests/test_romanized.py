@@ -20,6 +20,7 @@ from hsearch.search.cli import main
 from hsearch.search.engine import SearchEngine
 from hsearch.search.expansion import Expander, expand_query
 from hsearch.search.server import EnginePool, create_app
+from hsearch.search.request import SearchRequest
 
 from .conftest import SEED_ARTICLE_ID, SEEDS
 
@@ -121,7 +122,7 @@ def test_a_devanagari_near_miss_is_corrected(small_expander: Expander) -> None:
 # -- on the seed corpus, through the engine, the CLI and the API --------------------------
 def test_kursk_in_latin_letters_puts_the_seed_story_first(seed_engine: SearchEngine) -> None:
     for query in ("Kursk", "kursk", "kursk putin samarthan"):
-        assert seed_engine.search(query, k=1)[0].id == SEED_ARTICLE_ID, query
+        assert seed_engine.search(SearchRequest.of(query, k=1)).hits[0].id == SEED_ARTICLE_ID, query
 
 
 def test_the_bm25_side_finds_a_romanized_word_only_when_expanded(seed_engine: SearchEngine) -> None:
@@ -212,7 +213,7 @@ def test_a_missing_key_table_is_reported_rebuilt_by_repair_and_never_blocks_a_qu
     report = health.verify(text_index)
     assert not report.healthy and any("romanized query keys" in p for p in report.problems)
     with SearchEngine(text_index) as engine:  # built in memory meanwhile
-        assert engine.search("kursk", k=1)[0].id == SEED_ARTICLE_ID
+        assert engine.search(SearchRequest.of("kursk", k=1)).hits[0].id == SEED_ARTICLE_ID
     health.repair(text_index)
     assert health.verify(text_index).healthy
     assert keytable.read_stamp(text_index) == keytable.stamp_of(text_index)
@@ -228,4 +229,4 @@ def test_a_stale_or_damaged_table_is_not_read(text_index: Path, tmp_path: Path) 
     layout.keys_path(text_index).write_bytes(b"not a database")
     assert keytable.read_stamp(text_index) is None
     with SearchEngine(text_index) as engine:
-        assert engine.search("kursk", k=1)[0].id == SEED_ARTICLE_ID
+        assert engine.search(SearchRequest.of("kursk", k=1)).hits[0].id == SEED_ARTICLE_ID

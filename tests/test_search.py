@@ -12,12 +12,13 @@ from hsearch.index.writer import index_paths
 
 from hsearch.search.engine import SearchEngine
 from hsearch.search.filters import Filters
+from hsearch.search.request import SearchRequest
 
 from .conftest import SEED_ARTICLE_ID
 
 
 def ids(engine: SearchEngine, text: str, mode: str = "bm25", k: int = 10, **filters: str) -> list[str]:
-    return [hit.id for hit in engine.search(text, mode=mode, k=k, filters=Filters.parse(**filters))]
+    return [hit.id for hit in engine.search(SearchRequest.of(text, mode=mode, k=k, filters=Filters.parse(**filters))).hits]
 
 
 def test_inflected_query_meets_the_form_in_the_text(seed_engine: SearchEngine) -> None:
@@ -56,7 +57,7 @@ def test_plus_must_and_minus_not(seed_engine: SearchEngine) -> None:
 @pytest.mark.parametrize("text", ['"', "(", "किम)", "सियोल: पुतिन", "AND", "NOT", "*", "कुर्स्क^2", "[a TO", "~", "-", "+"])
 def test_query_syntax_characters_never_crash(seed_engine: SearchEngine, text: str) -> None:
     for mode in ("bm25", "hybrid"):
-        hits = seed_engine.search(text, mode=mode)
+        hits = seed_engine.search(SearchRequest.of(text, mode=mode)).hits
         assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1)), (text, mode)
         assert len({hit.id for hit in hits}) == len(hits) and all(hit.title or hit.snippet for hit in hits)
     if "किम" in text or "कुर्स्क" in text:  # a real word survives the syntax around it
@@ -73,7 +74,7 @@ def test_semantic_finds_the_seed_article_for_hindi_words_it_does_not_use(seed_en
 
 
 def test_english_query_reaches_the_hindi_article_through_hybrid(seed_engine: SearchEngine) -> None:
-    hits = seed_engine.search("North Korean troops in Kursk", mode="hybrid", k=5)
+    hits = seed_engine.search(SearchRequest.of("North Korean troops in Kursk", mode="hybrid", k=5)).hits
     assert hits[0].id == SEED_ARTICLE_ID
     assert hits[0].cosine_rank == 1
 
@@ -84,7 +85,7 @@ def test_date_filter_excludes_undated_articles(seed_engine: SearchEngine) -> Non
 
 
 def test_category_filter_applies_to_the_vector_side_too(seed_engine: SearchEngine) -> None:
-    hits = seed_engine.search("football match", mode="semantic", k=5, filters=Filters.parse(category="sports"))
+    hits = seed_engine.search(SearchRequest.of("football match", mode="semantic", k=5, filters=Filters.parse(category="sports"))).hits
     assert hits and all(hit.category == "sports" for hit in hits)
 
 
@@ -99,5 +100,5 @@ def test_a_lone_bm25_hit_is_scaled_by_how_much_of_the_query_it_covers(seed_engin
 
 
 def test_hybrid_keeps_a_rare_exact_name_first_when_the_vectors_miss_it(seed_engine: SearchEngine) -> None:
-    hits = seed_engine.search("कुर्स्क", mode="hybrid", k=3)
+    hits = seed_engine.search(SearchRequest.of("कुर्स्क", mode="hybrid", k=3)).hits
     assert hits[0].id == SEED_ARTICLE_ID and hits[0].bm25_rank == 1

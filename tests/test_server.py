@@ -22,6 +22,7 @@ from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
 from hsearch.search.engine import SearchEngine
 from hsearch.search.server import WEB_DIR, EnginePool, create_app, listen
+from hsearch.search.request import SearchRequest
 
 from .conftest import RECORDS, SEED_ARTICLE_ID, SEED_ARTICLES, SEEDS
 
@@ -206,14 +207,14 @@ def test_the_page_and_its_files_are_served_from_this_server_only(client: TestCli
 # -- concurrency -------------------------------------------------------------------------
 def test_a_slow_search_blocks_neither_other_searches_nor_health(
         pool: EnginePool, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = SearchEngine.search_page  # what /api/search calls
+    original = SearchEngine.search  # what /api/search calls
 
-    def search(self: SearchEngine, text: str, **kwargs: object):  # type: ignore[no-untyped-def]
-        if text == "धीमा":
+    def search(self: SearchEngine, request: SearchRequest):  # type: ignore[no-untyped-def]
+        if request.text == "धीमा":
             time.sleep(2.0)
-        return original(self, text, **kwargs)  # type: ignore[arg-type]
+        return original(self, request)
 
-    monkeypatch.setattr(SearchEngine, "search_page", search)
+    monkeypatch.setattr(SearchEngine, "search", search)
     finished: dict[str, float] = {}
 
     async def fetch(http: httpx2.AsyncClient, name: str, url: str, delay: float) -> None:

@@ -28,6 +28,7 @@ from hsearch.index.vectors import IVF_MIN_TRAIN, VectorStore
 from hsearch.index.writer import index_paths
 
 from .test_lifecycle import (  # noqa: F401 - fixtures
+from hsearch.search.request import SearchRequest
     BASE, BATCH, NEW, assert_clean_failure, assert_consistent, assert_ok, cli, expected, fulltext_ids,
     hash_encoder, hash_index, hash_template, repair, semantic_ids, vector_digests, write_jsonl,
 )
@@ -57,9 +58,9 @@ def test_a_reader_keeps_its_generation_while_a_writer_replaces_it(hash_index: Pa
 
     target = BASE[3]
     with SearchEngine(hash_index, SearchSettings(mode="semantic")) as engine:
-        assert target["id"] in {h.id for h in engine.search(target["title"], k=3)}
+        assert target["id"] in {h.id for h in engine.search(SearchRequest.of(target["title"], k=3)).hits}
         assert_ok(cli("delete", "--index", hash_index, target["id"]))  # the old generation is deleted
-        assert target["id"] in {h.id for h in engine.search(target["title"], k=3)}  # still mapped: unchanged
+        assert target["id"] in {h.id for h in engine.search(SearchRequest.of(target["title"], k=3)).hits}  # still mapped: unchanged
     assert target["id"] not in semantic_ids(hash_index, target["title"])  # a new reader sees the delete
 
 

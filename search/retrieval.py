@@ -1,0 +1,159 @@
+"""From a query to a ranking: plan the words, search both sides of one snapshot, fuse, apply the floor.
+
+:func:`retrieve` is the one place a query is ranked; the CLI, the server,
+``--batch``, evaluation and ``similar`` all come through it (``similar`` with
+its own sides, through :func:`combine`).  The result is a :class:`Ranking`, a
+frozen value that carries its plan and mode, so whoever shows it needs no
+second look at the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+from hsearch.index.errors import QueryError
+
+from .expansion import QueryPlan, expand_query
+from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
+from .modes import MODES, modes_for
+from .query_parser import positive_terms
+from .relevance import BACKGROUND_RANK, Floor, apply_floor, model_floor, override
+from .snapshot import Snapshot
+
+Ranked = list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A ranking before documents are fetched, with both sides' evidence and how the query was read.
+
+    ``ranked`` is what is shown, best first; ``bm25`` and ``dense`` are each
+    side's own list.  ``bm25_upper`` is the BM25 score of a full match of the
+    query (:meth:`FullTextSearcher.reference_score`), computed only where
+    fusion needs it or the caller asked (``reference``).  ``lexical`` holds the
+    ids that matched the query's words, ``margin`` the relevance floor in force
+    (None: none) and ``evidence`` why each id of ``ranked`` passed it.
+    """
+
+    mode: str
+    ranked: Ranked
+    bm25: Ranked
+    dense: Ranked
+    terms: frozenset[str]
+    plan: QueryPlan
+    latin: bool = False
+    bm25_upper: float | None = None
+    lexical: frozenset[str] = frozenset()
+    margin: float | None = None
+    evidence: Mapping[str, str] = field(default_factory=dict)
+
+    def fused(self, settings: FusionSettings) -> Ranked:
+        """The two sides fused under ``settings`` (fusion studies need no new search, nor an open engine)."""
+        upper = 0.0
+        if needs_upper(self.bm25, settings.method):
+            if self.bm25_upper is None:
+                raise ValueError(f"fusing with {settings.method!r} needs the BM25 reference: rank with reference=True")
+            upper = self.bm25_upper
+        return fuse(Side(self.bm25, upper), Side(self.dense, 1.0), settings, latin=self.latin)
+
+    def passed(self, ranked: Ranked) -> Ranked:
+        """The hits of ``ranked`` (another fusion of the sides) that clear this query's floor."""
+        return apply_floor(ranked, set(self.lexical), self.dense, self.margin)[0]
+
+
+def resolve_mode(snapshot: Snapshot, mode: str | None, default: str | None = None) -> str:
+    """The mode a query runs in: the one asked for, else ``default``, else the index's own default."""
+    chosen = mode or default or modes_for(snapshot.semantic is not None)[0]
+    if chosen not in MODES:
+        raise QueryError(f"unknown {{mode}} {chosen!r}; choose one of {', '.join(MODES)}", params=("mode",))
+    if chosen != "bm25" and snapshot.semantic is None:
+        raise QueryError(
+            f"{snapshot.index_dir} has no vectors (built with {{model}} none), so {{mode}} {chosen} cannot run",
+            advice="Rebuild it with a model to search by meaning",
+            params=("mode", "model"), retry={"mode": "bm25"},
+        )
+    return chosen
+
+
+def plan_query(snapshot: Snapshot, text: str, *, expand: bool = True) -> QueryPlan:
+    """How ``text`` is expanded: Latin words to Devanagari terms, Devanagari near-misses corrected."""
+    if not expand or not snapshot.settings.expansion.enabled:
+        return QueryPlan(text=text, semantic_text=text)
+    fulltext = snapshot.fulltext
+    words = [(t.text, t.startchar, t.endchar) for t in fulltext.analyzer(text, chars=True, mode="query")]
+    if not any((w.isascii() and w.isalpha()) or fulltext.term_frequency(w) == 0 for w, _, _ in words):
+        return QueryPlan(text=text, semantic_text=text)  # every word is a held Devanagari term
+    return snapshot.expander.plan(text, words)
+
+
+def floor_for(snapshot: Snapshot, fusion: FusionSettings, min_score: float | None = None) -> Floor | None:
+    """The relevance floor in force: ``min_score``, else the settings', else the model's calibrated one (0: none)."""
+    chosen = fusion.min_score if min_score is None else min_score
+    if chosen is None:
+        return model_floor(snapshot.manifest.model)
+    return override(chosen) if chosen > 0 else None
+
+
+def retrieve(snapshot: Snapshot, text: str, *, mode: str, depth: int, fusion: FusionSettings,
+             filters: object = None, min_score: float | None = None, expand: bool = True,
+             reference: bool = False, bm25_thread: Executor | None = None) -> Ranking:
+    """The top ``depth`` ids and scores for ``text`` in ``mode`` (already resolved), over ``snapshot``.
+
+    ``filters`` is a :class:`~hsearch.search.filters.Filters`; ``reference``
+    computes the BM25 reference even where fusion does not need it (for
+    re-fusing under other settings); ``bm25_thread`` runs hybrid's BM25 side
+    while the query is embedded (numpy and ONNX release the GIL).
+    """
+    fulltext, semantic = snapshot.fulltext, snapshot.semantic
+    filter_query = filters.to_whoosh() if filters is not None else None  # type: ignore[attr-defined]
+    wanted = depth if mode != "hybrid" else max(depth, fusion.candidates)
+    plan = plan_query(snapshot, text, expand=expand)
+    parsed = expand_query(fulltext.parse(text), plan.replacements())
+    terms = frozenset(positive_terms(parsed))
+    floor = floor_for(snapshot, fusion, min_score)
+    latin = is_latin_query(text) and not plan.romanized  # an expanded romanized query has Hindi terms
+    bm25: Ranked = []
+    dense: Ranked = []
+    if mode in ("semantic", "hybrid"):
+        if semantic is None:
+            raise QueryError(f"{snapshot.index_dir} has no vectors", params=("mode",), retry={"mode": "bm25"})
+        allowed = fulltext.ids_matching(filter_query) if filter_query is not None else None
+        pending = None
+        if mode == "hybrid":
+            pending = bm25_thread.submit(fulltext.search, parsed, wanted, filter_query) if bm25_thread else None
+        dense_depth = max(wanted, BACKGROUND_RANK) if floor is not None else wanted
+        dense = [(h.article_id, h.score) for h in semantic.search(plan.semantic_text, dense_depth, allowed)]
+        if mode == "hybrid":
+            bm25 = pending.result() if pending is not None else fulltext.search(parsed, wanted, filter_query)
+    else:
+        bm25 = fulltext.search(parsed, wanted, filter_query)
+    lexical = frozenset(doc for doc, _ in bm25)
+    if mode == "semantic" and floor is not None and terms and not latin:
+        # The floor asks which hits match the query's words, even when they do not rank.
+        lexical = frozenset(doc for doc, _ in fulltext.search(parsed, fusion.candidates, filter_query))
+    # a query of made-up Latin words (xyzzyqq) has no more to go on than one of punctuation
+    has_terms = bool(terms) and not plan.only_unknown_words
+    margin = floor.margin(has_terms=has_terms, lexical_hits=bool(lexical), latin=latin) if floor else None
+    upper = None
+    if bm25 and mode == "hybrid" and (reference or needs_upper(bm25, fusion.method)):
+        upper = fulltext.reference_score(parsed, bm25[0])
+    return combine(mode, bm25, dense, terms, plan, fusion, depth=depth, latin=latin, bm25_upper=upper,
+                   lexical=lexical, margin=margin)
+
+
+def combine(mode: str, bm25: Ranked, dense: Ranked, terms: frozenset[str], plan: QueryPlan,
+            fusion: FusionSettings, *, depth: int, latin: bool = False, bm25_upper: float | None = None,
+            lexical: frozenset[str] = frozenset(), margin: float | None = None) -> Ranking:
+    """The ranking of ``mode`` from each side's list: bm25 as it is, else fused or dense under the floor."""
+    evidence: dict[str, str] = {}
+    if mode == "bm25":
+        ranked = bm25[:depth]
+    else:
+        shown = dense if mode == "semantic" else Ranking(mode, [], bm25, dense, terms, plan, latin,
+                                                          bm25_upper).fused(fusion)
+        kept, evidence = apply_floor(shown, set(lexical), dense, margin)
+        ranked = kept[:depth]
+    return Ranking(mode, ranked, bm25, dense, terms, plan, latin=latin, bm25_upper=bm25_upper,
+                   lexical=lexical, margin=margin, evidence=evidence)
