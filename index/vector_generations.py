@@ -20,15 +20,11 @@ from pathlib import Path
 
 from . import layout
 from . import manifest as manifest_io
-from .errors import HsearchError, IndexDamagedError
+from .errors import IndexDamagedError, IndexWriteError, Remedy
 from .manifest import Manifest
 from .vectors import VectorStore, remove_folder
 
 _GENERATION = re.compile(r"g(\d+)$")
-
-
-class IndexWriteError(HsearchError):
-    """The index could not be written (disk full, no permission); what was committed is unchanged."""
 
 
 def current_path(index_dir: Path, built: Manifest) -> Path:
@@ -36,6 +32,13 @@ def current_path(index_dir: Path, built: Manifest) -> Path:
     if built.vector_generation:
         return layout.vector_generation_dir(index_dir, built.vector_generation)
     return layout.legacy_vectors_path(index_dir)
+
+
+def vectors_path(index_dir: Path) -> Path:
+    """The current generation's folder (the format-1 file for an index not yet upgraded)."""
+    if not manifest_io.exists(index_dir):
+        return layout.legacy_vectors_path(index_dir)
+    return current_path(index_dir, manifest_io.load(index_dir))
 
 
 def open_store(index_dir: Path, built: Manifest | None = None, *, writable: bool = False) -> VectorStore:
@@ -58,7 +61,7 @@ def open_store(index_dir: Path, built: Manifest | None = None, *, writable: bool
     raise IndexDamagedError(
         f"{layout.manifest_path(index_dir)} names vector generation {built.vector_generation}, but {folder} "
         "is missing",
-        advice=f"Run hsearch verify --repair --index {index_dir} to rebuild the vectors from the stored articles",
+        remedy=Remedy("repair", str(index_dir)),
         retry={"mode": "bm25"},
     )
 
@@ -86,9 +89,9 @@ def stage(index_dir: Path, store: VectorStore, built: Manifest) -> int:
         remove_folder(folder)
         reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
         raise IndexWriteError(
-            f"could not write the vector files in {folder.parent} ({reason}); nothing was committed and "
-            "the index is as it was",
-            advice="Free space (or fix the permissions) and run the command again",
+            f"the vector files in {folder.parent}", reason,
+            "nothing was committed and the index is as it was. Free space (or fix the permissions) and run the "
+            "command again",
         ) from None
     return number
 

@@ -32,13 +32,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import openmp  # noqa: F401  (before faiss loads OpenMP)
-
-import faiss
 import numpy as np
 
+from .openmp import FAISS as faiss  # loaded at its first use, after OpenMP's wait policy is set
+
 from .atomic import TEMP_SUFFIX
-from .errors import IndexDamagedError
+from .errors import IndexDamagedError, Remedy
 from .layout import GENERATION_ANN_NAME as ANN_NAME
 from .layout import GENERATION_ARRAYS as ARRAYS
 from .layout import GENERATION_META_NAME as META_NAME
@@ -408,9 +407,7 @@ class VectorStore:
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexDamagedError(
                 f"vector files in {folder} cannot be read ({type(exc).__name__}: {exc})",
-                advice=f"Run hsearch verify --repair --index {folder.parent.parent} to rebuild them from the "
-                "stored articles",
-                retry={"mode": "bm25"},
+                remedy=Remedy("repair", str(folder.parent.parent)), retry={"mode": "bm25"},
             ) from None
         return store
 
@@ -429,8 +426,7 @@ class VectorStore:
         except (OSError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile, EOFError) as exc:
             raise IndexDamagedError(
                 f"vector file {path} cannot be read ({type(exc).__name__}: {exc})",
-                advice=f"Run hsearch verify --repair --index {path.parent} to rebuild it from the stored articles",
-                retry={"mode": "bm25"},
+                remedy=Remedy("repair", str(path.parent)), retry={"mode": "bm25"},
             ) from None
         order = np.argsort(pids, kind="stable")
         pids = np.asarray(pids, np.int64)[order]
@@ -446,8 +442,7 @@ class VectorStore:
         store.ann = wanted if wanted in APPROXIMATE else "flat"  # searched exactly until a writer saves it
         if len(set(store._ids.tolist())) != len(store._ids):
             raise IndexDamagedError(f"vector file {path} holds an article's passages apart",
-                                    advice=f"Rebuild it with hsearch verify --repair --index {path.parent}",
-                                    retry={"mode": "bm25"})
+                                    remedy=Remedy("repair", str(path.parent)), retry={"mode": "bm25"})
         return store
 
 

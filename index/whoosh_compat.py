@@ -185,6 +185,11 @@ def length_bytes(reader: Any, field: str, doc_count: int) -> np.ndarray:
     return lengths
 
 
+def field_b(weighting: Any, field: str) -> float:
+    """BM25F's ``B`` for ``field`` (Whoosh keeps per-field values in a private map; ``B`` otherwise)."""
+    return float(weighting._field_B.get(field, weighting.B))
+
+
 # -- one commit generation ---------------------------------------------------------
 def searcher_at(ix: Any, generation: int | None, weighting: Any, reuse: Any = None) -> tuple[Any, int]:
     """A searcher over the full text as commit ``generation`` left it (None: the latest), and that generation.

@@ -32,7 +32,7 @@ from .embedders import Embedder, LocalEmbedder
 from .embedding import embed_articles
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
 from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexInterrupted, IndexVersionError, IndexWriteError,
-                     InputError, ModelMismatchError, damage_reason, os_error_reason)
+                     InputError, ModelMismatchError, Remedy, damage_reason, os_error_reason)
 from .ingest import IngestIssue, IngestReport, read_articles
 from .lock import OnWait, WriteLock
 from .manifest import Manifest
@@ -119,6 +119,11 @@ class IndexWriter:
         finally:
             self._lock.__exit__(exc_type, exc, tb)
 
+    def _require_open(self) -> None:
+        """A writer is used inside ``with`` (which opens the index and takes the lock), and until it commits."""
+        if self._writer is None:
+            raise RuntimeError("IndexWriter used outside 'with', or after its final commit")
+
     @property
     def stale_lock_pid(self) -> int | None:
         return self._lock.stale_pid
@@ -150,8 +155,8 @@ class IndexWriter:
                 built = current.model.name if current.model else NO_MODEL
                 raise ModelMismatchError(
                     f"{self.index_dir} was built with model {built!r}, not {requested!r}",
-                    advice=f"Index without {{model}} to keep its model, or rebuild: hsearch index --rebuild "
-                    f"--model {requested} ...", params=("model",),
+                    advice=f"Index without {{model}} to keep its model, or rebuild the index with {{model}} "
+                    f"{requested}", params=("model", "rebuild"),
                 )
             self.manifest = current
             self.encoder = self._encoder_for(current.model) if current.model else None
@@ -232,7 +237,7 @@ class IndexWriter:
             return self._add(articles, vectors)
 
     def _add(self, articles: Sequence[Article], vectors: Sequence[np.ndarray] | None) -> int:
-        assert self._writer is not None, "IndexWriter used outside 'with'"
+        self._require_open()
         embedded = self.embed(articles, vectors)
         for article in articles:
             document = _document(article)
@@ -247,7 +252,7 @@ class IndexWriter:
 
     def delete(self, ids: Iterable[str]) -> list[str]:
         """Withdraw articles from both sides; returns the ids that were not in the index."""
-        assert self._writer is not None, "IndexWriter used outside 'with'"
+        self._require_open()
         missing = []
         wanted = list(dict.fromkeys(ids))
         for article_id in wanted:
@@ -268,12 +273,13 @@ class IndexWriter:
         full-text commit nothing of this run is visible; after it, the vector
         side is behind and ``hsearch verify --repair`` brings it level.
         """
-        assert self._writer is not None and self.manifest is not None
+        self._require_open()
+        assert self._writer is not None and self.manifest is not None  # for the type checker: _require_open checked
         with _worded_os_errors(layout.fulltext_dir(self.index_dir), NOTHING_WRITTEN):
             generation = self._stage_vectors()
             self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
         self._writer = None
-        with _worded_os_errors(self.index_dir, FULLTEXT_ONLY.format(index_dir=self.index_dir)):
+        with _worded_os_errors(self.index_dir, FULLTEXT_ONLY, Remedy("repair", str(self.index_dir))):
             ix = whoosh_compat.open_dir(layout.fulltext_dir(self.index_dir))
             articles = ix.doc_count()
             bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
@@ -300,7 +306,7 @@ class IndexWriter:
         between the full-text commit and the switch (where a killed writer
         leaves the vector side behind) as short as it can be.
         """
-        with _worded_os_errors(self.index_dir, DERIVED_BEHIND.format(index_dir=self.index_dir)):
+        with _worded_os_errors(self.index_dir, DERIVED_BEHIND, Remedy("repair", str(self.index_dir))):
             keytable.rebuild(self.index_dir)
             self._stories.commit(ix)
 
@@ -367,10 +373,9 @@ class IndexWriter:
 FULLTEXT_POOL_MB = 256
 UNCHANGED = UNWRITABLE_ADVICE
 NOTHING_WRITTEN = "Nothing of this run was written; the index is as it was before it."
-FULLTEXT_ONLY = ("The full text of this run was committed, the vector side was not; once the cause is fixed, "
-                 "hsearch verify --repair --index {index_dir} brings it level")
+FULLTEXT_ONLY = "The full text of this run was committed, the vector side was not; once the cause is fixed, repair it"
 DERIVED_BEHIND = ("Every article of this run was committed; the derived tables (romanization keys, story clusters) "
-                  "were not: hsearch verify --repair --index {index_dir} rebuilds them")
+                  "were not")
 
 
 def _exists_in(index_dir: Path) -> bool:
@@ -565,11 +570,11 @@ def _interruptible(writer: IndexWriter, report: IndexReport | None = None) -> It
 
 
 @contextmanager
-def _worded_os_errors(where: Path, state: str) -> Iterator[None]:
-    """An OSError inside becomes one :class:`IndexWriteError`: the path (else ``where``), why, and ``state``."""
+def _worded_os_errors(where: Path, state: str, remedy: Remedy | None = None) -> Iterator[None]:
+    """An OSError inside becomes one :class:`IndexWriteError`: the path (else ``where``), why, ``state`` and the remedy."""
     try:
         yield
     except OSError as exc:
-        raise IndexWriteError(str(exc.filename or where), os_error_reason(exc), state) from None
+        raise IndexWriteError(str(exc.filename or where), os_error_reason(exc), state, remedy=remedy) from None
     except SubProcessFailed as exc:
-        raise IndexWriteError(str(where), exc.reason, state) from None
+        raise IndexWriteError(str(where), exc.reason, state, remedy=remedy) from None

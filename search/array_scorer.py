@@ -40,7 +40,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.util.numeric import byte_to_length
 
-from hsearch.index import bm25_sidecar
+from hsearch.index import bm25_sidecar, whoosh_compat
 from hsearch.index.bm25_sidecar import Sidecar, SidecarError
 
 from .bm25_kernels import AddTerm, numpy_add_term
@@ -95,7 +95,7 @@ class ArrayScorer:
                     if segment_id not in _warned:
                         _warned.add(segment_id)
                         bm25_sidecar.warn(f"{exc}; scoring segment {segment_id} ({size:,} articles) with Whoosh's "
-                                          "slower path. Run hsearch verify --repair to rebuild it.")
+                                          "slower path; repairing the index (verify with repair) rebuilds it")
             live = None
             if reader.has_deletions():
                 live = np.ones(size, dtype=bool)
@@ -238,7 +238,7 @@ class ArrayScorer:
         key = (seg.segment_id, fieldname, avgfl)
         norm = self._norms.get(key)
         if norm is None:
-            b = self._weighting._field_B.get(fieldname, self._weighting.B)
+            b = whoosh_compat.field_b(self._weighting, fieldname)
             k1 = self._weighting.K1
             fl = LENGTH_OF_BYTE[seg.sidecar.fields[fieldname].length_bytes]  # type: ignore[union-attr]
             norm = k1 * ((1 - b) + b * fl / avgfl)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import signal
 import sys
@@ -36,6 +37,7 @@ class HsearchGroup(click.Group):
     """
 
     def invoke(self, ctx: click.Context) -> Any:
+        _show_library_warnings()
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # a reader that left shows here, not in the interpreter's exit
@@ -51,6 +53,20 @@ class HsearchGroup(click.Group):
             ctx.exit(CLOSED_PIPE_STATUS)
         except HsearchError as exc:
             raise click.ClickException(exc.words(CLI_WORDS)) from None
+
+
+class _WarningLine(logging.Handler):
+    """The library's warnings, one ``hsearch: ...`` line each on standard error (looked up at each line)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"hsearch: {record.getMessage()}", err=True)
+
+
+def _show_library_warnings() -> None:
+    """The library logs through ``hsearch.*`` loggers; a command shows their warnings, once each."""
+    logger = logging.getLogger("hsearch")
+    if not any(isinstance(handler, _WarningLine) for handler in logger.handlers):
+        logger.addHandler(_WarningLine(logging.WARNING))
 
 
 def _silence_stdout() -> None:
@@ -358,7 +374,7 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
 def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
     """Check that both sides open and hold exactly the same articles."""
     from hsearch.index import health
-    from hsearch.index.errors import rebuild_command
+    from hsearch.index.errors import Remedy
 
     target = resolve_index(index_dir)
     report, after = (health.repair(target, wait=wait, on_wait=_waiting_note(target)) if repair
@@ -381,11 +397,12 @@ def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
         click.echo(f"repaired: {counted(after.articles, 'article')}, {counted(after.passages, 'passage')}; "
                    f"{'both sides agree' if after.healthy else 'still inconsistent'}")
         if not after.healthy:
-            raise click.ClickException("repair did not bring the index in line; rebuild it with hsearch index --rebuild")
+            raise click.ClickException("repair did not bring the index in line. "
+                                       + CLI_WORDS.remedy(Remedy("rebuild", str(target))))
     elif report.fulltext_unreadable:  # the record itself: --repair cannot help, only the sources can
-        raise click.ClickException(f"the full text cannot be repaired; rebuild it: {rebuild_command(target)}")
+        raise click.ClickException("the full text cannot be repaired. " + CLI_WORDS.remedy(Remedy("rebuild", str(target))))
     else:
-        raise click.ClickException("the index is inconsistent; run hsearch verify --repair")
+        raise click.ClickException("the index is inconsistent. " + CLI_WORDS.remedy(Remedy("repair", str(target))))
 
 
 @main.command("eval")

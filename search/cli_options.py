@@ -8,6 +8,7 @@ parameters (``date_from``, ``mode``), the CLI says them as flags.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +27,13 @@ from .fusion import FUSION_METHODS, FusionSettings
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Library parameter -> flag where the flag is not ``--`` + the name with dashes.
-CLI_WORDS = Wording(names={"k": "-k"}, flag_style=True)
+CLI_REMEDIES = {
+    "repair": "Run hsearch verify --repair --index {index_dir}",
+    "rebuild": "Rebuild it from its sources: hsearch index --rebuild --index {index_dir} SOURCES...",
+    "build": f"Build one first: hsearch index --index {{index_dir}} SOURCES... (or point --index / "
+             f"${layout.INDEX_ENV} at an existing one)",
+}
+CLI_WORDS = Wording(names={"k": "-k"}, flag_style=True, remedies=CLI_REMEDIES, quote=shlex.quote)
 
 
 def index_option(func: F) -> F:

@@ -33,7 +33,8 @@ from whoosh import query as wq
 from hsearch.index.analysis import STOPWORDS
 from hsearch.index.errors import SettingsError
 from hsearch.index.keytable import KeyedTerm, KeyTable
-from hsearch.index.romanize import fold, is_devanagari_term, key_of_spelling, loose_key, romanize, term_key
+from hsearch.index.romanize import fold, key_of_spelling, loose_key, romanize, term_key
+from hsearch.index.scripts import is_devanagari_term
 
 # Inflections romanized Hindi types at the end of a word, as folded spellings:
 # the index holds stems (चुनावों -> चुनाव), so "chunavon" must meet चुनाव.

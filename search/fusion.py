@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from hsearch.index.errors import SettingsError
+from hsearch.index.scripts import devanagari_letter_count
 
 from .relevance import check_min_score
 
@@ -140,5 +141,5 @@ def fuse(bm25: Side, dense: Side, settings: FusionSettings, *, latin: bool = Fal
 def is_latin_query(text: str) -> bool:
     """True when most letters are Latin: such a query has little for BM25 to match in Hindi."""
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    devanagari = sum(1 for ch in text if "\u0900" <= ch <= "\u097f")
+    devanagari = devanagari_letter_count(text)
     return latin > 0 and latin >= 2 * devanagari

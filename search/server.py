@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import os
 import socket
 import sys
 import threading
@@ -49,10 +48,9 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hsearch.index import layout
 from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder, encoder_for_spec
-from hsearch.index.errors import (ArticleNotFoundError, HsearchError, IndexNotFoundError, QueryError, SettingsError,
+from hsearch.index.errors import (ArticleNotFoundError, HsearchError, QueryError, SettingsError,
                                   Wording)
 from hsearch.index.model_spec import ModelSpec
 from hsearch.index.wording import counted
@@ -88,7 +86,12 @@ PAGE_HEADERS = {
 
 T = TypeVar("T")
 # The API's parameters keep the library's names (date_from, mode, k); settings read ``mode=bm25``.
-API_WORDS = Wording()
+API_WORDS = Wording(remedies={
+    "repair": "The server's operator can repair the index in {index_dir} from its stored articles (hsearch verify "
+              "--repair); searches keep working meanwhile",
+    "rebuild": "The server's operator must rebuild the index in {index_dir} from its sources",
+    "build": "The server's operator must build an index in {index_dir} first",
+})
 
 
 # -- the shared encoder ------------------------------------------------------
@@ -439,8 +442,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": f"no article with id {exc.article_id!r}"}, status_code=404)
 
     async def bad_parameter(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HsearchError)
-        return JSONResponse({"error": exc.words(API_WORDS)}, status_code=400)
+        words = exc.words(API_WORDS) if isinstance(exc, HsearchError) else str(exc)
+        return JSONResponse({"error": words}, status_code=400)
 
     for kind in (QueryError, SettingsError):
         app.add_exception_handler(kind, bad_parameter)

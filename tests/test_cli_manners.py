@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from hsearch.index import vectors as vectors_module
 from hsearch.index import writer as writer_module
 from hsearch.index.lock import LOCK_NAME, WriteLock
 from hsearch.index.settings import IndexSettings
@@ -105,8 +104,8 @@ def test_ctrl_c_after_the_full_text_commit_names_the_repair(tmp_path: Path, monk
     result = CliRunner().invoke(main, ["index", str(write_jsonl(tmp_path / "new.jsonl", [KURSK])),
                                        "--index", str(index_dir)])
     assert result.exit_code == 130, result.output
-    assert ("interrupted after the full text of this run was committed; the vector side is behind: "
-            f"hsearch verify --repair --index {index_dir} brings it level") in result.output
+    assert ("interrupted after the full text of this run was committed; the vector side is behind. "
+            f"Run hsearch verify --repair --index {index_dir}") in result.output
 
 
 def test_ctrl_c_before_the_commit_writes_nothing(text_index: Path, tmp_path: Path,

@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from hsearch.index import layout
+from hsearch.index import layout, vector_generations
 from hsearch.index import manifest as manifest_io
 from hsearch.index.analysis import ANALYZER_VERSION
 from hsearch.index.articles import Article, content_digest
@@ -370,11 +370,11 @@ def repair(index_dir: Path) -> str:
 
 def vector_files(index_dir: Path) -> dict[str, bytes]:
     """Every file of the current vector generation, by name."""
-    return {p.name: p.read_bytes() for p in sorted(layout.vectors_path(index_dir).iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(vector_generations.vectors_path(index_dir).iterdir())}
 
 
 def test_verify_and_repair_a_deleted_vector_generation(hash_index: Path) -> None:
-    shutil.rmtree(layout.vectors_path(hash_index))  # the manifest names a generation that is gone
+    shutil.rmtree(vector_generations.vectors_path(hash_index))  # the manifest names a generation that is gone
     result = assert_clean_failure(cli("verify", "--index", hash_index), "verify --repair")
     assert "names vector generation 1, but" in result.output and "is missing" in result.output
     output = repair(hash_index)
@@ -386,11 +386,11 @@ def test_verify_and_repair_a_deleted_vector_generation(hash_index: Path) -> None
 
 def test_verify_and_repair_a_vector_file_from_an_older_state(hash_index: Path, tmp_path: Path) -> None:
     old = tmp_path / "vectors-before"
-    shutil.copytree(layout.vectors_path(hash_index), old)
+    shutil.copytree(vector_generations.vectors_path(hash_index), old)
     assert_ok(cli("index", "--index", hash_index, "-q", write_jsonl(tmp_path / "b.jsonl", BATCH)))
     assert_ok(cli("delete", "--index", hash_index, BASE[7]["id"]))
-    shutil.rmtree(layout.vectors_path(hash_index))
-    shutil.copytree(old, layout.vectors_path(hash_index))  # the vector side goes back in time
+    shutil.rmtree(vector_generations.vectors_path(hash_index))
+    shutil.copytree(old, vector_generations.vectors_path(hash_index))  # the vector side goes back in time
 
     result = assert_clean_failure(cli("verify", "--index", hash_index), "inconsistent")
     assert "3 articles in the full text without vectors" in result.output
@@ -435,7 +435,7 @@ def test_repair_drops_vectors_of_an_article_removed_from_the_full_text_only(hash
 
 
 def test_repair_rebuilds_a_vector_file_that_does_not_open(hash_index: Path) -> None:
-    path = layout.vectors_path(hash_index) / "vectors.npy"
+    path = vector_generations.vectors_path(hash_index) / "vectors.npy"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])  # truncated mid-write by a foreign tool
     result = assert_clean_failure(cli("verify", "--index", hash_index), "problem: vector file")
     output = repair(hash_index)
@@ -447,7 +447,7 @@ def test_repair_rebuilds_a_vector_file_that_does_not_open(hash_index: Path) -> N
 
 def test_a_damaged_vector_file_stops_semantic_queries_with_advice_and_loses_nothing(hash_index: Path,
                                                                                     tmp_path: Path) -> None:
-    path = layout.vectors_path(hash_index) / "ids.npy"
+    path = vector_generations.vectors_path(hash_index) / "ids.npy"
     path.write_bytes(b"not a numpy file, written over by another program" * 4)  # foreign, same size or not
     before = fulltext_ids(hash_index)
     assert_clean_failure(cli("query", "समाचार", "--index", hash_index, "--mode", "hybrid"),
@@ -463,7 +463,7 @@ def test_a_damaged_full_text_side_is_reported_and_not_repaired_from_vectors(hash
         toc.unlink()
     assert_clean_failure(cli("verify", "--index", hash_index), "problem: full-text index does not open")
     assert_clean_failure(cli("verify", "--repair", "--index", hash_index), "hsearch index --rebuild")
-    assert layout.vectors_path(hash_index).exists()  # the vectors were not thrown away
+    assert vector_generations.vectors_path(hash_index).exists()  # the vectors were not thrown away
 
 
 def test_repair_of_a_healthy_index_changes_nothing(hash_index: Path) -> None:
@@ -517,7 +517,7 @@ def test_real_encoder_delete_and_repair_keep_both_sides_equal(e5_index: Path) ->
     assert fulltext_ids(e5_index) == remaining == vector_digests(e5_index)
     assert target["id"] not in semantic_ids(e5_index, target["title"])
 
-    shutil.rmtree(layout.vectors_path(e5_index))
+    shutil.rmtree(vector_generations.vectors_path(e5_index))
     output = repair(e5_index)
     assert "is missing" in output and "repaired" in output
     assert vector_digests(e5_index) == remaining
@@ -777,10 +777,10 @@ def test_kill_9_during_the_first_build(point: str, tmp_path: Path, hash_encoder:
 
 @pytest.mark.slow
 def test_kill_9_during_repair_leaves_it_repairable(hash_index: Path, tmp_path: Path) -> None:
-    shutil.rmtree(layout.vectors_path(hash_index))
+    shutil.rmtree(vector_generations.vectors_path(hash_index))
     child = Child(tmp_path, hash_index, "repair", pause_at="before-rename:vector-generation")
     child.pause_then_kill()
-    assert not layout.vectors_path(hash_index).exists()
+    assert not vector_generations.vectors_path(hash_index).exists()
     check_after_crash(hash_index, expected(BASE), expected(BASE), kept=BASE)
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hsearch.index import layout
 from hsearch.index import manifest as manifest_io
 from hsearch.index.checkpoints import CommitPolicy
 from hsearch.index.embedding import embed_articles
@@ -36,6 +35,7 @@ from .test_lifecycle import (RECORDS, REPO, SEED_ARTICLE, HashEncoder, fulltext_
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 from hsearch.index.ray_embedding import RayCluster, RayEmbedder, RaySettings, ray_embedder  # noqa: E402
+from hsearch.index import vector_generations
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 __all__ = ["hash_encoder"]
@@ -123,7 +123,7 @@ def short_records(count: int) -> list[dict[str, str]]:
 def stored_vectors(index_dir: Path) -> VectorStore:
     built = manifest_io.load(index_dir)
     assert built.model is not None
-    return VectorStore.load(layout.vectors_path(index_dir), built.model.dim)
+    return VectorStore.load(vector_generations.vectors_path(index_dir), built.model.dim)
 
 
 def test_ray_actors_store_the_vectors_the_local_build_stores(cluster: RayCluster, tmp_path: Path) -> None:
@@ -238,7 +238,7 @@ def test_the_driver_killed_mid_run_keeps_its_commits_leaves_no_ray_process_and_a
                               cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and driver.poll() is None:
-        if layout.vectors_path(target).exists() and manifest_io.load(target).articles >= 8:
+        if vector_generations.vectors_path(target).exists() and manifest_io.load(target).articles >= 8:
             break
         time.sleep(0.05)
     assert driver.poll() is None, driver.communicate()[1].decode()

@@ -238,15 +238,16 @@ def damaged_index(tmp_path: Path) -> Path:
 def test_a_query_on_a_damaged_full_text_is_one_line_naming_the_rebuild(damaged_index: Path) -> None:
     line = one_line_error(cli("query", "कुर्स्क", "--index", str(damaged_index)))
     assert line.startswith(f"Error: the full-text index in {damaged_index} is damaged (MAIN_")
-    assert line.endswith(f"is missing) and cannot be repaired; rebuild it from the files it was built from: "
-                         f"hsearch index --rebuild --index {damaged_index} SOURCES")
+    assert line.endswith(f"is missing) and cannot be repaired. Rebuild it from its sources: "
+                         f"hsearch index --rebuild --index {damaged_index} SOURCES...")
 
 
 def test_verify_names_the_rebuild_not_a_repair_that_cannot_work(damaged_index: Path) -> None:
     checked = cli("verify", "--index", str(damaged_index))
     assert "problem: full-text index does not open: MAIN_" in checked.output
     assert one_line_error(checked) == (
-        f"Error: the full text cannot be repaired; rebuild it: hsearch index --rebuild --index {damaged_index} SOURCES")
+        f"Error: the full text cannot be repaired. Rebuild it from its sources: "
+        f"hsearch index --rebuild --index {damaged_index} SOURCES...")
     assert "--repair" not in checked.output
     repair = one_line_error(cli("verify", "--repair", "--index", str(damaged_index)))
     assert f"hsearch index --rebuild --index {damaged_index} SOURCES" in repair

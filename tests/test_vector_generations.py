@@ -23,12 +23,15 @@ from hsearch.index import layout
 from hsearch.index import manifest as manifest_io
 from hsearch.index.errors import IndexDamagedError
 from hsearch.index.settings import IndexSettings
-from hsearch.index.vector_generations import IndexWriteError, generations, open_store
+from hsearch.index.errors import IndexWriteError
+from hsearch.index.vector_generations import generations, open_store
 from hsearch.index.vectors import IVF_MIN_TRAIN, VectorStore
 from hsearch.index.writer import index_paths
 
-from .test_lifecycle import (  # noqa: F401 - fixtures
 from hsearch.search.request import SearchRequest
+from hsearch.index import vector_generations
+
+from .test_lifecycle import (  # noqa: F401 - fixtures
     BASE, BATCH, NEW, assert_clean_failure, assert_consistent, assert_ok, cli, expected, fulltext_ids,
     hash_encoder, hash_index, hash_template, repair, semantic_ids, vector_digests, write_jsonl,
 )
@@ -44,7 +47,7 @@ def test_each_commit_writes_a_new_generation_and_deletes_the_old(hash_index: Pat
     assert_ok(cli("index", "--index", hash_index, "-q", write_jsonl(tmp_path / "b.jsonl", BATCH)))
     second = manifest_io.load(hash_index).vector_generation
     assert second == first + 1 and generations(hash_index) == [second]
-    folder = layout.vectors_path(hash_index)
+    folder = vector_generations.vectors_path(hash_index)
     assert folder == layout.vector_generation_dir(hash_index, second)
     assert {p.name for p in folder.iterdir()} == {"vectors.npy", "pids.npy", "ids.npy", "digests.npy",
                                                   "starts.npy", "meta.json"}
@@ -57,10 +60,12 @@ def test_a_reader_keeps_its_generation_while_a_writer_replaces_it(hash_index: Pa
     from hsearch.search.engine import SearchEngine, SearchSettings
 
     target = BASE[3]
-    with SearchEngine(hash_index, SearchSettings(mode="semantic")) as engine:
+    # an engine that does not follow commits keeps reading its snapshot (one that follows: tests/test_following.py)
+    with SearchEngine(hash_index, SearchSettings(mode="semantic", follow=False)) as engine:
         assert target["id"] in {h.id for h in engine.search(SearchRequest.of(target["title"], k=3)).hits}
         assert_ok(cli("delete", "--index", hash_index, target["id"]))  # the old generation is deleted
-        assert target["id"] in {h.id for h in engine.search(SearchRequest.of(target["title"], k=3)).hits}  # still mapped: unchanged
+        hits = engine.search(SearchRequest.of(target["title"], k=3)).hits
+        assert target["id"] in {h.id for h in hits}  # still mapped: unchanged
     assert target["id"] not in semantic_ids(hash_index, target["title"])  # a new reader sees the delete
 
 
@@ -147,7 +152,7 @@ def test_a_full_disk_while_writing_vectors_changes_nothing(hash_index: Path, tmp
 
 
 def test_a_foreign_meta_file_is_a_clear_error_that_repair_fixes(hash_index: Path) -> None:
-    (layout.vectors_path(hash_index) / "meta.json").write_text("<html>not ours</html>")
+    (vector_generations.vectors_path(hash_index) / "meta.json").write_text("<html>not ours</html>")
     assert_clean_failure(cli("query", "समाचार", "--index", hash_index, "--mode", "semantic"),
                          "cannot be read", "hsearch verify --repair")
     assert "repaired" in repair(hash_index)
