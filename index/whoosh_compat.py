@@ -191,14 +191,19 @@ def field_b(weighting: Any, field: str) -> float:
 
 
 # -- one commit generation ---------------------------------------------------------
+class GenerationGone(Exception):
+    """The commit a snapshot asked for was cleaned up by a later one (not damage: open the newer one)."""
+
+
 def searcher_at(ix: Any, generation: int | None, weighting: Any, reuse: Any = None) -> tuple[Any, int]:
     """A searcher over the full text as commit ``generation`` left it (None: the latest), and that generation.
 
     Whoosh's ``ix.searcher()`` always opens the latest commit; a snapshot that
     pairs the full text with the vector state of one manifest opens the
-    generation that manifest names.  Raises ``FileNotFoundError`` when that
-    generation's table of contents is gone (a later commit cleaned it up):
-    the caller reads the newer manifest and opens that instead.
+    generation that manifest names.  Raises :class:`GenerationGone` when that
+    generation's files are gone (a later commit cleaned them up): the caller
+    reads the newer manifest and opens that instead.  For the latest
+    generation a missing file is damage, and Whoosh's own error is raised.
 
     ``reuse`` is the searcher this one follows: a segment reader of it is
     shared when its segment is unchanged, *deletions included*.  (Whoosh's own
@@ -216,7 +221,9 @@ def searcher_at(ix: Any, generation: int | None, weighting: Any, reuse: Any = No
     try:
         toc = TOC.read(ix.storage, ix.indexname, gen=generation, schema=ix.schema)
     except (OSError, ValueError, EOFError) as exc:
-        raise FileNotFoundError(f"full-text generation {generation} is gone ({exc})") from None
+        if generation is None:
+            raise
+        raise GenerationGone(f"full-text generation {generation} is gone ({exc})") from None
     old: dict[str, tuple[Any, frozenset[int]]] = {}
     if reuse is not None:
         for leaf, _ in reuse.reader().leaf_readers():
@@ -235,10 +242,12 @@ def searcher_at(ix: Any, generation: int | None, weighting: Any, reuse: Any = No
                 reader = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
                 opened.append(reader)
                 readers.append(reader)
-    except (OSError, ValueError, EOFError) as exc:  # a segment merged away and removed meanwhile
+    except (OSError, ValueError, EOFError) as exc:  # a segment merged away and removed meanwhile, or damage
         for reader in opened:
             reader.close()
-        raise FileNotFoundError(f"a segment of full-text generation {generation} is gone ({exc})") from None
+        if generation is None:
+            raise
+        raise GenerationGone(f"a segment of full-text generation {generation} is gone ({exc})") from None
     if not readers:
         top: Any = EmptyReader(toc.schema)
     elif len(readers) == 1:

@@ -51,7 +51,7 @@ class FullTextSearcher:
                 (LengthTableBM25F(B=B, K1=K1) if length_tables else scoring.BM25F(B=B, K1=K1))
             self._searcher, self.generation = whoosh_compat.searcher_at(
                 self._index, generation, weighting, reuse=previous._searcher if previous is not None else None)
-        except FileNotFoundError:
+        except whoosh_compat.GenerationGone:
             raise  # that generation is gone: the caller opens the newer one
         except Exception as exc:  # a missing or cut segment file: Whoosh raises many kinds of errors
             raise FullTextDamagedError(index_dir, damage_reason(exc)) from None

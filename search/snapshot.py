@@ -28,6 +28,7 @@ from hsearch.index.errors import IndexNotFoundError
 from hsearch.index.manifest import Manifest
 from hsearch.index.model_spec import ModelSpec
 from hsearch.index.stories import StoryTable
+from hsearch.index.whoosh_compat import GenerationGone
 
 from .expansion import Expander, ExpansionSettings
 from .fulltext import FullTextSearcher
@@ -114,7 +115,7 @@ def open_snapshot(index_dir: Path, settings: SnapshotSettings, *, encoder: Encod
         chosen = _encoder(built, encoder, previous, encoder_for)
         try:
             return _open(index_dir, settings, built, stamp, chosen, previous, built.fulltext_generation or None)
-        except FileNotFoundError:
+        except GenerationGone:
             if time.monotonic() > deadline:
                 return _open(index_dir, settings, built, stamp, chosen, previous, None)
             time.sleep(0.05)
