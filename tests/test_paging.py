@@ -19,7 +19,7 @@ from hsearch.search.collapse import Entry, PageRequest, arrange, collapse, newes
 from hsearch.search.engine import SearchEngine, SearchSettings
 from hsearch.search.server import EnginePool, create_app
 
-from .conftest import SEEDS, cli, write_jsonl
+from .conftest import SEED_CORPUS, cli, write_jsonl
 from .test_stories import KURSK, seed_record
 
 QUERY = "अमेरिका के राष्ट्रपति"  # matches the seed story's copies and many Wikinews articles
@@ -29,7 +29,7 @@ QUERY = "अमेरिका के राष्ट्रपति"  # matches
 def dated_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("paging")
     copies = write_jsonl(folder / "copies.jsonl", syndicate(seed_record(), 5))
-    result = cli("index", "--index", folder / "index", "--model", "none", "-q", SEEDS, KURSK, copies)
+    result = cli("index", "--index", folder / "index", "--model", "none", "-q", *SEED_CORPUS, KURSK, copies)
     assert result.exit_code == 0, result.output
     return folder / "index"
 
