@@ -57,6 +57,7 @@ from hsearch.index.errors import (ArticleNotFoundError, HsearchError, IndexNotFo
 from hsearch.index.manifest import ModelSpec
 from hsearch.index.wording import counted
 
+from .api_overview import add_overview_routes
 from .collapse import PageRequest
 from .engine import FacetCounts, ResultPage, SearchEngine, SearchSettings
 from .filters import Filters
@@ -474,6 +475,8 @@ def create_app(pool: EnginePool) -> FastAPI:
             count=len(result.hits), took_ms=round((time.perf_counter() - started) * 1000, 1),
             results=[HitResponse.model_validate(hit_to_dict(hit)) for hit in result.hits],
         )
+
+    add_overview_routes(app, pool, ERRORS)  # /api/stats, /api/timeline, /api/articles/{id}/story
 
     # ``:path``: ids of .txt files in folders hold '/' (``sub/rail``); the page sends them encoded
     # (``sub%2Frail``), which the server decodes before routing, so both forms arrive here.
