@@ -1,4 +1,4 @@
-"""Check that the full-text and vector sides agree, repair them, and describe an index."""
+"""Check that the full-text and vector sides agree, and repair them (:mod:`.statistics` describes an index)."""
 
 from __future__ import annotations
 
@@ -137,26 +137,3 @@ def repair(index_dir: Path, *, wait: bool = False, encoder: Encoder | None = Non
         fulltext = layout.fulltext_dir(index_dir)
         bm25_sidecar.write_missing(fulltext, whoosh_compat.open_dir(fulltext), rebuild_broken=True)
     return before, verify(index_dir)
-
-
-def stats(index_dir: Path) -> dict[str, object]:
-    """What ``hsearch stats`` prints."""
-    built = manifest.load(index_dir)
-    sizes = {}
-    for role, path in layout.parts(index_dir).items():
-        if path.is_dir():
-            sizes[role] = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-        elif path.exists():
-            sizes[role] = path.stat().st_size
-    return {
-        "index": str(index_dir),
-        "articles": built.articles,
-        "passages": built.passages,
-        "model": f"{built.model.name} ({built.model.kind}, {built.model.dim} dims)" if built.model else "none",
-        "vector_search": built.ann if built.model else "-",
-        "analyzer": built.analyzer_version,
-        "format": built.format_version,
-        "created": built.created,
-        "updated": built.updated,
-        "bytes": sizes,
-    }

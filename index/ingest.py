@@ -338,11 +338,29 @@ def read_articles(
 ) -> Iterator[Article]:
     """Yield every valid article under ``paths``; record problems in ``report``.
 
-    All paths are checked before the first article is yielded, so a typo in the
-    last argument fails the run before anything is written.  ``csv_delimiter``
-    fixes the CSV separator; by default each file's header line decides.
+    All paths are checked before the first article is yielded.  A path that is
+    missing, an empty folder or a file of another kind is reported and skipped
+    like a file that cannot be read, and the other paths are read; with
+    ``strict``, or when no path can be read at all, it fails the run before
+    anything is written.  ``csv_delimiter`` fixes the CSV separator; by
+    default each file's header line decides.
     """
-    files = [pair for path in paths for pair in input_files(Path(path))]
+    files: list[tuple[Path, Path]] = []
+    unusable: list[tuple[Path, InputError]] = []
+    for path in map(Path, paths):
+        try:
+            files += input_files(path)
+        except InputError as exc:
+            if strict:
+                raise
+            unusable.append((path, exc))
+    if unusable and not files:
+        if len(unusable) == 1:
+            raise unusable[0][1]
+        raise InputError("; ".join(exc.problem for _, exc in unusable))
+    for path, exc in unusable:
+        reason = exc.problem.removeprefix(f"{path}: ")
+        _skip(report, IngestIssue(str(path), None, f"{reason}; skipped"), strict, whole_file=True)
     for file, root in files:
         shown = STDIN_NAME if file == STDIN else str(file)
         line = 0

@@ -495,6 +495,12 @@ class StoryTable:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def members(self, article_id: str) -> list[str]:
+        """Every article of ``article_id``'s story, itself included (just itself when the table lacks it)."""
+        story = self.stories([article_id])[article_id]
+        found = [str(i) for i in self._ids[self._stories == story]] if len(self._ids) else []
+        return found or [article_id]
+
     def stories(self, ids: Sequence[str]) -> dict[str, str]:
         """Each id's story id (an id the table does not know is its own story)."""
         if not len(ids) or not len(self._ids):

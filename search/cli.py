@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from hsearch.index.errors import HsearchError, IndexInterrupted
+from hsearch.index.errors import HsearchError, IndexInterrupted, QueryError
 from hsearch.index.wording import counted, plural
 from hsearch.index.settings import ANN_KINDS, IndexSettings
 
@@ -93,8 +93,12 @@ def stdout_is_terminal() -> bool:
 
 @click.group(cls=HsearchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hsearch")
-def main() -> None:
-    """Search Hindi news: full text, multilingual embeddings, and both fused."""
+@index_option
+def main(index_dir: Path | None) -> None:
+    """Search Hindi news: full text, multilingual embeddings, and both fused.
+
+    --index goes before the command or after it (hsearch --index DIR query ..., or hsearch query --index DIR ...).
+    """
 
 
 @main.command("index")
@@ -230,6 +234,8 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
 
     if (text is None) == (batch is None):
         raise click.UsageError("give either a query TEXT or --batch TOPICS.tsv")
+    if text is not None and not text.strip():
+        raise QueryError("the query is empty: type a word or two")
     if as_json and fmt not in (None, "json"):
         raise click.UsageError(f"--json means --format json; it contradicts --format {fmt}: give one of them")
     check_fusion_applies([mode] if mode else [], fusion=fusion, weight=weight, latin_weight=latin_weight)
@@ -314,6 +320,18 @@ def similar_command(article_id: str, index_dir: Path | None, limit: int, mode: s
         _page_footer(result, request)
 
 
+MISSING_IDS_SHOWN = 5
+
+
+def missing_ids_line(missing: list[str]) -> str:
+    """One line for the ids a delete did not find, however many: the first few, then how many more."""
+    if len(missing) == 1:
+        return f"no article with id {missing[0]!r}"
+    shown = ", ".join(repr(i) for i in missing[:MISSING_IDS_SHOWN])
+    rest = f" … and {len(missing) - MISSING_IDS_SHOWN} more" if len(missing) > MISSING_IDS_SHOWN else ""
+    return f"{len(missing)} ids are not in the index: {shown}{rest}"
+
+
 def _shell_quote(text: str) -> str:
     import shlex
 
@@ -339,8 +357,8 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
         raise click.UsageError("give article ids, or --from-file FILE")
     target = resolve_index(index_dir)
     missing, manifest = delete_ids(target, wanted, wait=wait, on_wait=_waiting_note(target))
-    for article_id in missing:
-        click.echo(f"warning: no article with id {article_id!r}", err=True)
+    if missing:
+        click.echo(f"warning: {missing_ids_line(missing)}", err=True)
     click.echo(f"deleted {counted(len(set(wanted)) - len(missing), 'article')}; "
                f"{manifest.articles} {plural('remains', manifest.articles)}")
 
@@ -349,21 +367,14 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
 @index_option
 @json_option()
 def stats_command(index_dir: Path | None, as_json: bool) -> None:
-    """Articles, passages, model, analyzer version and sizes on disk."""
-    from hsearch.index.health import stats
+    """Articles, dates, sources, categories, stories, segments, model, sizes; when the index last changed."""
+    from hsearch.index.statistics import index_statistics
 
     from .serialize import to_json
+    from .stats_output import stats_lines
 
-    info = stats(resolve_index(index_dir))
-    if as_json:
-        click.echo(to_json(info))
-        return
-    sizes = info.pop("bytes")
-    for key, value in info.items():
-        click.echo(f"{key:<14} {value}")
-    assert isinstance(sizes, dict)
-    for role, size in sizes.items():
-        click.echo(f"{'size ' + role:<14} {size / 1e6:.2f} MB")
+    info = index_statistics(resolve_index(index_dir))
+    click.echo(to_json(info) if as_json else "\n".join(stats_lines(info)))
 
 
 @main.command("verify")

@@ -44,7 +44,14 @@ def index_option(func: F) -> F:
 
 
 def resolve_index(index_dir: Path | None) -> Path:
-    return index_dir if index_dir is not None else layout.default_index_dir()
+    """The command's ``--index``, else the one given before the command (``hsearch --index DIR query``), else the
+    default; the two places naming different folders is refused."""
+    context = click.get_current_context(silent=True)
+    before = context.find_root().params.get("index_dir") if context is not None else None
+    if index_dir is not None and before is not None and index_dir != before:
+        raise click.UsageError(f"--index is given twice, as {before} and {index_dir}: give one folder")
+    chosen = index_dir if index_dir is not None else before
+    return chosen if chosen is not None else layout.default_index_dir()
 
 
 def json_option(help: str = "Print one JSON object.") -> Callable[[F], F]:

@@ -17,7 +17,8 @@ schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not i
 from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 
 from bench.api_fuzz_hooks import breaks_an_unstated_rule  # noqa: E402
-from hsearch.search.server import EnginePool, create_app  # noqa: E402
+from hsearch.search.engine_pool import EnginePool
+from hsearch.search.server import create_app  # noqa: E402
 
 from .conftest import SEED_ARTICLE_ID  # noqa: E402
 

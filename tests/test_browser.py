@@ -135,7 +135,7 @@ def test_typing_a_hindi_word_finds_the_seed_article(page: Page, server: str, pro
     assert fits, "the page scrolls sideways on a phone-sized screen"
     page.screenshot(path=str(SCREENSHOT_DIR / "hsearch-phone.png"))
 
-    first.locator("details.read summary").click()
+    first.locator(".actions button.read").click()
     expect(first.locator(".body p").first).to_contain_text("किम जोंग-उन")
     assert problems == []
 

@@ -13,7 +13,7 @@ import pytest
 from bench.syndicate import syndicate
 
 from .test_browser import SCREENSHOT_DIR, browser, page, problems, serving  # noqa: F401
-from .conftest import SEEDS, write_jsonl
+from .conftest import SEED_CORPUS, write_jsonl
 from .test_stories import KURSK, SEED_COPIES, seed_record
 
 from playwright.sync_api import Page, expect  # noqa: E402  (after test_browser's skips)
@@ -30,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     folder = tmp_path_factory.mktemp("browser-stories")
     copies = write_jsonl(folder / "copies.jsonl", syndicate(seed_record(), 9))
-    index_paths(folder / "index", [SEEDS, KURSK, copies], IndexSettings(model="none"))
+    index_paths(folder / "index", [*SEED_CORPUS, KURSK, copies], IndexSettings(model="none"))
     with serving(folder / "index") as base:
         yield base
 

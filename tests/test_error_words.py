@@ -16,15 +16,16 @@ from hsearch.search.cli import main
 from hsearch.search.cli_options import CLI_WORDS
 from hsearch.search.filters import Filters
 from hsearch.search.fusion import FusionSettings
-from hsearch.search.server import EnginePool, create_app
+from hsearch.search.engine_pool import EnginePool
+from hsearch.search.server import create_app
 
-from .conftest import SEEDS
+from .conftest import SEED_CORPUS
 
 
 @pytest.fixture(scope="module")
 def text_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("text-only")
-    index_paths(target, [SEEDS], IndexSettings(model="none"))
+    index_paths(target, list(SEED_CORPUS), IndexSettings(model="none"))
     return target
 
 
@@ -73,12 +74,12 @@ def test_an_unknown_ann_kind_never_reaches_the_manifest(tmp_path: Path) -> None:
 
 def test_a_programming_error_is_not_dressed_up_as_a_user_error(monkeypatch: pytest.MonkeyPatch,
                                                                text_only: Path) -> None:
-    import hsearch.index.health
+    import hsearch.index.statistics
 
     def broken(index_dir: Path) -> dict[str, object]:
         raise ValueError("a bug, not a user's mistake")
 
-    monkeypatch.setattr(hsearch.index.health, "stats", broken)
+    monkeypatch.setattr(hsearch.index.statistics, "index_statistics", broken)
     result = CliRunner().invoke(main, ["stats", "--index", str(text_only)])
     assert isinstance(result.exception, ValueError)  # a traceback for the developer, not "Error: ..."
     assert "Error: a bug" not in result.output

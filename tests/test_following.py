@@ -18,7 +18,8 @@ from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import delete_ids, index_paths
 from hsearch.search.engine import SearchEngine, SearchSettings
 from hsearch.search.request import SearchRequest
-from hsearch.search.server import EnginePool, create_app
+from hsearch.search.engine_pool import EnginePool
+from hsearch.search.server import create_app
 
 from .conftest import SEED_ARTICLE_ID, copy_of, write_jsonl
 

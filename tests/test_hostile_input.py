@@ -258,11 +258,11 @@ def test_a_file_with_nothing_to_index_is_a_clear_error(name: str, content: bytes
     assert_base_intact(index_dir)
 
 
-def test_a_missing_path_fails_before_anything_is_written(index_dir: Path, tmp_path: Path) -> None:
+def test_a_missing_path_with_strict_fails_before_anything_is_written(index_dir: Path, tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_bytes(jsonl(GOOD))
     before = snapshot(index_dir)
-    result = cli("index", "--index", index_dir, good, tmp_path / "typo.jsonl")
+    result = cli("index", "--index", index_dir, "--strict", good, tmp_path / "typo.jsonl")
     no_traceback(result)
     assert result.exit_code == 1
     assert f"{tmp_path / 'typo.jsonl'}: no such file or folder" in result.output
@@ -287,9 +287,10 @@ def test_binary_and_empty_files_in_a_folder_are_skipped(index_dir: Path, tmp_pat
     }
     folder = tmp_path / "input" / "news"
     before = snapshot(index_dir)
-    result, _ = feed(tmp_path, index_dir, files)
+    result, _ = feed(tmp_path, index_dir, files, "--strict")
     no_traceback(result)
-    # Files named one by one include the .pdf, which is refused; the folder form skips it.
+    # Files named one by one include the .pdf: --strict refuses it before writing anything (without --strict it
+    # is reported and skipped, tests/test_cli_edges.py); the folder form passes over it.
     assert result.exit_code == 1 and "cannot read '.pdf' files" in result.output
     assert snapshot(index_dir) == before
     result = cli("index", "--index", index_dir, folder)

@@ -13,7 +13,7 @@ from hsearch.index.errors import IngestError, InputError
 from hsearch.index.ingest import IngestReport, read_articles
 from hsearch.index.writer import dedupe
 
-from .conftest import SEED_ARTICLE_ID, SEED_ARTICLES, SEEDS
+from .conftest import SAMPLE_ARTICLES, SEED_ARTICLE_ID, SEEDS
 
 KIM = {"title": "किम ने पुतिन को पूर्ण समर्थन दिया", "body": "उत्तर कोरिया के नेता किम जोंग-उन ने रूस को पूरा समर्थन देने की बात कही है।"}
 KURSK = {"title": "कुर्स्क में पुनर्निर्माण", "body": "उत्तर कोरिया कुर्स्क में 5,000 सैन्य निर्माणकर्मी भेजेगा।"}
@@ -122,7 +122,7 @@ def test_txt_folder_first_line_is_the_headline_and_id_is_the_file_name() -> None
 def test_folder_reads_every_supported_file_in_order() -> None:
     articles, report = read(SEEDS)
     assert articles[0].id == SEED_ARTICLE_ID
-    assert len(articles) == SEED_ARTICLES and report.skipped == 0
+    assert len(articles) == SAMPLE_ARTICLES and report.skipped == 0
 
 
 def test_missing_and_empty_paths_are_clear_errors(tmp_path: Path) -> None:

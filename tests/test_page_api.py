@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
-from hsearch.search.server import EnginePool, create_app
+from hsearch.search.engine_pool import EnginePool
+from hsearch.search.server import create_app
 
 from .conftest import SEED_ARTICLE_ID, SEEDS
 

@@ -17,9 +17,10 @@ from bench.syndicate import syndicate
 from hsearch.index.errors import QueryError
 from hsearch.search.collapse import Entry, PageRequest, arrange, collapse, newest_first
 from hsearch.search.engine import SearchEngine, SearchSettings
-from hsearch.search.server import EnginePool, create_app
+from hsearch.search.engine_pool import EnginePool
+from hsearch.search.server import create_app
 
-from .conftest import SEEDS, cli, write_jsonl
+from .conftest import SEED_CORPUS, cli, write_jsonl
 from .test_stories import KURSK, seed_record
 from hsearch.search.request import SearchRequest
 
@@ -30,7 +31,7 @@ QUERY = "अमेरिका के राष्ट्रपति"  # matches
 def dated_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("paging")
     copies = write_jsonl(folder / "copies.jsonl", syndicate(seed_record(), 5))
-    result = cli("index", "--index", folder / "index", "--model", "none", "-q", SEEDS, KURSK, copies)
+    result = cli("index", "--index", folder / "index", "--model", "none", "-q", *SEED_CORPUS, KURSK, copies)
     assert result.exit_code == 0, result.output
     return folder / "index"
 

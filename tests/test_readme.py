@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, SEED_ARTICLE_ID, SEEDS
+from .conftest import REPO, SAMPLE_ARTICLES, SEED_ARTICLE_ID, SEED_COPIES, SEEDS
 
 README = REPO / "README.md"
 SERVER_MARK = "a server:"
@@ -74,17 +74,17 @@ def make_inputs(folder: Path) -> None:
                                                           encoding="utf-8")
     (folder / "topics.tsv").write_text("q1\tकुर्स्क\nq2\tNorth Korea Russia support\n", encoding="utf-8")
     (folder / "qrels.txt").write_text(f"q1 0 {SEED_ARTICLE_ID} 1\nq2 0 {SEED_ARTICLE_ID} 1\n", encoding="utf-8")
-    (folder / "ids.txt").write_text("wikinews-3\nwikinews-4\n", encoding="utf-8")
+    (folder / "ids.txt").write_text("wikinews-6\nwikinews-8\n", encoding="utf-8")
     (folder / "archive.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in news),
                                           encoding="utf-8")
     shutil.copytree(SEEDS, folder / "seeds")
 
 
 @pytest.fixture(scope="module")
-def workspace(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def workspace(sample_index: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     folder = tmp_path_factory.mktemp("readme")
     make_inputs(folder)
-    index_dir = Path(shutil.copytree(seed_index, folder / "index"))
+    index_dir = Path(shutil.copytree(sample_index, folder / "index"))
     scripts = str(Path(sys.executable).parent)  # where pip put the hsearch command
     env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", ""), "HSEARCH_INDEX": str(index_dir),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "NO_COLOR": "1"}
@@ -101,3 +101,116 @@ def test_the_readme_line_runs_as_pasted(line: str, workspace: tuple[Path, dict[s
     run = subprocess.run(["bash", "-c", line], cwd=folder, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, f"{line}\n{run.stdout}\n{run.stderr}"
     assert "Traceback" not in run.stderr and "Usage:" not in run.stderr, run.stderr
+    claim = CLAIMS.get(command_of(line))
+    if claim is not None:  # what the line's comment says it shows, on the sample archive
+        claim(run.stdout, run.stderr, folder)
+
+
+# -- what each Usage line's comment says, checked on its output (lines run in README order) -------
+SEED_STORY = {SEED_ARTICLE_ID, *(copy["id"] for copy in SEED_COPIES)}
+
+
+def command_of(line: str) -> str:
+    return line.split("  #")[0].strip()
+
+
+def hit_ids(text: str) -> list[str]:
+    """The ids of a text listing, in rank order."""
+    return re.findall(r"^ {4}(?:.* · )?id (\S+)$", text, flags=re.MULTILINE)
+
+
+def json_hits(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def first_is_the_seed_story(out: str, err: str, folder: Path) -> None:
+    assert hit_ids(out)[0] in SEED_STORY, out
+
+
+def kursk_folds_the_copies(out: str, err: str, folder: Path) -> None:
+    # the seed story, once, its nine copies folded under it (news.jsonl, indexed by a line above, adds news-kursk)
+    hits = [hit for hit in out.split("\n\n") if set(hit_ids(hit)) & SEED_STORY]
+    assert len(hits) == 1 and "+ 9 more from this story: " in hits[0], out
+
+
+def romanized_finds_kursk(out: str, err: str, folder: Path) -> None:
+    assert set(hit_ids(out)[:2]) & SEED_STORY and re.search(r"^expanded: kursk -> कुर्स्क", out, flags=re.MULTILINE), out
+
+
+def every_copy(out: str, err: str, folder: Path) -> None:
+    ids = hit_ids(out)  # ten hits: the story's ten copies, or nine and news-kursk (indexed by a line above)
+    assert len(set(ids) & SEED_STORY) >= len(SEED_STORY) - 1 and "more from this story" not in out, out
+
+
+def english_finds_the_vaccine_reports(out: str, err: str, folder: Path) -> None:
+    top = out.split("\n\n")[:5]
+    assert all(re.search(r"id tico19-\d+$", hit, flags=re.MULTILINE) for hit in top), out  # COVID-19 reports
+    assert sum("टीक" in hit for hit in top) >= 4, out  # टीका, टीके: vaccines
+
+
+def russia_but_not_kim(out: str, err: str, folder: Path) -> None:
+    ids = hit_ids(out)
+    assert len(ids) >= 3 and not set(ids) & SEED_STORY, out
+    assert "किम" not in out
+
+
+def phrase_first(out: str, err: str, folder: Path) -> None:
+    first_is_the_seed_story(out, err, folder)
+    assert "पूर्ण समर्थन" in out.split("\n\n")[0]
+
+
+def filtered(out: str, err: str, folder: Path) -> None:
+    hits = json_hits(out)
+    assert len(hits) >= 5, out
+    assert all(h["source"] == "TICO-19" and "2020-03-01" <= str(h["date"])[:10] <= "2020-12-31" for h in hits), hits
+
+
+def deleted_both(out: str, err: str, folder: Path) -> None:
+    assert out.startswith("deleted 2 articles;") and "warning" not in err, (out, err)
+
+
+def stats_tell_the_archive(out: str, err: str, folder: Path) -> None:
+    for needle in ("dates          2020-", "TICO-19 37", "Wikinews (FLORES-200)", "health", "stories ",
+                   "9 copies folded", "segments       full text:", "vectors: vectors/g"):
+        assert needle in out, (needle, out)
+
+
+def similar_leaves_the_story_out(out: str, err: str, folder: Path) -> None:
+    ids = hit_ids(out)
+    assert len(ids) == 10 and not set(ids) & SEED_STORY, out
+
+
+def newest_first(out: str, err: str, folder: Path) -> None:
+    dates = re.findall(r"^    (\d{4}-\d\d-\d\d) · ", out, flags=re.MULTILINE)
+    assert len(dates) >= 10 and dates == sorted(dates, reverse=True), out
+
+
+def second_page(out: str, err: str, folder: Path) -> None:
+    assert hit_ids(out) and re.search(r"^results 11-\d+ of \d+", out, flags=re.MULTILINE), out
+
+
+def the_new_files_are_indexed(out: str, err: str, folder: Path) -> None:
+    assert "indexed 4 new articles" in out and f"{SAMPLE_ARTICLES + 4} articles" in out, out
+
+
+CLAIMS = {
+    'hsearch index news.jsonl more.csv articles/': the_new_files_are_indexed,
+    'hsearch query "कुर्स्क"': kursk_folds_the_copies,
+    'hsearch query "coronavirus vaccine"': english_finds_the_vaccine_reports,
+    'hsearch query "kursk putin samarthan" --explain': romanized_finds_kursk,
+    "hsearch query 'रूस -किम' --mode bm25": russia_but_not_kim,
+    'hsearch query \'+रूस "पूर्ण समर्थन"\' --mode bm25 --explain': phrase_first,
+    'hsearch query "वायरस" --date-from 2020-03-01 --date-to 2020-12-31 --source TICO-19 -k 20 --json': filtered,
+    "hsearch delete wikinews-1 wikinews-3": deleted_both,
+    "hsearch delete --from-file ids.txt": deleted_both,
+    "hsearch stats": stats_tell_the_archive,
+    'hsearch query "कुर्स्क" --no-collapse': every_copy,
+    "hsearch similar 000_d92fd9f8a8b58e48": similar_leaves_the_story_out,
+    'hsearch query "वायरस" --sort date': newest_first,
+    'hsearch query "वायरस" -k 10 --page 2': second_page,
+}
+
+
+def test_every_claim_is_a_usage_line() -> None:
+    """A claim whose line left the README would check nothing."""
+    assert set(CLAIMS) <= {command_of(line) for line in LINES}

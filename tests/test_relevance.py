@@ -19,7 +19,8 @@ from hsearch.search.engine import SearchEngine, SearchSettings
 from hsearch.search.modes import MODES
 from hsearch.search.fusion import FusionSettings
 from hsearch.search.relevance import BACKGROUND_RANK, Floor, apply_floor, background, model_floor
-from hsearch.search.server import EnginePool, create_app
+from hsearch.search.engine_pool import EnginePool
+from hsearch.search.server import create_app
 from hsearch.search.request import SearchRequest
 from whoosh import query as wq
 

@@ -19,7 +19,8 @@ from hsearch.index.writer import index_paths
 from hsearch.search.cli import main
 from hsearch.search.engine import SearchEngine
 from hsearch.search.expansion import Expander, expand_query
-from hsearch.search.server import EnginePool, create_app
+from hsearch.search.engine_pool import EnginePool
+from hsearch.search.server import create_app
 from hsearch.search.request import SearchRequest
 
 from .conftest import SEED_ARTICLE_ID, SEEDS

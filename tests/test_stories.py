@@ -21,7 +21,7 @@ from hsearch.index import health, layout
 from hsearch.index.stories import StoryClusters, StoryTable, containment, shingles
 from hsearch.search.engine import SearchEngine
 
-from .conftest import FIXTURES, SEED_ARTICLE, SEED_ARTICLE_ID, SEEDS, assert_clean_failure, assert_ok, cli, \
+from .conftest import FIXTURES, SEED_ARTICLE, SEED_ARTICLE_ID, SEED_CORPUS, assert_clean_failure, assert_ok, cli, \
     read_jsonl, write_jsonl
 
 KURSK = FIXTURES / "kursk-stories.jsonl"
@@ -48,7 +48,7 @@ def syndicated(tmp_path: Path) -> Path:
     """seeds/ (the seed story and 107 Wikinews articles), 9 outlets' copies of the seed story, two other Kursk stories."""
     copies = write_jsonl(tmp_path / "copies.jsonl", syndicate(seed_record(), 9))
     index_dir = tmp_path / "index"
-    ok(cli("index", "--index", index_dir, "--model", "none", "-q", SEEDS, KURSK, copies))
+    ok(cli("index", "--index", index_dir, "--model", "none", "-q", *SEED_CORPUS, KURSK, copies))
     return index_dir
 
 

@@ -19,6 +19,8 @@
   const pager = $("pager");
   const examples = $("examples");
   const notice = $("notice");
+  const timeline = $("timeline");
+  const articleView = $("article");
 
   const state = { modes: ["hybrid", "bm25", "semantic"], defaultMode: "hybrid", controller: null, query: "" };
 
@@ -125,12 +127,22 @@
   async function run(params) {
     const q = params.get("q");
     const like = params.get("similar");
+    const reading = params.get("article");
     state.query = q || "";
     errorBox.hidden = true;
     empty.hidden = true;
     notice.hidden = true;
     pager.hidden = true;
+    timeline.hidden = true;
+    articleView.hidden = true;
     document.title = q ? `${q} · hsearch` : "hsearch · हिंदी समाचार खोज";
+    if (reading) {
+      examples.hidden = true;
+      list.replaceChildren();
+      statusLine.textContent = "";
+      showArticle(reading, q || "");
+      return;
+    }
     if (!q && !like) {
       list.replaceChildren();
       statusLine.textContent = "";
@@ -152,6 +164,7 @@
       const body = await response.json().catch(() => ({ error: `the server answered ${response.status}` }));
       if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
       render(body, params);
+      if (!like) loadTimeline(params, controller);
     } catch (error) {
       if (error.name === "AbortError") return;
       list.replaceChildren();
@@ -198,7 +211,7 @@
     if (!more.count) return [];
     const label = more.count === 1 ? "1 more from this story" : `${more.count} more from this story`;
     const items = more.copies.map((copy) => el("li", {},
-      el("span", { lang: langOf(copy.title), text: copy.title || "(no headline)" }),
+      el("a", { href: articleHref(copy.id, state.query), lang: langOf(copy.title), text: copy.title || "(no headline)" }),
       ` · ${[copy.source, formatDate(copy.date)].filter(Boolean).join(" · ")} `,
       el("span", { class: "copy-id", text: `id ${copy.id}` })));
     return [el("details", { class: "story" }, el("summary", { text: `${label} · इस ख़बर की और प्रतियाँ` }), el("ul", {}, ...items))];
@@ -217,7 +230,7 @@
     // One look for every title: a link to the source when there is one, else a button that opens the article.
     const heading = url
       ? el("a", { class: "title", href: url, rel: "noopener noreferrer", target: "_blank" }, titleNodes())
-      : el("button", { type: "button", class: "title", title: "Read the article", onclick: () => { read.open = true; } },
+      : el("button", { type: "button", class: "title", title: "Read the article", onclick: () => toggleRead(true) },
         titleNodes());
     const parts = [];
     if (hit.date) parts.push(el("time", { datetime: hit.date, text: formatDate(hit.date) }));
@@ -231,40 +244,144 @@
     }
     const meta = el("p", { class: "meta" });
     parts.forEach((part, i) => meta.append(...(i ? [" · ", part] : [part])));
-    const read = el("details", { class: "read" }, el("summary", { text: "Read · पूरा पढ़ें" }));
+    // One quiet row of actions: read here, open the article's own page, find similar ones.
     const query = state.query;
-    read.addEventListener("toggle", () => loadArticle(read, hit.id, query), { once: true });
-    const similar = el("p", { class: "actions" }, el("button", {
-      type: "button", class: "link similar", text: "Similar articles · मिलती-जुलती ख़बरें", onclick: () => showSimilar(hit.id),
-    }));
+    const reader = el("div", { class: "body", hidden: "" });
+    let loaded = false;
+    const readButton = el("button", {
+      type: "button", class: "link read", "aria-expanded": "false", title: "पूरा पढ़ें", text: "Read",
+      onclick: () => toggleRead(readButton.getAttribute("aria-expanded") !== "true"),
+    });
+    function toggleRead(open) {
+      readButton.setAttribute("aria-expanded", String(open));
+      readButton.textContent = open ? "Close" : "Read";
+      reader.hidden = !open;
+      if (open && !loaded) { loaded = true; loadArticle(reader, hit.id, query); }
+    }
+    const actions = el("p", { class: "actions" }, readButton, " · ",
+      el("a", { class: "open", href: articleHref(hit.id, query), title: "The article's own page, to share" }, "Open"), " · ",
+      el("button", { type: "button", class: "link similar", title: "मिलती-जुलती ख़बरें", text: "Similar",
+        onclick: () => showSimilar(hit.id) }));
     return el("li", { class: "result", "data-id": hit.id },
       el("h2", { lang: langOf(title) }, heading),
       meta,
       el("p", { class: "snippet", lang: langOf(hit.snippet) }, snippetNodes(hit.snippet)),
       ...storyLine(hit),
-      read,
-      similar,
+      actions,
+      reader,
     );
   }
 
-  async function loadArticle(details, id, query) {
-    const holder = el("div", { class: "body", text: "Loading…" });
-    details.append(holder);
+  function articleHref(id, query) {
+    const params = new URLSearchParams({ article: id });
+    if (query) params.set("q", query);
+    return `/?${params}`;
+  }
+
+  /** The article's paragraphs; body_html is escaped text with <mark> only, and a mark never spans a line break. */
+  function bodyNodes(article) {
+    const paragraphs = (article.body_html || article.body).split(/\n\s*\n|\n/).map((p) => p.trim()).filter(Boolean);
+    return paragraphs.map((p) => (article.body_html
+      ? el("p", { lang: langOf(p) }, snippetNodes(p))
+      : el("p", { lang: langOf(p), text: p })));
+  }
+
+  async function loadArticle(holder, id, query) {
+    holder.textContent = "Loading…";
     try {
       // Every id hsearch makes is reachable: '/' in folder ids travels encoded as %2F.
       const marked = query ? `?${new URLSearchParams({ q: query })}` : "";
       const response = await fetch(`/api/articles/${encodeURIComponent(id)}${marked}`);
       const article = await response.json();
       if (!response.ok) throw new Error(article.error || response.statusText);
-      // body_html is escaped text with <mark> only; a mark never spans a line break.
-      const paragraphs = (article.body_html || article.body).split(/\n\s*\n|\n/).map((p) => p.trim()).filter(Boolean);
-      holder.replaceChildren(...paragraphs.map((p) => article.body_html
-        ? el("p", { lang: langOf(p) }, snippetNodes(p))
-        : el("p", { lang: langOf(p), text: p })));
+      holder.replaceChildren(...bodyNodes(article));
       holder.append(el("p", { class: "scores", text: `id ${article.id}` }));
     } catch (error) {
       holder.textContent = `Could not load the article: ${error.message}`;
     }
+  }
+
+  // -- an article's own page: /?article=ID (shareable), with its story's copies and similar articles --
+  async function showArticle(id, query) {
+    articleView.hidden = false;
+    $("article-title").textContent = "Loading…";
+    $("article-meta").replaceChildren();
+    $("article-copies").hidden = true;
+    $("article-similar").hidden = true;
+    const back = new URLSearchParams();
+    if (query) back.set("q", query);
+    $("article-back").href = back.toString() ? `/?${back}` : "/";
+    const holder = $("article-body");
+    try {
+      const marked = query ? `?${new URLSearchParams({ q: query })}` : "";
+      const response = await fetch(`/api/articles/${encodeURIComponent(id)}${marked}`);
+      const article = await response.json();
+      if (!response.ok) throw new Error(article.error || response.statusText);
+      const title = article.title || "(no headline)";
+      const heading = $("article-title");
+      heading.lang = langOf(title);
+      heading.replaceChildren(article.title_html ? snippetNodes(article.title_html) : document.createTextNode(title));
+      document.title = `${title} · hsearch`;
+      const parts = [];
+      if (article.date) parts.push(el("time", { datetime: article.date, text: formatDate(article.date) }));
+      for (const name of ["source", "category"]) if (article[name]) parts.push(el("span", { lang: langOf(article[name]), text: article[name] }));
+      const url = article.url ? safeUrl(article.url) : null;
+      if (url) parts.push(el("a", { href: url, rel: "noopener noreferrer", target: "_blank", text: "source page ↗" }));
+      parts.push(el("span", { class: "copy-id", text: `id ${article.id}` }));
+      parts.forEach((part, i) => $("article-meta").append(...(i ? [" · ", part] : [part])));
+      holder.replaceChildren(...bodyNodes(article));
+    } catch (error) {
+      $("article-title").textContent = "Article not found";
+      holder.textContent = `Could not load the article: ${error.message}`;
+      return;
+    }
+    const [story, similar] = await Promise.all([
+      fetch(`/api/articles/${encodeURIComponent(id)}/story`).then((r) => r.json()).catch(() => ({ copies: [] })),
+      fetch(`/api/articles/${encodeURIComponent(id)}/similar?k=5`).then((r) => r.json()).catch(() => ({ results: [] })),
+    ]);
+    const link = (item) => el("li", {}, el("a", { href: articleHref(item.id, query), lang: langOf(item.title), text: item.title || "(no headline)" }),
+      el("span", { class: "copy-id", text: ` · ${[item.source, formatDate(item.date)].filter(Boolean).join(" · ")}` }));
+    $("article-copy-list").replaceChildren(...(story.copies || []).map(link));
+    $("article-copies").hidden = !(story.copies || []).length;
+    $("article-similar-list").replaceChildren(...(similar.results || []).map(link));
+    $("article-similar").hidden = !(similar.results || []).length;
+  }
+
+  // -- when the results were published: a histogram; a click on a bar filters to its dates --
+  async function loadTimeline(params, controller) {
+    const query = new URLSearchParams(params);
+    for (const name of ["page", "sort", "k", "offset"]) query.delete(name);
+    try {
+      const response = await fetch(`/api/timeline?${query}`, { signal: controller.signal });
+      if (!response.ok) return;
+      showTimeline(await response.json(), params);
+    } catch {
+      /* the results stand without it */
+    }
+  }
+
+  function showTimeline(body, params) {
+    const dated = body.buckets.reduce((sum, b) => sum + b.count, 0);
+    if (!dated) { timeline.hidden = true; return; }
+    const most = Math.max(...body.buckets.map((b) => b.count));
+    const label = (b) => (body.interval === "year" ? b.date_from.slice(0, 4) : body.interval === "month" ? b.date_from.slice(0, 7) : b.date_from);
+    const bars = body.buckets.map((b) => {
+      const bar = el("button", {
+        type: "button", class: "bar", title: `${label(b)}: ${b.count} ${b.count === 1 ? "result" : "results"}`,
+        "aria-label": `${label(b)}: ${b.count} results; show only these`, "data-from": b.date_from, "data-to": b.date_to,
+        onclick: () => { const next = new URLSearchParams(params); next.delete("page"); next.set("date_from", b.date_from); next.set("date_to", b.date_to); go(next); },
+      }, el("span", { class: "fill" }));
+      bar.firstChild.style.height = `${b.count ? Math.max(6, Math.round((100 * b.count) / most)) : 0}%`;
+      if (!b.count) bar.disabled = true;
+      return bar;
+    });
+    $("timeline-bars").replaceChildren(...bars);
+    $("timeline-first").textContent = label(body.buckets[0]);
+    $("timeline-last").textContent = body.buckets.length > 1 ? label(body.buckets[body.buckets.length - 1]) : "";
+    const per = { day: "day", month: "month", year: "year" }[body.interval];
+    const undated = body.undated ? ` (${body.undated} undated)` : "";
+    $("timeline-caption").textContent = `Published · प्रकाशन: ${dated} results by ${per}${undated}; click a bar to see only those dates`;
+    timeline.hidden = false;
   }
 
   function filterBy(name, value) {
