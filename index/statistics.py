@@ -13,10 +13,9 @@ from datetime import timezone
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh.util.times import long_to_datetime
 
-from . import layout, manifest, stories
+from . import layout, manifest, stories, whoosh_compat
 
 FACET_FIELDS = {"source": "sources", "category": "categories"}  # field -> key of the statistics
 
@@ -39,7 +38,7 @@ def index_statistics(index_dir: Path, *, facet_limit: int | None = None) -> dict
         "created": built.created,
         "updated": built.updated,
     }
-    ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    ix = whoosh_compat.open_dir(layout.fulltext_dir(index_dir))
     with ix.searcher() as searcher:
         info["dates"] = _date_range(searcher)
         for field, key in FACET_FIELDS.items():
@@ -103,7 +102,7 @@ def _stories(index_dir: Path, searcher: Any) -> dict[str, int]:
 def _fulltext_segments(ix: Any) -> dict[str, object]:
     """Whoosh's generation and its segments: articles in each, and deleted ones not yet merged away."""
     segments = [{"id": segment.segment_id(), "articles": segment.doc_count(), "deleted": segment.deleted_count()}
-                for segment in ix._segments()]
+                for segment in whoosh_compat.segments(ix)]
     return {"generation": ix.latest_generation(), "count": len(segments), "parts": segments}
 
 

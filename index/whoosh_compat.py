@@ -190,6 +190,11 @@ def field_b(weighting: Any, field: str) -> float:
     return float(weighting._field_B.get(field, weighting.B))
 
 
+def segments(ix: Any) -> list[Any]:
+    """The segments of the index's latest commit (Whoosh lists them only through a private method)."""
+    return list(ix._segments())
+
+
 # -- one commit generation ---------------------------------------------------------
 class GenerationGone(Exception):
     """The commit a snapshot asked for was cleaned up by a later one (not damage: open the newer one)."""

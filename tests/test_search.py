@@ -83,8 +83,8 @@ def test_date_filter_excludes_undated_articles(seed_engine: SearchEngine) -> Non
     # the seed article alone says कुर्स्क, and it has no date; the Wikinews articles are dated
     assert ids(seed_engine, "कुर्स्क", mode="bm25", date_from="2020-01-01") == []
     for mode in ("hybrid", "semantic"):
-        found = [hit.id for hit in seed_engine.search("कुर्स्क", mode=mode, min_score=0,
-                                                      filters=Filters.parse(date_from="2020-01-01"))]
+        request = SearchRequest("कुर्स्क", mode=mode, min_score=0, filters=Filters.parse(date_from="2020-01-01"))
+        found = [hit.id for hit in seed_engine.search(request).hits]
         assert found and SEED_ARTICLE_ID not in found
 
 
