@@ -140,6 +140,22 @@ class ArrayScorer:
             hits.append((article_id, float(scores[i])))
         return hits
 
+    def ids_matching(self, filter_query: wq.Query) -> set[str]:
+        """Every live article id ``filter_query`` lets through, from the cached per-segment masks.
+
+        Ids come from the sidecars' document-number table (no stored field is
+        decoded); a segment without a sidecar reads its stored ids.
+        """
+        found: set[str] = set()
+        for seg in self._segments:
+            mask = self._allowed(seg, filter_query)
+            docs = np.flatnonzero(mask) if mask is not None else np.arange(seg.size)
+            if seg.sidecar is not None:
+                found.update(seg.sidecar.article_ids(docs))
+            else:
+                found.update(seg.searcher.stored_fields(int(d))["id"] for d in docs)
+        return found
+
     # -- masks ---------------------------------------------------------------
     def _allowed(self, seg: _Segment, filter_query: wq.Query | None) -> np.ndarray | None:
         if filter_query is None:

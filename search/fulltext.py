@@ -125,8 +125,8 @@ class FullTextSearcher:
         return score * total / covered if covered > 0 else score
 
     def ids_matching(self, filter_query: wq.Query) -> set[str]:
-        """Every article id a filter lets through (to restrict the vector side alike)."""
-        return {self._searcher.stored_fields(n)["id"] for n in filter_query.docs(self._searcher)}
+        """Every live article id a filter lets through (to restrict the vector side alike), from the scorer's masks."""
+        return self._arrays.ids_matching(filter_query)
 
     def documents(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Stored fields by id; ids no longer in the index are left out."""

@@ -153,6 +153,17 @@ def test_filters_as_masks_give_whoosh_results(segmented: Path, filters: Filters)
     searcher.close()
 
 
+@pytest.mark.parametrize("filters", [Filters(source="अमर उजाला"), Filters.parse(date_from="2021-01-01", date_to="2022-12-31"),
+                                     Filters(category="health"), Filters(source="कोई नहीं")])
+def test_the_ids_a_filter_lets_through_come_from_masks_and_the_sidecar_id_table(segmented: Path,
+                                                                              filters: Filters) -> None:
+    """The vector side's filter: the same live ids as decoding every matching article's stored fields."""
+    searcher = FullTextSearcher(segmented)
+    decoded = {searcher._searcher.stored_fields(n)["id"] for n in filters.to_whoosh().docs(searcher._searcher)}
+    assert searcher.ids_matching(filters.to_whoosh()) == decoded
+    searcher.close()
+
+
 def test_field_boost_and_headline_matches_are_scored_as_whoosh_stores_them(segmented: Path) -> None:
     """Headline postings carry Whoosh's weight (frequency x field boost 2.0) and are stored compactly."""
     ix = whoosh_index.open_dir(str(layout.fulltext_dir(segmented)))
