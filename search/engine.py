@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from hsearch.index import manifest as manifest_io
+from hsearch.index.boilerplate import Boilerplate
 from hsearch.index.encoders import Encoder
 from hsearch.index.errors import QueryError
 from hsearch.index.manifest import Manifest
@@ -134,6 +135,7 @@ class SearchEngine:
         self._expander: Expander | None = None
         self._last_plan: QueryPlan | None = None
         self._stories: StoryTable | None = None
+        self._boilerplate: Boilerplate | None = None
 
     def _semantic(self, manifest: Manifest, encoder: Encoder | None = None) -> SemanticSearcher | None:
         if manifest.model is None:
@@ -195,6 +197,7 @@ class SearchEngine:
             self.semantic.refresh()
         self.manifest = current
         self._stories = None
+        self._boilerplate = None
 
     def resolve_mode(self, mode: str | None) -> str:
         chosen = mode or self.settings.mode or modes_for(self.semantic is not None)[0]
@@ -303,7 +306,8 @@ class SearchEngine:
                 id=doc, rank=arranged.offset + len(hits) + 1, score=score, title=stored.get("title", ""),
                 date=stored.get("date"), source=stored.get("source", ""),
                 category=stored.get("category", ""), url=stored.get("url", ""),
-                snippet=make_snippet(stored.get("body", ""), ranking.terms, self.fulltext.analyzer),
+                snippet=make_snippet(self.boilerplate.content(stored.get("body", ""), stored.get("source", "")),
+                                     ranking.terms, self.fulltext.analyzer),
                 title_marks=mark_all(stored.get("title", ""), ranking.terms, self.fulltext.analyzer),
                 copies=[Copy(c, documents[c].get("source", ""), documents[c].get("title", ""), documents[c].get("date"))
                         for c, _ in entry.copies if c in documents],
@@ -315,6 +319,13 @@ class SearchEngine:
             hit.evidence = ranking.evidence.get(doc)
             hits.append(hit)
         return ResultPage(hits, arranged.total, arranged.offset, arranged.more)
+
+    @property
+    def boilerplate(self) -> Boilerplate:
+        """The chrome lines learned per source (left out of snippets), read at the first page after a commit."""
+        if self._boilerplate is None:
+            self._boilerplate = Boilerplate.load(self.index_dir)
+        return self._boilerplate
 
     @property
     def stories(self) -> StoryTable:
