@@ -145,6 +145,7 @@ class Follower:
     # -- one feed --------------------------------------------------------------
     def _poll_feed(self, feed: str, state: FollowState, report: PollReport) -> None:
         report.feeds += 1
+        self._validators: tuple[str | None, str | None] | None = None
         status = state.feeds.setdefault(feed, FeedStatus())
         retries = [p for p in state.pending.values() if p.feed == feed]
         try:
@@ -182,6 +183,8 @@ class Follower:
                 self._commit(batch, state, report)
                 batch = []
         self._commit(batch, state, report)
+        if self._validators is not None:  # only now: a poll stopped half-way reads the whole feed again
+            status.etag, status.last_modified = self._validators
         state.save(self.index_dir)  # validators and failures, even when nothing was new
 
     def _read_feed(self, feed: str, status: FeedStatus) -> Feed | object:
@@ -191,7 +194,7 @@ class Follower:
         if answer.not_modified:
             return _UNCHANGED
         parsed = parse_feed(answer.content, feed, charset=answer.charset)
-        status.etag, status.last_modified = answer.etag, answer.last_modified
+        self._validators = (answer.etag, answer.last_modified)  # kept once every entry is handled
         return parsed
 
     def _page(self, link: str, guid: str, feed: str, source: str, state: FollowState,
