@@ -55,7 +55,15 @@ SUMMARY_CHARS = 300
 
 
 class AlertError(HsearchError):
-    """An alert that does not exist, a name taken or not usable, an empty query."""
+    """A saved search that cannot be made: a name that is not usable, an empty query, a bad filter."""
+
+
+class AlertNotFoundError(AlertError):
+    """No saved search has this name."""
+
+
+class AlertExistsError(AlertError):
+    """A saved search of this name exists already."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,7 @@ class AlertBook:
     def get(self, name: str) -> Alert:
         if name not in self.alerts:
             known = ", ".join(sorted(self.alerts)) or "none yet: hsearch alerts add NAME QUERY"
-            raise AlertError(f"no saved search called {name!r} (saved: {known})")
+            raise AlertNotFoundError(f"no saved search called {name!r} (saved: {known})")
         return self.alerts[name]
 
 
@@ -182,7 +190,7 @@ def add_alert(index_dir: Path, name: str, query: str, *, mode: str | None = None
     ids = _index_ids(index_dir)
     with _locked(index_dir) as book:
         if name in book.alerts:
-            raise AlertError(f"a saved search called {name!r} exists ({book.alerts[name].describe()}); "
+            raise AlertExistsError(f"a saved search called {name!r} exists ({book.alerts[name].describe()}); "
                              f"remove it first: hsearch alerts remove {name}")
         book.sync(ids)
         alert = Alert(name, query.strip(), mode, given, _now(), book.number, _now())

@@ -57,6 +57,7 @@ from hsearch.index.errors import (ArticleNotFoundError, HsearchError, IndexNotFo
 from hsearch.index.manifest import ModelSpec
 from hsearch.index.wording import counted
 
+from .alert_routes import alert_router
 from .collapse import PageRequest
 from .engine import FacetCounts, ResultPage, SearchEngine, SearchSettings
 from .filters import Filters
@@ -514,6 +515,8 @@ def create_app(pool: EnginePool) -> FastAPI:
         counts = await pool.run(pool.facets)
         return Facets(**{key: [Facet(value=value, count=count) for value, count in counts.get(field, [])]
                          for field, key in (("source", "sources"), ("category", "categories"))})
+
+    app.include_router(alert_router(pool))  # saved searches: /feeds/NAME.xml and /api/alerts
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page() -> FileResponse:
