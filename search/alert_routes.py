@@ -25,6 +25,7 @@ from hsearch.index.articles import iso_utc
 
 from . import alerts as alerts_io
 from .filters import FILTER_FIELDS
+from .modes import Mode
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_ENTRIES = 20
@@ -34,14 +35,24 @@ NAME_PATTERN = r"^[\w\u0900-\u097F-]{1,64}$"
 Name = Annotated[str, PathParam(pattern=NAME_PATTERN, description="The saved search's name.")]
 
 
+class ErrorMessage(BaseModel):
+    error: str
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    words = {400: "A field has an impossible value.", 404: "No saved search has this name.",
+             409: "A saved search of this name exists.", 503: "The index cannot be read."}
+    return {status: {"model": ErrorMessage, "description": words[status]} for status in statuses}
+
+
 class AlertBody(BaseModel):
     name: str = Field(pattern=NAME_PATTERN, description="Letters, digits, - and _: the feed is /feeds/NAME.xml.")
-    query: str = Field(min_length=1, max_length=500)
-    mode: str | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-    source: str | None = None
-    category: str | None = None
+    query: str = Field(min_length=1, max_length=500, pattern=r"\S", description="As for /api/search.")
+    mode: Mode | None = None
+    date_from: str | None = Field(None, max_length=40, json_schema_extra={"format": "date"})
+    date_to: str | None = Field(None, max_length=40, json_schema_extra={"format": "date"})
+    source: str | None = Field(None, max_length=200)
+    category: str | None = Field(None, max_length=200)
 
 
 class AlertInfo(BaseModel):
@@ -92,20 +103,22 @@ def alert_router(pool: Any) -> APIRouter:
             raise _http(exc) from None
 
     @router.get("/feeds/{name}.xml", tags=["alerts"], response_class=Response,
-                responses={200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed."}})
+                responses={200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed."},
+                           **_errors(400, 404, 503)})
     async def feed(name: Name, request: Request) -> Response:
         """A saved search as an Atom feed: its newest matching articles."""
         alert, found = await latest(name)
         return Response(_atom(alert, found, str(request.base_url).rstrip("/")),
                         media_type="application/atom+xml; charset=utf-8")
 
-    @router.get("/api/alerts", response_model=list[AlertInfo], tags=["alerts"])
+    @router.get("/api/alerts", response_model=list[AlertInfo], tags=["alerts"], responses=_errors(503))
     async def list_all() -> list[AlertInfo]:
         """Every saved search, with its feed's address."""
         found = await anyio.to_thread.run_sync(alerts_io.list_alerts, pool.index_dir)
         return [_info(alert) for alert in found]
 
-    @router.post("/api/alerts", response_model=AlertInfo, status_code=201, tags=["alerts"])
+    @router.post("/api/alerts", response_model=AlertInfo, status_code=201, tags=["alerts"],
+                 responses=_errors(400, 409, 503))
     async def add(body: AlertBody) -> AlertInfo:
         """Save a search ("Follow this search"); 409 when the name is taken."""
         filters = {name: getattr(body, name) for name in FILTER_FIELDS}
@@ -116,14 +129,14 @@ def alert_router(pool: Any) -> APIRouter:
             raise _http(exc) from None
         return _info(alert)
 
-    @router.get("/api/alerts/{name}", response_model=AlertLatest, tags=["alerts"])
+    @router.get("/api/alerts/{name}", response_model=AlertLatest, tags=["alerts"], responses=_errors(400, 404, 503))
     async def one(name: Name) -> AlertLatest:
         """A saved search and its newest matches (what its feed holds)."""
         alert, found = await latest(name)
         return AlertLatest(alert=_info(alert), matches=[AlertMatch(**{k: v for k, v in m.as_dict().items()
                                                                        if k != "arrived"}) for m in found])
 
-    @router.delete("/api/alerts/{name}", status_code=204, tags=["alerts"])
+    @router.delete("/api/alerts/{name}", status_code=204, tags=["alerts"], responses=_errors(400, 404, 503))
     async def remove(name: Name) -> Response:
         """Delete a saved search."""
         try:
