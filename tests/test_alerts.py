@@ -16,7 +16,7 @@ from bench.news_site import rss_feed, seed_articles
 from hsearch.search.alerts import AlertBook
 
 from .conftest import SEED_ARTICLE_ID, assert_clean_failure, assert_ok, cli, copy_of, write_jsonl
-from .news_server import Route, news_site
+from bench.news_server import Route, news_site
 from .test_follow import FAST, FIRST_THREE, FIFTH, FOURTH, publish
 
 KURSK_NEWS = {"id": "kursk-rebuild", "title": "कुर्स्क में पुनर्निर्माण के लिए उत्तर कोरिया के सैनिक पहुंचे",

@@ -15,7 +15,7 @@ from hsearch.index.follow import Follower, FollowSettings, FollowState
 from hsearch.index.settings import IndexSettings
 
 from .conftest import assert_clean_failure, assert_ok, cli
-from .news_server import NewsSite, Route, news_site
+from bench.news_server import NewsSite, Route, news_site
 
 ARTICLES = {a.key: a for a in seed_articles()}
 FIRST_THREE = [ARTICLES["kim-putin-kursk"], ARTICLES["wikinews-8"], ARTICLES["wikinews-51"]]

@@ -86,7 +86,7 @@ def make_news_inputs(folder: Path, base: str) -> dict[str, object]:
     """page.html, saved-pages/ and feeds.txt (a feed of the site at ``base``); the site's routes."""
     from bench.news_site import article_page, rss_feed, seed_articles
 
-    from .news_server import Route
+    from bench.news_server import Route
 
     articles = seed_articles()
     kursk, others = articles[0], articles[1:9]
@@ -104,7 +104,7 @@ def make_news_inputs(folder: Path, base: str) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def workspace(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
-    from .news_server import news_site
+    from bench.news_server import news_site
 
     with news_site() as site:
         folder = tmp_path_factory.mktemp("readme")
