@@ -343,8 +343,9 @@ class ArticleResponse(BaseModel):
     url: str | None
     body: str
     title_html: str | None = Field(None, description="With q: the title as escaped HTML, the query's words in <mark>.")
-    body_html: str | None = Field(None, description="With q: the body as escaped HTML, the query's words in <mark>; "
-                                                    "line breaks kept.")
+    body_html: str | None = Field(None, description="With q: the body for reading, as escaped HTML, the query's words "
+                                                    "in <mark>; line breaks kept, lines of the site's chrome (Related "
+                                                    "posts, Loading..., footers its source repeats) left out.")
 
 
 class Health(BaseModel):
@@ -491,8 +492,9 @@ def create_app(pool: EnginePool) -> FastAPI:
             stored = engine.article(article_id)
             if stored is None or not (q and q.strip()):
                 return stored, {}
-            return stored, {name: snippet_html(engine.mark(str(stored.get(field) or ""), q))
-                            for name, field in (("title_html", "title"), ("body_html", "body"))}
+            reading = engine.boilerplate.content(str(stored.get("body") or ""), str(stored.get("source") or ""))
+            return stored, {"title_html": snippet_html(engine.mark(str(stored.get("title") or ""), q)),
+                            "body_html": snippet_html(engine.mark(reading, q))}  # the site's chrome lines left out
 
         stored, marked = await pool.run(work)
         if stored is None:

@@ -104,3 +104,15 @@ def test_learned_chrome_is_left_out_of_snippets_of_an_index(tmp_path: Path) -> N
         hits = engine.search("एजेंसी", mode="bm25")  # a word of the footer only: the hit is shown, its lead is not chrome
         assert hits and all("एजेंसी फीड" not in "".join(s.text for s in h.snippet) for h in hits)
         assert FOOTER in str(engine.article(records[0]["id"])["body"])
+
+
+def test_the_read_view_leaves_the_chrome_out_and_the_api_body_keeps_it(seed_index: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from hsearch.search.server import EnginePool, create_app
+
+    with EnginePool(seed_index, 1) as pool, TestClient(create_app(pool)) as client:
+        article = client.get(f"/api/articles/{SEED_ARTICLE_ID}", params={"q": "कुर्स्क"}).json()
+    assert "Related posts" in article["body"]
+    assert "Related" not in article["body_html"] and "Loading" not in article["body_html"]
+    assert "<mark>कुर्स्क</mark> में पुनर्निर्माण" in article["body_html"]

@@ -240,3 +240,24 @@ def test_the_followers_state_file_is_json_written_beside_the_index(tmp_path: Pat
     state = json.loads((index / "follow" / "state.json").read_text(encoding="utf-8"))
     assert state["feeds"][feed]["etag"] and state["feeds"][feed]["title"] == "समाचार दर्पण"
     assert set(state["seen"].values()) == set(stored(index))
+
+
+def test_follow_every_polls_until_ctrl_c_and_then_says_what_was_committed(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as time_module
+
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 2:
+            raise KeyboardInterrupt  # Ctrl-C while waiting for the third poll
+
+    monkeypatch.setattr(time_module, "sleep", nap)
+    with news_site() as site:
+        feed = publish(site, FIRST_THREE[:2])
+        result = cli("follow", "--every", "5", "--index", tmp_path / "index", "--model", "none", *FAST, feed)
+        polls = len(site.requests_to("/feed.xml"))
+    assert result.exit_code == 130, result.output
+    assert naps == [300, 300] and polls == 2
+    assert "2 articles of this run were committed" in result.output
