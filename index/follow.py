@@ -17,8 +17,11 @@ in the :class:`PollReport` and never stops the other feeds.
 
 from __future__ import annotations
 
+import fcntl
 import json
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -132,14 +135,15 @@ class Follower:
     def poll(self, feeds: Sequence[str]) -> PollReport:
         """Read every feed once; index what is new.  Ctrl-C raises :class:`IndexInterrupted` saying what went in."""
         report = PollReport()
-        state = FollowState.load(self.index_dir)
         self._indexed = None
-        try:
-            for feed in feeds:
-                self._poll_feed(feed, state, report)
-        except KeyboardInterrupt:
-            raise IndexInterrupted(self.index_dir, committed=report.commits > 0,
-                                   checkpointed=report.committed) from None
+        with _polling(self.index_dir):
+            state = FollowState.load(self.index_dir)
+            try:
+                for feed in feeds:
+                    self._poll_feed(feed, state, report)
+            except KeyboardInterrupt:
+                raise IndexInterrupted(self.index_dir, committed=report.commits > 0,
+                                       checkpointed=report.committed) from None
         return report
 
     # -- one feed --------------------------------------------------------------
@@ -273,6 +277,31 @@ class Follower:
 
 
 _UNCHANGED = object()  # a feed that answered 304 Not Modified
+
+
+@contextmanager
+def _polling(index_dir: Path) -> Iterator[None]:
+    """One follower polls an index at a time (the state is theirs to share); another one is told so."""
+    path = layout.follow_state_path(index_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name("lock"), "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise HsearchError(f"another hsearch follow ({holder}) is polling {index_dir}; "
+                               "one follower per index: give it all the feeds") from None
+        try:
+            lock.seek(0)
+            lock.truncate()
+            lock.write(f"PID {os.getpid()}")
+            lock.flush()
+            for leftover in layout.state_leftovers(path):  # of a follower killed mid-write
+                leftover.unlink(missing_ok=True)
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _words(exc: HsearchError) -> str:

@@ -20,8 +20,10 @@ FULLTEXT_DIR = "fulltext"
 KEYS_NAME = "romanized-keys.sqlite"  # derived: Latin-script keys of the Devanagari terms (keytable.py)
 STORIES_NAME = "stories.npz"  # story clusters (hsearch.index.stories), derived from the full text
 BOILERPLATE_NAME = "boilerplate.json"  # chrome lines learned per source (hsearch.index.boilerplate)
+# Folders of state that is written outside the index's write lock, each with its own lock and its own clean-up
+# of crash leftovers (the index writer's clean-up must not delete a temporary file another process is writing).
 FOLLOW_DIR = "follow"  # hsearch follow's feeds and entries seen (hsearch.index.follow)
-ALERTS_NAME = "alerts.json"  # saved searches and what each has seen (hsearch.search.alerts)
+ALERTS_DIR = "alerts"  # saved searches and when articles arrived (hsearch.search.alerts)
 INDEX_ENV = "HSEARCH_INDEX"
 # The files of one vector generation (index/vectors.py): <array>.npy for each array, the FAISS index, meta last.
 GENERATION_ARRAYS = ("vectors", "pids", "ids", "digests", "starts")
@@ -99,7 +101,12 @@ def follow_state_path(index_dir: Path) -> Path:
 
 
 def alerts_path(index_dir: Path) -> Path:
-    return index_dir / ALERTS_NAME
+    return index_dir / ALERTS_DIR / "alerts.json"
+
+
+def state_leftovers(state_file: Path) -> list[Path]:
+    """Temporary files a killed writer of ``state_file`` left; delete them only under that state's own lock."""
+    return sorted(p for p in state_file.parent.glob(temporary_glob(state_file.name)) if p.is_file())
 
 
 def parts(index_dir: Path) -> dict[str, Path]:

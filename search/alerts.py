@@ -155,6 +155,8 @@ def _locked(index_dir: Path) -> Iterator[AlertBook]:
     with open(path.with_name(path.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            for leftover in layout.state_leftovers(path):  # of a writer killed mid-write: no one writes it now
+                leftover.unlink(missing_ok=True)
             yield AlertBook.load(index_dir)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
@@ -235,11 +237,10 @@ def matches(engine: Any, alert: Alert, arrivals: dict[str, int], *, after: int |
             continue
         if doc in ranking.lexical or by_meaning:
             chosen.append((doc, score, number))
-    found = engine.fulltext.documents([doc for doc, _, _ in chosen]) if chosen else {}
     chrome = Boilerplate.load(engine.index_dir)
     result = []
     for doc, score, number in chosen:
-        stored = found.get(doc)
+        stored = engine.article(doc)
         if stored is None:
             continue
         body = chrome.content(stored.get("body", ""), stored.get("source", ""))

@@ -261,3 +261,21 @@ def test_follow_every_polls_until_ctrl_c_and_then_says_what_was_committed(tmp_pa
     assert result.exit_code == 130, result.output
     assert naps == [300, 300] and polls == 2
     assert "2 articles of this run were committed" in result.output
+
+
+def test_one_follower_polls_an_index_at_a_time_and_clears_a_killed_ones_leftovers(tmp_path: Path) -> None:
+    from hsearch.index.errors import HsearchError
+    from hsearch.index.follow import _polling
+
+    index = tmp_path / "index"
+    leftover = index / "follow" / ".state.json.abc123.tmp"  # what a follower killed mid-write leaves
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("{half", encoding="utf-8")
+    settings = FollowSettings(fetch=FetchSettings(host_delay=0), index=IndexSettings(model="none"))
+    with news_site() as site:
+        feed = publish(site, FIRST_THREE[:1])
+        with _polling(index):
+            with pytest.raises(HsearchError, match="another hsearch follow .PID"):
+                Follower(index, settings).poll([feed])
+        assert Follower(index, settings).poll([feed]).added
+    assert not leftover.exists()
