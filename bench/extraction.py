@@ -4,9 +4,10 @@
 
 1. **Extraction quality** on every article of ``seeds/`` (the seed story and
    the 107 Wikinews articles: real Hindi text) wrapped in a Hindi news site's
-   chrome (:mod:`bench.news_site`), in three forms: UTF-8 with a canonical
-   link, without a canonical link, and windows-1252 with the Devanagari as
-   character references (an old site).  Per extractor: the share of the
+   chrome (:mod:`bench.news_site`), in four forms: UTF-8 with a canonical
+   link, without a canonical link, windows-1252 with the Devanagari as
+   character references (an old site), and a second site's layout (divs
+   only, teaser cards of other stories with their first lines, og:url).  Per extractor: the share of the
    articles' sentences kept (compared with white space and zero-width
    characters folded), the share of the chrome's texts on the page that were
    dropped (menu, share bar, "यह भी पढ़ें" box, advertisement, related and
@@ -36,10 +37,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .news_site import CHROME, SeedArticle, article_page, page_url, published, rss_feed, seed_articles, sentences_of
+from .news_site import (CHROME, CHROME_B, SeedArticle, article_page, card_page, page_url, published, rss_feed,
+                        seed_articles, sentences_of)
 from .timing import machine, machine_line, md_table, summary_ms, versions, write_results
 
 BASE = "https://samachar.example"
+FORMS = ("utf-8", "no canonical", "windows-1252", "cards layout")
 
 
 def normal(text: str) -> str:
@@ -55,6 +58,8 @@ def pages(articles: list[SeedArticle]) -> list[tuple[SeedArticle, str, bytes, li
                                          ("windows-1252", "windows-1252", True)):
             made.append((article, form, article_page(article, base=BASE, others=others, index=number,
                                                      charset=charset, canonical=canonical), others, canonical))
+        made.append((article, "cards layout", card_page(article, base=BASE, others=others, index=number), others,
+                     True))
     return made
 
 
@@ -63,8 +68,10 @@ def chrome_on_page(page: str, others: list[SeedArticle]) -> list[str]:
     import html as html_lib
 
     shown = normal(html_lib.unescape(page))
-    items = [c for c in CHROME if c in shown] + [normal(o.title) for o in others if normal(o.title) in shown]
-    return items + ["लेखक:", "टैग:"]
+    teasers = [normal(o.paragraphs[0][:140]) for o in others[:4]]
+    items = [c for c in CHROME + CHROME_B if c in shown] + [normal(o.title) for o in others if normal(o.title) in shown]
+    items += [t for t in teasers if t in shown]
+    return items + [marker for marker in ("लेखक:", "टैग:") if marker in shown]
 
 
 def hsearch_extractor(page: bytes) -> dict[str, Any]:
@@ -105,8 +112,9 @@ EXTRACTORS: dict[str, Callable[[bytes], dict[str, Any]]] = {
 
 def quality(made: list[tuple[SeedArticle, str, bytes, list[SeedArticle], bool]],
             extractor: Callable[[bytes], dict[str, Any]]) -> dict[str, Any]:
-    kept = total = dropped = chrome_total = clean = title = date = author = url = canonical_pages = 0
+    kept = total = dropped = chrome_total = clean = title = date = author = author_pages = url = canonical_pages = 0
     by_form: dict[str, list[float]] = {}
+    leaky: dict[str, int] = {}
     for number, (article, form, page, others, canonical) in enumerate(made):
         found = extractor(page)
         body = normal(found["body"])
@@ -116,22 +124,27 @@ def quality(made: list[tuple[SeedArticle, str, bytes, list[SeedArticle], bool]],
         total += len(sentences)
         by_form.setdefault(form, []).append(here / len(sentences) if sentences else 1.0)
         chrome = chrome_on_page(page.decode("utf-8" if form != "windows-1252" else "cp1252"), others)
+        assert chrome, (article.key, form)
         left = [c for c in chrome if c in body]
         dropped += len(chrome) - len(left)
+        leaky[form] = leaky.get(form, 0) + bool(left)
         chrome_total += len(chrome)
         clean += not left
         title += normal(found["title"]) == normal(article.title)
         when = found["date"]
-        date += bool(when) and str(when)[:10] == published(number // 3).strftime("%Y-%m-%d")
-        author += found["author"] == "राकेश शर्मा"
+        date += bool(when) and str(when)[:10] == published(number // len(FORMS)).strftime("%Y-%m-%d")
+        if form != "cards layout":  # that layout names no author
+            author_pages += 1
+            author += found["author"] == "राकेश शर्मा"
         if canonical:
             canonical_pages += 1
             url += found["url"] == page_url(BASE, article)
     count = len(made)
     return {"pages": count, "sentences_kept": kept / total, "chrome_dropped": dropped / chrome_total,
             "pages_without_chrome": clean / count, "title": title / count, "date": date / count,
-            "author": author / count, "canonical_url": url / canonical_pages,
-            "sentences_kept_by_form": {form: statistics.fmean(v) for form, v in by_form.items()}}
+            "author": author / author_pages, "canonical_url": url / canonical_pages,
+            "sentences_kept_by_form": {form: statistics.fmean(v) for form, v in by_form.items()},
+            "pages_with_chrome_by_form": {form: n for form, n in leaky.items()}}
 
 
 def speed(made: list[tuple[SeedArticle, str, bytes, list[SeedArticle], bool]], rounds: int) -> dict[str, Any]:
@@ -197,13 +210,16 @@ def main(argv: list[str] | None = None) -> None:
     payload["following"] = following(articles, args.polls)
     lines = ["# Article extraction and following feeds", "", f"Machine: {machine_line(info)}.", "",
              f"Command: `python -m bench.extraction{' --limit ' + str(args.limit) if args.limit else ''}`; "
-             f"{len(articles)} real articles of seeds/ x 3 forms = {len(made)} pages in a Hindi news site's chrome "
+             f"{len(articles)} real articles of seeds/ x {len(FORMS)} forms = {len(made)} pages in a Hindi news site's chrome "
              "(bench/news_site.py).", "", "## Quality", ""]
     rows = [[name, f"{q['sentences_kept']:.4f}", f"{q['chrome_dropped']:.4f}", f"{q['pages_without_chrome']:.4f}",
              f"{q['title']:.3f}", f"{q['date']:.3f}", f"{q['author']:.3f}", f"{q['canonical_url']:.3f}"]
             for name, q in payload["quality"].items()]
     lines += md_table(["extractor", "sentences kept", "chrome dropped", "pages with no chrome", "headline", "date",
                        "author", "canonical URL"], rows)
+    lines += ["", "Pages that kept some chrome, by form: " + "; ".join(
+        f"{name}: " + ", ".join(f"{form} {n}" for form, n in q["pages_with_chrome_by_form"].items())
+        for name, q in payload["quality"].items()) + f" (of {len(articles)} each)."]
     s = payload["speed"]
     f = payload["following"]
     lines += ["", "## Speed", "",

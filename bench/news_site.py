@@ -172,3 +172,36 @@ def atom_feed(items: list[tuple[SeedArticle, int]], *, base: str, title: str = S
     return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
             f"<title>{e(title)}</title><id>{base}/</id><updated>{published(0).isoformat()}</updated>"
             f"{entries}</feed>").encode("utf-8")
+
+
+SITE_B = "खबर24"
+# The second layout's chrome (besides other articles' headlines and teasers).
+CHROME_B = ["ब्रेकिंग न्यूज़: शेयर बाजार में तेजी", "आपके लिए", "सबसे ज़्यादा पढ़ी गई", "कॉपीराइट © 2025 खबर24",
+            "2 घंटे पहले", "हमसे जुड़ें", "ऐप डाउनलोड करें"]
+
+
+def card_page(article: SeedArticle, *, base: str, others: list[SeedArticle], index: int = 0) -> bytes:
+    """The article on a second kind of site: no <article> element, divs all the way, teaser cards of other
+    stories (headline and first lines) under it and beside it, a "ये भी पढ़ें" list at its end, the date in
+    a meta line, og:url instead of a canonical link."""
+    e = html.escape
+    when = published(index)
+    cards = "".join(f'<div class="card"><a href="{page_url(base, o)}"><h4>{e(o.title)}</h4></a>'
+                    f"<p>{e(o.paragraphs[0][:140])}</p><span>2 घंटे पहले</span></div>" for o in others[:4])
+    paragraphs = "".join(f"<p>{e(p)}</p>" for p in article.paragraphs)
+    also = f'<p><b>ये भी पढ़ें</b></p><ul><li><a href="{page_url(base, others[0])}">{e(others[0].title)}</a></li></ul>' \
+        if others else ""
+    page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{e(article.title)} - {SITE_B}</title>
+<meta property="og:url" content="{page_url(base, article)}"><meta property="og:site_name" content="{SITE_B}">
+<meta property="article:published_time" content="{when.isoformat()}"></head><body>
+<div id="top"><div class="menu"><a href="/">होम</a> <a href="/d">देश</a> <a href="/v">विदेश</a> <a href="/k">खेल</a>
+<a href="/app">ऐप डाउनलोड करें</a></div><div class="breaking">ब्रेकिंग न्यूज़: शेयर बाजार में तेजी</div></div>
+<div class="container"><div class="left"><h1>{e(article.title)}</h1>
+<div class="meta">{SITE_B} डेस्क | {when.strftime('%d.%m.%Y')}</div>
+<div class="content">{paragraphs}{also}</div>
+<div class="more"><h3>आपके लिए</h3>{cards}</div></div>
+<div class="right"><h3>सबसे ज़्यादा पढ़ी गई</h3>{cards}</div></div>
+<div class="foot">कॉपीराइट © 2025 {SITE_B} | सभी अधिकार सुरक्षित | <a href="/c">हमसे जुड़ें</a></div>
+<script>var ads = window.ads || [];</script></body></html>
+"""
+    return page.encode("utf-8")

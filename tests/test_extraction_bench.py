@@ -16,7 +16,7 @@ def test_the_extraction_benchmark_measures_quality_speed_and_following(tmp_path:
     result = json.loads((tmp_path / "extraction-4.json").read_text(encoding="utf-8"))
     ours = result["quality"]["hsearch (trafilatura, favor_precision)"]
     baseline = result["quality"]["stdlib html_to_text (baseline)"]
-    assert result["articles"] == 4 and ours["pages"] == 12
+    assert result["articles"] == 4 and ours["pages"] == 16
     assert ours["sentences_kept"] > 0.95 and ours["chrome_dropped"] > baseline["chrome_dropped"]
     assert result["speed"]["pages_per_second"] > 0
     assert result["following"]["first_poll_added"] == 4
