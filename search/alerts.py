@@ -224,7 +224,7 @@ def matches(engine: Any, alert: Alert, arrivals: dict[str, int], *, after: int |
     ``after`` keeps those numbered after it (new since then); ids not yet in
     ``arrivals`` count as number ``unnumbered`` (None: left out).
     """
-    total = engine.manifest.articles
+    total = manifest_io.load(engine.index_dir).articles
     if not total:
         return []
     ranking = engine.rank(alert.query, mode=alert.mode, depth=min(max(total, 1), MAX_DEPTH),
