@@ -22,6 +22,9 @@ class Article:
     category: str = ""
     # Where the record came from, for messages; not indexed.
     origin: str = field(default="", compare=False)
+    # The body without its site's chrome lines (hsearch.index.boilerplate), what passages and story shingles
+    # are made from; None: the body less the well-known chrome lines.  Not stored: the body is the record.
+    content: str | None = field(default=None, compare=False, repr=False)
 
 
 def stable_id(url: str, title: str, body: str) -> str:

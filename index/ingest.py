@@ -26,8 +26,9 @@ from .markup import html_to_text
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CSV_SUFFIXES = (".csv",)
 TEXT_SUFFIXES = (".txt",)
+HTML_SUFFIXES = (".html", ".htm")  # a web page: its article is extracted (hsearch.index.html_pages)
 GZIP_SUFFIX = ".gz"
-READABLE_SUFFIXES = (JSONL_SUFFIXES + CSV_SUFFIXES + TEXT_SUFFIXES
+READABLE_SUFFIXES = (JSONL_SUFFIXES + CSV_SUFFIXES + TEXT_SUFFIXES + HTML_SUFFIXES
                      + tuple(s + GZIP_SUFFIX for s in JSONL_SUFFIXES + CSV_SUFFIXES))
 STDIN = Path("-")  # ``hsearch index -``: JSONL on standard input
 STDIN_NAME = "<stdin>"
@@ -292,6 +293,27 @@ def _read_text_file(path: Path, root: Path) -> Iterator[tuple[int, Article | _Re
         yield 1, exc
 
 
+def _read_html_file(path: Path, root: Path) -> Iterator[tuple[int, Article | _RecordError]]:
+    """A saved web page: its article, headline, date and canonical URL; the site around it left out.
+
+    Its id is from the canonical URL when the page names one (the same article
+    followed from a feed gets the same id), else its path as for ``.txt``.
+    """
+    from .html_pages import MAX_PAGE_BYTES, PageError, extract_page
+
+    size = path.stat().st_size
+    if size > MAX_PAGE_BYTES:
+        yield 1, _RecordError(f"the page is {size / 1e6:.1f} MB, over the {MAX_PAGE_BYTES / 1e6:.0f} MB cap")
+        return
+    try:
+        page = extract_page(path.read_bytes())
+    except PageError as exc:
+        yield 1, _RecordError(exc.problem)
+        return
+    relative = path.relative_to(root) if path != root else Path(path.name)
+    yield 1, page.article(article_id="" if page.url else relative.with_suffix("").as_posix(), origin=str(path))
+
+
 def _readable(path: Path) -> bool:
     return path.name.lower().endswith(READABLE_SUFFIXES)
 
@@ -330,6 +352,8 @@ def _records(file: Path, root: Path, csv_delimiter: str | None) -> Iterator[tupl
         return _read_jsonl(file, origin)
     if name.endswith(CSV_SUFFIXES):
         return _read_csv(file, origin, csv_delimiter)
+    if name.endswith(HTML_SUFFIXES):
+        return _read_html_file(file, root)
     return _read_text_file(file, root)
 
 

@@ -19,6 +19,11 @@ VECTORS_DIR = "vectors"  # format 2: one folder per generation, vectors/g<N> (in
 FULLTEXT_DIR = "fulltext"
 KEYS_NAME = "romanized-keys.sqlite"  # derived: Latin-script keys of the Devanagari terms (keytable.py)
 STORIES_NAME = "stories.npz"  # story clusters (hsearch.index.stories), derived from the full text
+BOILERPLATE_NAME = "boilerplate.json"  # chrome lines learned per source (hsearch.index.boilerplate)
+# Folders of state that is written outside the index's write lock, each with its own lock and its own clean-up
+# of crash leftovers (the index writer's clean-up must not delete a temporary file another process is writing).
+FOLLOW_DIR = "follow"  # hsearch follow's feeds and entries seen (hsearch.index.follow)
+ALERTS_DIR = "alerts"  # saved searches and when articles arrived (hsearch.search.alerts)
 INDEX_ENV = "HSEARCH_INDEX"
 # The files of one vector generation (index/vectors.py): <array>.npy for each array, the FAISS index, meta last.
 GENERATION_ARRAYS = ("vectors", "pids", "ids", "digests", "starts")
@@ -74,6 +79,24 @@ def keys_path(index_dir: Path) -> Path:
 
 def stories_path(index_dir: Path) -> Path:
     return index_dir / STORIES_NAME
+
+
+def boilerplate_path(index_dir: Path) -> Path:
+    return index_dir / BOILERPLATE_NAME
+
+
+def follow_state_path(index_dir: Path) -> Path:
+    """What ``hsearch follow`` knows of its feeds (validators, failures) and the entries it has indexed."""
+    return index_dir / FOLLOW_DIR / "state.json"
+
+
+def alerts_path(index_dir: Path) -> Path:
+    return index_dir / ALERTS_DIR / "alerts.json"
+
+
+def state_leftovers(state_file: Path) -> list[Path]:
+    """Temporary files a killed writer of ``state_file`` left; delete them only under that state's own lock."""
+    return sorted(p for p in state_file.parent.glob(temporary_glob(state_file.name)) if p.is_file())
 
 
 def parts(index_dir: Path) -> dict[str, Path]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from .articles import Article
+from .boilerplate import content_of
 from .settings import PassageSettings
 
 _SENTENCE_END = re.compile(r"(?<=[।॥.!?])\s+|\n+")
@@ -43,11 +44,12 @@ def split_passages(
 ) -> list[str]:
     """The passages to embed for ``article``, headline-and-lead first."""
     budget = settings.max_tokens
-    whole = f"{article.title}\n{article.body}".strip()
+    body = content_of(article)  # the site's chrome lines are no part of what the article means
+    whole = f"{article.title}\n{body}".strip()
     if count_tokens(whole) <= budget:
         return [whole]
     units: list[str] = []
-    for sentence in sentences(article.body):
+    for sentence in sentences(body):
         units.extend([sentence] if count_tokens(sentence) <= budget else _cut_long(sentence, count_tokens, budget))
     sizes = [count_tokens(unit) for unit in units]
 

@@ -52,6 +52,7 @@ from .analysis import ANALYZER_VERSION, hindi_analyzer
 from .atomic import atomic_open
 from .hashing import hash64
 from .articles import Article, content_digest
+from .boilerplate import content_of, strip_known
 
 STORIES_FORMAT = 2  # 2: signatures over 64-bit shingle hashes (1 hashed the shingle strings)
 NO_DATE = 0  # proleptic ordinals start at 1
@@ -105,6 +106,7 @@ def shingles(body: str, size: int = DEFAULT_STORY_SETTINGS.shingle_size) -> Shin
     Each n-gram's hash mixes its terms' hashes in order, so "a b c" and
     "c b a" differ; two distinct n-grams share a hash with probability ~2^-64.
     """
+    body = strip_known(body)  # "Related posts", lone datelines: no evidence that two articles are copies
     terms = np.fromiter((_term_hash(token.text) for token in _analyzer()(body)), dtype=np.uint64)
     if not len(terms):
         return _NO_SHINGLES
@@ -537,7 +539,7 @@ class StoryUpdates:
         self._deleted.discard(article.id)
         if self._clusters is None:  # the commit rebuilds from the full text anyway
             return
-        own = shingles(article.body, self.settings.shingle_size)
+        own = shingles(content_of(article), self.settings.shingle_size)  # without the chrome the source repeats
         self._pending[article.id] = _Sketched(own, self._clusters.signature(own), article.date,
                                               content_digest(article))
 

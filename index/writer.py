@@ -40,6 +40,7 @@ from .model_spec import ModelSpec
 from .parallel_writer import SubProcessFailed, open_parallel_writer
 from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
+from .boilerplate import Boilerplate
 from .stories import StoryUpdates
 from .vectors import VectorStore
 from .wording import counted
@@ -499,6 +500,8 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         writer.drop_orphan_vectors()
         changed = [a for a in articles if not writer.unchanged(a)]
         report.unchanged = len(articles) - len(changed)
+        chrome = Boilerplate() if rebuild else Boilerplate.load(index_dir)
+        changed = chrome.prepare(changed)  # lines the sources repeat stay out of passages and shingles
         advance = progress(len(articles), report.unchanged) if progress else None
         report.replaced = sum(1 for a in changed if writer.exists(a.id))
         report.added = len(changed) - report.replaced
@@ -508,6 +511,7 @@ def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings 
         report.total_articles = writer.commit().articles
         report.commits += 1
         report.committed = len(changed)
+        chrome.save(index_dir)  # derived: a table lost to a crash only forgets lines it had counted
     return report
 
 

@@ -466,5 +466,11 @@ def serve_command(index_dir: Path | None, host: str, port: int) -> None:
     serve(resolve_index(index_dir), host=host, port=port)
 
 
+from .cli_follow import follow_command  # noqa: E402 - registered after the group it joins
+from .cli_alerts import alerts_group  # noqa: E402
+
+main.add_command(follow_command)
+main.add_command(alerts_group)
+
 if __name__ == "__main__":
     main()

@@ -63,6 +63,15 @@ class SearchSettings:
     follow: bool = True
 
 
+@dataclass(frozen=True)
+class Reading:
+    """An article opened for reading: stored fields, and the marked headline and body."""
+
+    stored: dict[str, object]
+    title: Snippet
+    body: Snippet
+
+
 class SearchEngine:
     """One open index.  ``with SearchEngine(path) as engine: engine.search(SearchRequest("कुर्स्क"))``."""
 
@@ -187,6 +196,18 @@ class SearchEngine:
         """``text`` whole, with the words ``query`` matches marked (an opened article, as its snippet was)."""
         fulltext = self.snapshot().fulltext
         return mark_all(text, positive_terms(fulltext.parse(query)), fulltext.analyzer)
+
+    def reading(self, article_id: str, query: str) -> Reading | None:
+        """An article to read: its stored fields, and its headline and body (site chrome left out) with
+        ``query``'s words marked; None when the current commit does not hold it."""
+        snapshot = self.snapshot()
+        fulltext = snapshot.fulltext
+        stored = fulltext.documents([article_id]).get(article_id)
+        if stored is None:
+            return None
+        terms = positive_terms(fulltext.parse(query))
+        return Reading(stored, mark_all(str(stored.get("title") or ""), terms, fulltext.analyzer),
+                       mark_all(snapshot.reading_text(stored), terms, fulltext.analyzer))
 
     def facets(self, limit: int | None = None) -> FacetCounts:
         """Each value the filter fields (source, category) take, with its live article count."""

@@ -76,7 +76,7 @@ def hydrate(snapshot: Snapshot, ranking: Ranking, page: PageRequest) -> ResultPa
             id=doc, rank=arranged.offset + len(hits) + 1, score=score, title=stored.get("title", ""),
             date=stored.get("date"), source=stored.get("source", ""),
             category=stored.get("category", ""), url=stored.get("url", ""),
-            snippet=make_snippet(stored.get("body", ""), ranking.terms, fulltext.analyzer),
+            snippet=make_snippet(snapshot.reading_text(stored), ranking.terms, fulltext.analyzer),
             title_marks=mark_all(stored.get("title", ""), ranking.terms, fulltext.analyzer),
             copies=tuple(Copy(c, documents[c].get("source", ""), documents[c].get("title", ""),
                               documents[c].get("date")) for c, _ in entry.copies if c in documents),

@@ -106,8 +106,9 @@ class ArticleResponse(BaseModel):
     url: str | None
     body: str
     title_html: str | None = Field(None, description="With q: the title as escaped HTML, the query's words in <mark>.")
-    body_html: str | None = Field(None, description="With q: the body as escaped HTML, the query's words in <mark>; "
-                                                    "line breaks kept.")
+    body_html: str | None = Field(None, description="With q: the body for reading, as escaped HTML, the query's words "
+                                                    "in <mark>; line breaks kept, lines of the site's chrome (Related "
+                                                    "posts, Loading..., footers its source repeats) left out.")
 
     @classmethod
     def of(cls, article_id: str, stored: Mapping[str, object], **marked: str) -> ArticleResponse:

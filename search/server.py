@@ -33,6 +33,7 @@ from hsearch.index.errors import (ArticleNotFoundError, HsearchError, QueryError
                                   Wording)
 from hsearch.index.wording import counted
 
+from .alert_routes import alert_router
 from .api_overview import add_overview_routes
 from .collapse import PageRequest, Sort
 from .engine import SearchEngine
@@ -243,11 +244,12 @@ def create_app(pool: EnginePool) -> FastAPI:
     ) -> ArticleResponse:
         """One article's stored text and fields; with ``q``, also marked up for reading."""
         def work(engine: SearchEngine) -> tuple[dict[str, object] | None, dict[str, str]]:
-            stored = engine.article(article_id)
-            if stored is None or not (q and q.strip()):
-                return stored, {}
-            return stored, {name: snippet_html(engine.mark(str(stored.get(field) or ""), q))
-                            for name, field in (("title_html", "title"), ("body_html", "body"))}
+            if not (q and q.strip()):
+                return engine.article(article_id), {}
+            reading = engine.reading(article_id, q)
+            if reading is None:
+                return None, {}
+            return reading.stored, {"title_html": snippet_html(reading.title), "body_html": snippet_html(reading.body)}
 
         stored, marked = await pool.run(work)
         if stored is None:
@@ -270,6 +272,8 @@ def create_app(pool: EnginePool) -> FastAPI:
         counts = await pool.run(pool.facets)
         return Facets(**{key: [Facet(value=value, count=count) for value, count in counts.get(field, [])]
                          for field, key in (("source", "sources"), ("category", "categories"))})
+
+    app.include_router(alert_router(pool))  # saved searches: /feeds/NAME.xml and /api/alerts
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page() -> FileResponse:

@@ -9,7 +9,7 @@ so it never mixes two commits: both sides come from the generations one
 manifest names, and deleted articles vanish from every mode, from stored
 fields, from ``similar`` and from story copies at the same moment.
 
-Derived tables (the romanized key table, the story table) are written just
+Derived tables (the romanized key table, the story table, the learned site chrome) are written just
 after the manifest's switch; a snapshot reads them when it first needs them.
 """
 
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hsearch.index import layout
+from hsearch.index.boilerplate import Boilerplate
 from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder
 from hsearch.index.errors import IndexNotFoundError
@@ -74,6 +75,7 @@ class Snapshot:
     settings: SnapshotSettings
     _expander: Expander | None = field(default=None, repr=False)
     _stories: StoryTable | None = field(default=None, repr=False)
+    _boilerplate: Boilerplate | None = field(default=None, repr=False)
 
     @property
     def expander(self) -> Expander:
@@ -89,6 +91,17 @@ class Snapshot:
         if self._stories is None:
             self._stories = StoryTable.load(self.index_dir)
         return self._stories
+
+    @property
+    def boilerplate(self) -> Boilerplate:
+        """The site-chrome lines learned per source (left out of snippets and of the reading view)."""
+        if self._boilerplate is None:
+            self._boilerplate = Boilerplate.load(self.index_dir)
+        return self._boilerplate
+
+    def reading_text(self, stored: dict[str, object]) -> str:
+        """An article's body without its site's chrome lines (stored whole, shown without them)."""
+        return self.boilerplate.content(str(stored.get("body") or ""), str(stored.get("source") or ""))
 
     def release(self) -> None:
         """Close what this snapshot alone holds (the key table); the full text is closed by the engine."""

@@ -7,7 +7,8 @@ and the ``hsearch`` commands of the other blocks' ``&&`` chains (their
 whose comment says it is a server ("a server: runs until Ctrl+C"), an install ("an install:",
 what .ci/run does) or needs a running Ray cluster ("a running cluster:") is skipped.
 The files the Usage lines name (news.jsonl, more.csv, articles/, topics.tsv,
-qrels.txt, ids.txt) are made in the working folder, as a user would have them.
+qrels.txt, ids.txt, page.html, saved-pages/, feeds.txt) are made in the working folder, as a user would have
+them; feeds.txt names a feed served on 127.0.0.1 for the module.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -80,15 +82,43 @@ def make_inputs(folder: Path) -> None:
     shutil.copytree(SEEDS, folder / "seeds")
 
 
+def make_news_inputs(folder: Path, base: str) -> dict[str, object]:
+    """page.html, saved-pages/ and feeds.txt (a feed of the site at ``base``); the site's routes."""
+    from bench.news_site import article_page, rss_feed, seed_articles
+
+    from bench.news_server import Route
+
+    articles = seed_articles()
+    kursk, others = articles[0], articles[1:9]
+    (folder / "page.html").write_bytes(article_page(kursk, base="https://samachar.example", others=others))
+    (folder / "saved-pages").mkdir()
+    for number, article in enumerate(articles[1:3], start=1):
+        (folder / "saved-pages" / f"{article.key}.html").write_bytes(
+            article_page(article, base="https://samachar.example", others=others, index=number))
+    routes: dict[str, object] = {f"/news/{a.key}.html": Route(article_page(a, base=base, others=others, index=i))
+                                 for i, a in enumerate(articles[3:5])}
+    routes["/feed.xml"] = Route(rss_feed([(a, i) for i, a in enumerate(articles[3:5])], base=base), conditional=True)
+    (folder / "feeds.txt").write_text(f"# the feeds I follow\n{base}/feed.xml\n", encoding="utf-8")
+    return routes
+
+
 @pytest.fixture(scope="module")
-def workspace(sample_index: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    folder = tmp_path_factory.mktemp("readme")
-    make_inputs(folder)
+def workspace(sample_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    from bench.news_server import news_site
+
+    with news_site() as site:
+        folder = tmp_path_factory.mktemp("readme")
+        make_inputs(folder)
+        site.routes.update(make_news_inputs(folder, site.base))  # type: ignore[arg-type]
+        yield from _workspace(sample_index, folder)
+
+
+def _workspace(sample_index: Path, folder: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     index_dir = Path(shutil.copytree(sample_index, folder / "index"))
     scripts = str(Path(sys.executable).parent)  # where pip put the hsearch command
     env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", ""), "HSEARCH_INDEX": str(index_dir),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "NO_COLOR": "1"}
-    return folder, env
+    yield folder, env
 
 
 @pytest.mark.slow  # a process per line, some embedding
