@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 from hsearch.index import layout
 from hsearch.index import manifest as manifest_io
 from hsearch.index.atomic import atomic_write_text
-from hsearch.index.boilerplate import Boilerplate
 from hsearch.index.errors import HsearchError, IndexNotFoundError
 
 if TYPE_CHECKING:  # the engine loads the index libraries; `alerts list` does not need them
