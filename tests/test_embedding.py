@@ -9,7 +9,7 @@ import pytest
 
 from hsearch.index import health
 from hsearch.index.articles import Article
-from hsearch.index.embedding import embed_articles
+from hsearch.index.passage_vectors import embed_articles
 from hsearch.index.errors import ModelMismatchError
 from hsearch.index.settings import IndexSettings
 from hsearch.index.vector_generations import open_store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,21 @@ def _in_git() -> bool:
 
 @pytest.mark.skipif(not _in_git(), reason="needs the git history of the checkout")
 def test_baseline_runtime_comes_from_git_next_to_todays(tmp_path: Path) -> None:
-    committed = subprocess.run(["git", "-C", str(REPO), "show", "HEAD:index/e5_runtime.py"],
-                               capture_output=True, text=True, check=True).stdout
     old = encoder_speed.runtime_at("HEAD", tmp_path)
     assert old is not e5_runtime and old.__name__ != e5_runtime.__name__
-    assert (tmp_path / "e5_runtime_baseline.py").read_text(encoding="utf-8") == committed
-    assert f"GRAPH_VERSION = {old.GRAPH_VERSION}" in committed
+    assert Path(old.__file__).read_text(encoding="utf-8") == _committed("index/e5_runtime.py")
     assert callable(old.FastE5)
+    # what the old runtime imports (here: the graph it builds) is that revision's, not today's
+    graph_module = Path(sys.modules[old.build_graph.__module__].__file__)
+    assert graph_module.is_relative_to(tmp_path)
+    graph_source = _committed(f"index/{graph_module.name}")
+    assert graph_module.read_text(encoding="utf-8") == graph_source
+    assert f"GRAPH_VERSION = {old.GRAPH_VERSION}" in graph_source
+
+
+def _committed(path: str) -> str:
+    return subprocess.run(["git", "-C", str(REPO), "show", f"HEAD:{path}"],
+                          capture_output=True, text=True, check=True).stdout
 
 
 def test_unknown_baseline_is_a_clear_error(tmp_path: Path) -> None:

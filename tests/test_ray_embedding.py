@@ -24,7 +24,7 @@ import pytest
 
 from hsearch.index import manifest as manifest_io
 from hsearch.index.checkpoints import CommitPolicy
-from hsearch.index.embedding import embed_articles
+from hsearch.index.passage_vectors import embed_articles
 from hsearch.index.ingest import IngestReport, read_articles
 from hsearch.index.settings import IndexSettings
 from hsearch.index.vectors import VectorStore
