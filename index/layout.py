@@ -15,7 +15,7 @@ from .atomic import temporary_glob
 
 MANIFEST_NAME = "manifest.json"
 VECTORS_NAME = "vectors.npz"  # format 1: the whole vector side in one zip (read, upgraded by any write)
-VECTORS_DIR = "vectors"  # format 2: one folder per generation, vectors/g<N> (index/vector_generations.py)
+VECTORS_DIR = "vectors"  # vector segments vectors/s<G>... and tombstones (index/vector_segments.py); format 2: g<N>
 FULLTEXT_DIR = "fulltext"
 KEYS_NAME = "romanized-keys.sqlite"  # derived: Latin-script keys of the Devanagari terms (keytable.py)
 STORIES_NAME = "stories.npz"  # story clusters (hsearch.index.stories), derived from the full text
@@ -59,19 +59,33 @@ def vector_generation_dir(index_dir: Path, generation: int) -> Path:
     return vectors_dir(index_dir) / f"g{generation:06d}"
 
 
+def vector_segment_dir(index_dir: Path, name: str) -> Path:
+    """One vector segment's folder (format 2's ``g<N>`` generation folders are read as segments too)."""
+    return vectors_dir(index_dir) / name
+
+
+def tombstone_path(index_dir: Path, segment: str, generation: int) -> Path:
+    """The positions of a segment's deleted articles as of commit ``generation`` (a new file per commit)."""
+    return vectors_dir(index_dir) / f"{segment}.del{generation:06d}.npy"
+
+
 def legacy_vectors_path(index_dir: Path) -> Path:
     """Format 1: the whole vector side in one zip (still read; upgraded by any write)."""
     return index_dir / VECTORS_NAME
 
 
 def vectors_path(index_dir: Path) -> Path:
-    """The current generation's folder (the format-1 file for an index not yet upgraded)."""
+    """The newest vector segment's folder (the format-1 file for an index not yet upgraded)."""
     from . import manifest as manifest_io
-    from .vector_generations import current_path
+    from .vector_segments import is_legacy, segments_of
 
     if not manifest_io.exists(index_dir):
         return legacy_vectors_path(index_dir)
-    return current_path(index_dir, manifest_io.load(index_dir))
+    built = manifest_io.load(index_dir)
+    segments = segments_of(built)
+    if is_legacy(built) or not segments:
+        return legacy_vectors_path(index_dir)
+    return vector_segment_dir(index_dir, segments[-1].name)
 
 
 def scoring_sidecar_path(fulltext: Path, segment_id: str) -> Path:

@@ -375,7 +375,7 @@ def vector_files(index_dir: Path) -> dict[str, bytes]:
 def test_verify_and_repair_a_deleted_vector_generation(hash_index: Path) -> None:
     shutil.rmtree(layout.vectors_path(hash_index))  # the manifest names a generation that is gone
     result = assert_clean_failure(cli("verify", "--index", hash_index), "verify --repair")
-    assert "names vector generation 1, but" in result.output and "is missing" in result.output
+    assert "names vector segment s000001, but" in result.output and "is missing" in result.output
     output = repair(hash_index)
     assert "is missing" in output
     assert "repaired" in output
@@ -385,11 +385,15 @@ def test_verify_and_repair_a_deleted_vector_generation(hash_index: Path) -> None
 
 def test_verify_and_repair_a_vector_file_from_an_older_state(hash_index: Path, tmp_path: Path) -> None:
     old = tmp_path / "vectors-before"
-    shutil.copytree(layout.vectors_path(hash_index), old)
+    shutil.copytree(layout.vectors_dir(hash_index), old)
+    old_segments = json.loads(layout.manifest_path(hash_index).read_text(encoding="utf-8"))["segments"]
     assert_ok(cli("index", "--index", hash_index, "-q", write_jsonl(tmp_path / "b.jsonl", BATCH)))
     assert_ok(cli("delete", "--index", hash_index, BASE[7]["id"]))
-    shutil.rmtree(layout.vectors_path(hash_index))
-    shutil.copytree(old, layout.vectors_path(hash_index))  # the vector side goes back in time
+    shutil.rmtree(layout.vectors_dir(hash_index))
+    shutil.copytree(old, layout.vectors_dir(hash_index))  # the vector side goes back in time
+    data = json.loads(layout.manifest_path(hash_index).read_text(encoding="utf-8"))
+    data["segments"] = old_segments
+    layout.manifest_path(hash_index).write_text(json.dumps(data), encoding="utf-8")
 
     result = assert_clean_failure(cli("verify", "--index", hash_index), "inconsistent")
     assert "3 articles in the full text without vectors" in result.output
@@ -540,7 +544,8 @@ sys.path.insert(0, os.environ["HS_TESTS"])
 import whoosh.writing
 
 import test_lifecycle
-from hsearch.index import health, vector_generations
+from hsearch.index import health, vector_segments
+from hsearch.index.segment_policy import MergePolicy
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import IndexWriter, delete_ids, index_paths
 
@@ -579,7 +584,9 @@ def wrap_rename(name):
     def hooked(src, dst, *args, **kwargs):
         target = os.path.basename(dst)
         target = "toc" if target.endswith(".toc") else target
-        target = "vector-generation" if re.fullmatch(r"g\d+", target) else target
+        target = "vector-segment" if re.fullmatch(r"s\d+", target) else target
+        target = "vector-merge" if re.fullmatch(r"s\d+m\d+", target) else target
+        target = "tombstone" if re.fullmatch(r".+\.del\d+\.npy", target) else target
         reached(f"before-rename:{target}")
         real(src, dst, *args, **kwargs)
         reached(f"after-rename:{target}")
@@ -590,7 +597,7 @@ def wrap_rename(name):
 wrap(whoosh.writing.SegmentWriter, "commit", "whoosh-commit")
 wrap(IndexWriter, "add", "add")
 wrap(IndexWriter, "embed", "embed")
-wrap(vector_generations, "remove_generation", "remove-old-generation")
+wrap(vector_segments, "retire", "remove-old-files")
 wrap_rename("replace")
 wrap_rename("rename")
 
@@ -600,7 +607,8 @@ action = os.environ["HS_ACTION"]
 if action == "index":
     index_paths(index_dir, [Path(os.environ["HS_SOURCE"])],
                 IndexSettings(model=os.environ.get("HS_MODEL") or None,
-                              batch_size=int(os.environ.get("HS_BATCH", "64"))),
+                              batch_size=int(os.environ.get("HS_BATCH", "64")),
+                              merge=MergePolicy(max_segments=int(os.environ.get("HS_MAX_SEGMENTS") or 0) or None)),
                 rebuild=os.environ.get("HS_REBUILD") == "1")
 elif action == "delete":
     delete_ids(index_dir, os.environ["HS_IDS"].split(","))
@@ -685,21 +693,23 @@ def check_after_crash(index_dir: Path, before: dict[str, str], after: dict[str, 
 COMMIT_POINTS = [
     "before-add",                      # reading done, nothing written yet
     "after-embed",                     # vectors computed in memory, Whoosh segment being written
-    "before-rename:vector-generation",  # new vector generation written under a temporary name
-    "after-rename:vector-generation",  # new generation in place, named by no manifest yet
+    "before-rename:vector-segment",    # the batch's vector segment written under a temporary name
+    "after-rename:vector-segment",     # new segment in place, named by no manifest yet
     "before-whoosh-commit",            # every document added, nothing committed
     "before-rename:toc",               # Whoosh segment files and its new TOC written, not yet renamed
     "after-rename:toc",                # Whoosh committed (old segments not yet cleaned up)
     "after-whoosh-commit",             # full text committed, the manifest still names the old vectors
     "before-rename:manifest.json",     # new manifest written under a temporary name
-    "after-rename:manifest.json",      # everything committed, the old generation not yet deleted
-    "after-remove-old-generation",     # old generation deleted, lock not yet released
+    "after-rename:manifest.json",      # everything committed, files of older commits not yet deleted
+    "after-remove-old-files",          # files only older commits named deleted, lock not yet released
     "before-rename:romanized-keys.sqlite",  # derived key table written under a temporary name
     "after-rename:romanized-keys.sqlite",   # key table in place, story clusters not yet written
     "before-rename:stories.npz",       # derived story clusters written under a temporary name
 ]
-BEFORE_THE_FULL_TEXT_COMMIT = ("before-add", "after-embed", "before-rename:vector-generation",
-                               "after-rename:vector-generation", "before-whoosh-commit", "before-rename:toc")
+BEFORE_THE_FULL_TEXT_COMMIT = ("before-add", "after-embed", "before-rename:vector-segment",
+                               "after-rename:vector-segment", "before-rename:tombstone", "after-rename:tombstone",
+                               "before-rename:vector-merge", "after-rename:vector-merge",
+                               "before-whoosh-commit", "before-rename:toc")
 
 
 @pytest.mark.slow
@@ -730,8 +740,8 @@ def test_kill_9_at_each_point_of_index(point: str, hash_index: Path, tmp_path: P
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["before-whoosh-commit", "after-rename:vector-generation", "after-whoosh-commit",
-                                   "after-remove-old-generation"])
+@pytest.mark.parametrize("point", ["before-rename:tombstone", "after-rename:tombstone", "before-whoosh-commit",
+                                   "after-whoosh-commit", "after-rename:manifest.json", "after-remove-old-files"])
 def test_kill_9_during_delete(point: str, hash_index: Path, tmp_path: Path) -> None:
     gone = [BASE[0]["id"], BASE[6]["id"]]
     before = expected(BASE)
@@ -740,6 +750,24 @@ def test_kill_9_during_delete(point: str, hash_index: Path, tmp_path: Path) -> N
     child.pause_then_kill()
     state = check_after_crash(hash_index, before, after, kept=[r for r in BASE if r["id"] not in gone])
     assert state == (before if point in BEFORE_THE_FULL_TEXT_COMMIT else after)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["before-rename:vector-segment", "before-rename:vector-merge",
+                                   "after-rename:vector-merge", "after-whoosh-commit", "after-rename:manifest.json",
+                                   "after-remove-old-files"])
+def test_kill_9_during_a_merge(point: str, hash_index: Path, tmp_path: Path) -> None:
+    """A commit that adds a segment, replaces two articles (tombstones) and merges every segment into one."""
+    source = write_jsonl(tmp_path / "batch.jsonl", BATCH)
+    before = expected(BASE)
+    after = before | expected(BATCH)
+    child = Child(tmp_path, hash_index, "index", pause_at=point, HS_SOURCE=str(source), HS_MAX_SEGMENTS="1")
+    seen = child.pause_then_kill()
+    assert "after-rename:vector-segment" in seen or point == "before-rename:vector-segment"
+    state = check_after_crash(hash_index, before, after, kept=BASE[:1] + BASE[3:])
+    assert state == (before if point in BEFORE_THE_FULL_TEXT_COMMIT else after)
+    if point == "after-remove-old-files":
+        assert len(manifest_io.load(hash_index).segments) == 1  # the merge was committed whole
 
 
 @pytest.mark.slow
@@ -777,7 +805,7 @@ def test_kill_9_during_the_first_build(point: str, tmp_path: Path, hash_encoder:
 @pytest.mark.slow
 def test_kill_9_during_repair_leaves_it_repairable(hash_index: Path, tmp_path: Path) -> None:
     shutil.rmtree(layout.vectors_path(hash_index))
-    child = Child(tmp_path, hash_index, "repair", pause_at="before-rename:vector-generation")
+    child = Child(tmp_path, hash_index, "repair", pause_at="before-rename:vector-segment")
     child.pause_then_kill()
     assert not layout.vectors_path(hash_index).exists()
     check_after_crash(hash_index, expected(BASE), expected(BASE), kept=BASE)
