@@ -45,6 +45,7 @@ Which search a segment gets (exact or approximate) is decided in one place,
 
 from __future__ import annotations
 
+import errno
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -60,7 +61,8 @@ from .manifest import Manifest, SegmentRef
 from .segment_policy import MergePolicy, find_merges, segment_ann
 from .vectors import VectorHit, VectorStore, _ranked, _strings, remove_folder
 
-NOTHING_COMMITTED = "Nothing was committed; the index is as it was before this write."
+NOTHING_COMMITTED = ("The vector files of this write were removed again: nothing was committed and the index is as "
+                     "it was. Free space (or fix the permissions) and run the command again")
 
 
 # --------------------------------------------------------------------------
@@ -361,7 +363,8 @@ class SegmentWriter:
         except OSError as exc:
             for path in written:
                 remove_folder(path) if path.is_dir() else path.unlink(missing_ok=True)
-            raise IndexWriteError(str(exc.filename or folder), os_error_reason(exc), NOTHING_COMMITTED) from None
+            reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else os_error_reason(exc)
+            raise IndexWriteError(str(exc.filename or folder), reason, NOTHING_COMMITTED) from None
         return tuple(ref for ref, _ in refs)
 
     def _write_tombstones(self, generation: int, written: list[Path]) -> list[tuple[SegmentRef, VectorStore]]:

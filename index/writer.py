@@ -420,7 +420,7 @@ def _check_writable(index_dir: Path) -> None:
     The lock file alone proves little (it may be writable inside a read-only
     or immutable folder); a commit that fails half-way is worse than none.
     """
-    for folder in (index_dir, layout.fulltext_dir(index_dir)):
+    for folder in (index_dir, layout.fulltext_dir(index_dir), layout.vectors_dir(index_dir)):
         if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
             try:  # access() says no without saying why; a probe gets the errno
                 probe = folder / f".hsearch-probe-{os.getpid()}"
