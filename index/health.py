@@ -116,7 +116,7 @@ def repair(index_dir: Path, *, wait: bool = False, encoder: Encoder | None = Non
     if before.healthy:
         return before, before
     if before.story_problems:
-        layout.stories_path(index_dir).unlink(missing_ok=True)  # derived: the commit below rebuilds it
+        stories.remove_all(layout.stories_path(index_dir))  # derived: the commit below rebuilds it
     with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable,
                      encoder=encoder, on_wait=on_wait) as writer:
         writer.delete_vectors(before.orphan_vectors)

@@ -587,6 +587,7 @@ def wrap_rename(name):
         target = "vector-segment" if re.fullmatch(r"s\d+", target) else target
         target = "vector-merge" if re.fullmatch(r"s\d+m\d+", target) else target
         target = "tombstone" if re.fullmatch(r".+\.del\d+\.npy", target) else target
+        target = "stories-delta" if re.fullmatch(r"stories\.d\d+\.npz", target) else target
         reached(f"before-rename:{target}")
         real(src, dst, *args, **kwargs)
         reached(f"after-rename:{target}")
