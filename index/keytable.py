@@ -1,7 +1,14 @@
 """The romanized-key table beside an index: key -> Devanagari terms with document frequencies.
 
-Derived data.  It is rebuilt from Whoosh's term lists (the index of record)
-after every commit, stamped with the Whoosh generation, the analyzer version
+Derived data.  After each commit it is brought up to date in place
+(:func:`update`): only the terms of the Whoosh segments that are new since
+the table was stamped are read, their document frequencies taken from the
+whole index and written in one SQLite transaction, so a commit of ten
+articles touches a few pages, not the table.  (Whoosh does not lower a
+term's document frequency for deleted documents until a merge rewrites their
+segment; a merge that drops a segment holding deletions may make terms vanish,
+so then the table is rebuilt from Whoosh's term lists, the index of record.)
+It is stamped with the Whoosh generation, the analyzer version
 and :data:`~hsearch.index.romanize.KEYS_VERSION`; a table whose stamp does
 not match is never read (a reader builds a fresh one in memory instead, and
 ``hsearch verify`` reports it; ``--repair`` writes it again).  Losing it loses
@@ -15,8 +22,10 @@ terms are romanized.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,7 +148,7 @@ def _index_frequencies(index_dir: Path) -> dict[str, int]:
 
 
 def _fill(db: sqlite3.Connection, frequencies: dict[str, int], stamp: str,
-          previous: dict[str, tuple[str, str]] | None) -> sqlite3.Connection:
+          previous: dict[str, tuple[str, str]] | None, segments: dict[str, int] | None = None) -> sqlite3.Connection:
     known = previous or {}
 
     def rows() -> Iterator[tuple[str, str, str, int]]:
@@ -159,8 +168,15 @@ def _fill(db: sqlite3.Connection, frequencies: dict[str, int], stamp: str,
     db.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)", ((t, k, s, df) for k, t, s, df in rows()))
     db.execute("CREATE INDEX terms_by_key ON terms (key)")
     db.execute("INSERT INTO meta VALUES ('stamp', ?)", (stamp,))
+    if segments is not None:
+        db.execute("INSERT INTO meta VALUES ('segments', ?)", (json.dumps(segments, sort_keys=True),))
     db.commit()
     return db
+
+
+def _segments(ix: Any) -> dict[str, int]:
+    """Each Whoosh segment of ``ix``: its id and how many of its documents are deleted."""
+    return {segment.segment_id(): int(segment.deleted_count()) for segment in ix._segments()}
 
 
 def rebuild(index_dir: Path, target: Path | None = None) -> int:
@@ -182,11 +198,81 @@ def rebuild(index_dir: Path, target: Path | None = None) -> int:
             previous = None
     db = sqlite3.connect(":memory:")
     try:
-        stamp = stamp_of(index_dir)  # read before the terms: a commit in between leaves the table stale, not wrong
-        _fill(db, _index_frequencies(index_dir), stamp, previous)
+        ix = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+        stamp = _stamp(ix.latest_generation())  # read before the terms: a commit in between leaves it stale, not wrong
+        with ix.reader() as reader:
+            _fill(db, _term_frequencies(reader), stamp, previous, _segments(ix))
         count = int(db.execute("SELECT count(*) FROM terms").fetchone()[0])
         image = db.serialize()
     finally:
         db.close()
     atomic_write_bytes(path, image)
     return count
+
+
+def update(index_dir: Path, ix: Any | None = None) -> int:
+    """Bring the stored table level with the committed full text ``ix``; returns the terms written.
+
+    Reads only the terms of Whoosh segments the table has not seen, and
+    writes them (new keys romanized, known ones reused) with their document
+    frequencies in the whole index, in place, in one transaction: a reader
+    sees the table before or after it.  Rebuilds instead (:func:`rebuild`)
+    when the table is missing, of another version, or when a segment that
+    held deleted documents was merged away (terms may have vanished).
+    Call it while holding the write lock.
+    """
+    ix = ix if ix is not None else whoosh_index.open_dir(str(layout.fulltext_dir(index_dir)))
+    path = layout.keys_path(index_dir)
+    stored = read_stamp(index_dir)
+    known = _stored_segments(path) if stored is not None else None
+    current = _segments(ix)
+    if stored is None or known is None or not stored.startswith(f"keys-{KEYS_VERSION}/analyzer-{ANALYZER_VERSION}/") \
+            or any(deleted for segment, deleted in known.items() if segment not in current):
+        return rebuild(index_dir)
+    stamp = _stamp(ix.latest_generation())
+    with ix.reader() as reader:
+        terms: set[str] = set()
+        for leaf, _ in reader.leaf_readers():
+            if leaf.segment().segment_id() in known:
+                continue
+            for field in KEYED_FIELDS:
+                if field in leaf.schema:
+                    for raw, _info in leaf.iter_field(field):
+                        term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                        if is_devanagari_term(term):
+                            terms.add(term)
+        fields = [f for f in KEYED_FIELDS if f in reader.schema]
+        frequencies = {term: max(reader.doc_frequency(f, term) for f in fields) for term in sorted(terms)}
+    db = sqlite3.connect(path)
+    try:
+        with db:  # one transaction
+            wanted = list(frequencies)
+            known_keys: dict[str, tuple[str, str]] = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                known_keys.update((term, (key, spelling)) for term, key, spelling in db.execute(
+                    f"SELECT term, key, spelling FROM terms WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+            rows = []
+            for term, df in frequencies.items():
+                if term in known_keys:
+                    key, spelling = known_keys[term]
+                else:
+                    spelling = term_spelling(term)
+                    key = key_of_spelling(spelling)
+                if key:
+                    rows.append((term, key, spelling, df))
+            db.executemany("INSERT OR REPLACE INTO terms VALUES (?, ?, ?, ?)", rows)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (stamp,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('segments', ?)", (json.dumps(current, sort_keys=True),))
+    finally:
+        db.close()
+    return len(frequencies)
+
+
+def _stored_segments(path: Path) -> dict[str, int] | None:
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT value FROM meta WHERE name = 'segments'").fetchone()
+        return {str(k): int(v) for k, v in json.loads(row[0]).items()} if row else None
+    except (sqlite3.Error, ValueError, TypeError, AttributeError):
+        return None

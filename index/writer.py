@@ -306,7 +306,7 @@ class IndexWriter:
         leaves the vector side behind) as short as it can be.
         """
         with _worded_os_errors(self.index_dir, DERIVED_BEHIND.format(index_dir=self.index_dir)):
-            keytable.rebuild(self.index_dir)
+            keytable.update(self.index_dir, ix)
             self._stories.commit(ix)
 
     def _stage_vectors(self) -> tuple[int, tuple[manifest.SegmentRef, ...]]:

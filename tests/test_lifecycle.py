@@ -544,7 +544,7 @@ sys.path.insert(0, os.environ["HS_TESTS"])
 import whoosh.writing
 
 import test_lifecycle
-from hsearch.index import health, vector_segments
+from hsearch.index import health, keytable, vector_segments
 from hsearch.index.segment_policy import MergePolicy
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import IndexWriter, delete_ids, index_paths
@@ -599,6 +599,7 @@ wrap(whoosh.writing.SegmentWriter, "commit", "whoosh-commit")
 wrap(IndexWriter, "add", "add")
 wrap(IndexWriter, "embed", "embed")
 wrap(vector_segments, "retire", "remove-old-files")
+wrap(keytable, "update", "keys-update")
 wrap_rename("replace")
 wrap_rename("rename")
 
@@ -703,8 +704,8 @@ COMMIT_POINTS = [
     "before-rename:manifest.json",     # new manifest written under a temporary name
     "after-rename:manifest.json",      # everything committed, files of older commits not yet deleted
     "after-remove-old-files",          # files only older commits named deleted, lock not yet released
-    "before-rename:romanized-keys.sqlite",  # derived key table written under a temporary name
-    "after-rename:romanized-keys.sqlite",   # key table in place, story clusters not yet written
+    "before-keys-update",              # derived key table not yet brought up to date
+    "after-keys-update",               # key table updated in place (one transaction), stories not yet written
     "before-rename:stories.npz",       # derived story clusters written under a temporary name
 ]
 BEFORE_THE_FULL_TEXT_COMMIT = ("before-add", "after-embed", "before-rename:vector-segment",
