@@ -171,19 +171,18 @@ def latency(folder: Path, corpus: Path, size: int, work: Path) -> dict:
     """Vector and hybrid query p50 with 1, 10 and 30 unmerged vector segments, and what merging them costs."""
     from hsearch.index import manifest as manifest_io
     from hsearch.index.settings import IndexSettings
-    from hsearch.index.vector_segments import MergePolicy, force_merge
+    from hsearch.index.segment_policy import MergePolicy
     from hsearch.index.writer import IndexWriter
     from hsearch.search.engine import SearchEngine
 
     from .timing import percentile
 
-    queries = [q.text for q in bench_corpus.load_queries(None if not corpus else DATA)][:200]
+    queries = [q.text for q in bench_corpus.load_queries(DATA)][:200]
     results: dict = {}
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(folder, work)
     began = time.perf_counter()
-    merged = force_merge(work)
-    results["merge_all"] = merged
+    results["merge_all"] = child("_merge", work)  # the base build's segments into one
     no_merges = IndexSettings(merge=MergePolicy(enabled=False))
     start, segments = size, len(manifest_io.load(work).segments)
     for wanted in (1, 10, 30):

@@ -62,8 +62,8 @@ from .atomic import atomic_open
 from .articles import Article, content_digest
 
 STORIES_FORMAT = 2  # 2: signatures over 64-bit shingle hashes (1 hashed the shingle strings)
-MAX_DELTAS = 8  # delta files before a commit writes a new base instead
-DELTA_SHARE = 0.25  # ... or when the deltas hold this share of the base's records
+MAX_DELTAS = 8  # delta files before a commit folds them into one delta (the records changed since the base)
+DELTA_SHARE = 0.5  # a new base instead when that delta would hold this share of the base's records
 NO_DATE = 0  # proleptic ordinals start at 1
 
 
@@ -329,20 +329,32 @@ class StoryClusters:
     def save_changes(self, path: Path, generation: int, since: int) -> Path:
         """Only what changed since the state of Whoosh generation ``since``: a delta file, or a new base.
 
-        A new base is written instead when the deltas would pass
-        :data:`MAX_DELTAS` files or :data:`DELTA_SHARE` of the base's records.
+        Past :data:`MAX_DELTAS` deltas, this one takes in every earlier one
+        (it follows the base); a new base is written instead when that would
+        hold over :data:`DELTA_SHARE` of the base's records.
         """
-        existing = deltas_of(path)
-        stored = _read(path)
-        base_rows = len(stored[1]["ids"]) if stored is not None else 0
-        delta_rows = sum(_delta_rows(p) for p in existing) + len(self._changed)
-        if stored is None or len(existing) >= MAX_DELTAS or delta_rows > DELTA_SHARE * max(base_rows, 1):
+        chain = _chain(path, self.settings)
+        if chain is None or chain[-1][0].get("generation") != since:
+            self.save(path, generation)
+            return path
+        changed, gone = set(self._changed), set(self._gone)
+        fold = len(chain) > MAX_DELTAS
+        if fold:
+            for _, data in chain[1:]:
+                changed.update(data["ids"].tolist())
+                gone.update(data["removed"].tolist())
+            since = chain[0][0].get("generation")
+        ids = sorted(a for a in changed if a in self._members)
+        removed = sorted(a for a in gone if a not in self._members)
+        if len(ids) + len(removed) > DELTA_SHARE * max(len(chain[0][1]["ids"]), 1):
             self.save(path, generation)
             return path
         target = delta_path(path, generation)
-        ids = sorted(a for a in self._changed if a in self._members)
-        removed = sorted(a for a in self._gone if a not in self._members)
         self._write(target, ids, removed, {"generation": generation, "since": since})
+        if fold:
+            for delta in deltas_of(path):
+                if delta != target:
+                    delta.unlink(missing_ok=True)
         self._changed, self._gone = set(), set()
         return target
 
@@ -527,11 +539,6 @@ def remove_all(path: Path) -> None:
         delta.unlink(missing_ok=True)
 
 
-def _delta_rows(path: Path) -> int:
-    stored = _read(path)
-    return len(stored[1]["ids"]) + len(stored[1]["removed"]) if stored is not None else 0
-
-
 def _chain(path: Path, settings: StorySettings | None) -> list[tuple[dict[str, Any], Any]] | None:
     """The base and the deltas that follow it link by link (a delta of another chain is skipped)."""
     stored = _read(path)
@@ -540,12 +547,14 @@ def _chain(path: Path, settings: StorySettings | None) -> list[tuple[dict[str, A
     if settings is not None and (stored[0].get("settings") != asdict(settings)
                                  or stored[0].get("analyzer") != ANALYZER_VERSION):
         return None
-    chain = [stored]
+    following: dict[Any, list[tuple[dict[str, Any], Any]]] = {}
     for delta in deltas_of(path):
         link = _read(delta)
-        if link is not None and link[0].get("since") == chain[-1][0].get("generation") \
-                and link[0].get("settings") == stored[0].get("settings"):
-            chain.append(link)
+        if link is not None and "since" in link[0] and link[0].get("settings") == stored[0].get("settings"):
+            following.setdefault(link[0]["since"], []).append(link)
+    chain = [stored]
+    while following.get(chain[-1][0].get("generation")) and len(chain) <= len(following) + 1:
+        chain.append(following[chain[-1][0]["generation"]][-1])  # a folded delta supersedes the ones it holds
     return chain
 
 
