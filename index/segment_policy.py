@@ -53,6 +53,12 @@ class MergePolicy:
     over ``max_segment_passages`` (which also bounds a merge's memory: its
     rows are read into memory, 1.5 KB a passage at 384 dims); a segment whose
     tombstoned share passes ``deletes_allowed`` is rewritten without them.
+
+    A commit runs only the merges of at most ``commit_merge_passages``
+    passages (about 38 MB of rows at 384 dims), so that adding a few articles
+    never pays for a big merge; bigger merges wait for
+    :func:`hsearch.index.vector_segments.merge_pending`, which a background job
+    (or ``force_merge``) runs under the write lock while readers keep searching.
     """
 
     enabled: bool = True
@@ -60,13 +66,19 @@ class MergePolicy:
     max_merge_at_once: int = 10
     floor_passages: int = 2048
     max_segment_passages: int = 500_000
+    commit_merge_passages: int | None = 25_000
     deletes_allowed: float = 0.33
     #: At most this many segments after a commit (the smallest are merged): ``force_merge`` uses 1.
     max_segments: int | None = None
 
 
-def find_merges(segments: Sequence[SegmentRef], policy: MergePolicy) -> list[list[int]]:
-    """Which segments to merge (lists of positions in ``segments``); empty when the index is in budget."""
+def find_merges(segments: Sequence[SegmentRef], policy: MergePolicy, *, at_commit: bool = False) -> list[list[int]]:
+    """Which segments to merge (lists of positions in ``segments``); empty when the index is in budget.
+
+    ``at_commit`` leaves out merges over ``commit_merge_passages`` (they are pending until
+    :func:`~hsearch.index.vector_segments.merge_pending` runs).
+    """
+    ceiling = policy.commit_merge_passages if at_commit and policy.commit_merge_passages else None
     if not policy.enabled or len(segments) < 2 and not any(_too_deleted(s, policy) for s in segments):
         return []
     if policy.max_segments is not None and len(segments) > policy.max_segments:
@@ -106,7 +118,7 @@ def find_merges(segments: Sequence[SegmentRef], policy: MergePolicy) -> list[lis
                         continue
                     window.append(i)
                     total += segments[i].live_passages
-                if len(window) < 2:
+                if len(window) < 2 or (ceiling is not None and total > ceiling):
                     continue
                 floored = [size(i) for i in window]
                 skew = max(floored) / sum(floored)
@@ -119,7 +131,8 @@ def find_merges(segments: Sequence[SegmentRef], policy: MergePolicy) -> list[lis
             merges.append(sorted(best[1]))
             candidates = [i for i in candidates if i not in best[1]]
     merged = {i for group in merges for i in group}
-    merges += [[i] for i, s in enumerate(segments) if i not in merged and _too_deleted(s, policy)]
+    merges += [[i] for i, s in enumerate(segments) if i not in merged and _too_deleted(s, policy)
+               and (ceiling is None or s.live_passages <= ceiling)]
     return merges
 
 

@@ -335,7 +335,7 @@ class SegmentWriter:
         self._added[article_id] = (np.ascontiguousarray(vectors, dtype=np.float32), digest)
 
     # -- committing --------------------------------------------------------
-    def stage(self, generation: int) -> tuple[SegmentRef, ...]:
+    def stage(self, generation: int, *, at_commit: bool = True) -> tuple[SegmentRef, ...]:
         """Write this writer's segment, tombstones and merges as commit ``generation``; returns the segment list.
 
         Nothing written here is visible until a manifest names it; a failure
@@ -359,7 +359,7 @@ class SegmentWriter:
                 counts = np.asarray([len(self._added[a][0]) for a in ids], np.int64)
                 refs.append(self._write_segment(f"s{generation:06d}", vectors, _strings(ids),
                                                 _strings([self._added[a][1] for a in ids]), counts, archive, written))
-            refs = self._merge(refs, generation, archive, written)
+            refs = self._merge(refs, generation, archive, written, at_commit=at_commit)
         except OSError as exc:
             for path in written:
                 remove_folder(path) if path.is_dir() else path.unlink(missing_ok=True)
@@ -416,9 +416,9 @@ class SegmentWriter:
         return ref, open_segment(self.index_dir, ref, self.dim)
 
     def _merge(self, refs: list[tuple[SegmentRef, VectorStore]], generation: int, archive: int,
-               written: list[Path]) -> list[tuple[SegmentRef, VectorStore]]:
+               written: list[Path], *, at_commit: bool) -> list[tuple[SegmentRef, VectorStore]]:
         self.last_merges = []
-        groups = find_merges([ref for ref, _ in refs], self.policy)
+        groups = find_merges([ref for ref, _ in refs], self.policy, at_commit=at_commit)
         if not groups:
             return refs
         merged_away: set[int] = set()
@@ -444,25 +444,38 @@ class SegmentWriter:
         self._added, self._deleted = {}, {}
 
 
-def force_merge(index_dir: Path, *, wait: bool = False) -> dict[str, int]:
-    """Merge every vector segment into one, under the write lock (benchmarks; ``optimize``)."""
+def force_merge(index_dir: Path, *, wait: bool = False, max_segments: int = 1) -> dict[str, int]:
+    """Merge the vector segments down to ``max_segments``, under the write lock (benchmarks; an "optimize")."""
+    return merge_pending(index_dir, MergePolicy(max_segments=max_segments), wait=wait)
+
+
+def merge_pending(index_dir: Path, policy: MergePolicy = MergePolicy(), *, wait: bool = False) -> dict[str, int]:
+    """Run the merges ``policy`` asks for with no per-commit ceiling, as a commit of the vector side only.
+
+    For a background job: it takes the write lock (``wait`` for it), writes the
+    merged segments, switches the manifest (the full text and every count stay
+    as they are) and deletes what the merge made obsolete; readers keep the
+    segments they mapped.  A full-text-only index has nothing to merge.
+    """
     from .lock import WriteLock
 
     index_dir = Path(index_dir)
     with WriteLock(index_dir, wait=wait):
         built = manifest_io.load(index_dir)
-        assert built.model is not None
+        if built.model is None:
+            return {"segments_before": 0, "segments_after": 0, "passages": 0, "merged": 0}
         before = len(segments_of(built))
-        writer = SegmentWriter(index_dir, built, built.model.dim, policy=MergePolicy(max_segments=1))
+        drop_unreferenced(index_dir, built)  # what killed writers left
+        writer = SegmentWriter(index_dir, built, built.model.dim, policy=policy)
         generation = built.vector_generation + 1
-        refs = writer.stage(generation)
-        if before > 1 or is_legacy(built):
+        refs = writer.stage(generation, at_commit=False)
+        if writer.last_merges or is_legacy(built):
             updated = replace(built, format_version=manifest_io.FORMAT_VERSION, vector_generation=generation,
                               segments=refs, passages=sum(r.live_passages for r in refs))
             manifest_io.save(index_dir, updated)
             retire(index_dir, updated)
         return {"segments_before": before, "segments_after": len(refs),
-                "passages": sum(r.live_passages for r in refs)}
+                "passages": sum(r.live_passages for r in refs), "merged": len(writer.last_merges)}
 
 
 # --------------------------------------------------------------------------

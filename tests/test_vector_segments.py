@@ -28,7 +28,7 @@ from hsearch.index.errors import IndexDamagedError, IndexWriteError
 from hsearch.index.manifest import Manifest, ModelSpec, SegmentRef
 from hsearch.index.segment_policy import IVF_MIN_TRAIN, MergePolicy, find_merges, segment_ann
 from hsearch.index.settings import IndexSettings
-from hsearch.index.vector_segments import SegmentWriter, force_merge, open_store, segment_names
+from hsearch.index.vector_segments import SegmentWriter, force_merge, merge_pending, open_store, segment_names
 from hsearch.index.writer import index_paths
 
 from .test_lifecycle import (  # noqa: F401 - fixtures
@@ -155,6 +155,25 @@ def test_the_tiered_policy_leaves_a_tier_alone_and_merges_similar_small_segments
     # a segment that is mostly tombstones is rewritten without them
     assert find_merges([ref("s0", 10_000, deleted=5_000), ref("s1", 10_000)], policy) == [[0]]
     assert find_merges([ref(f"s{i}", 300) for i in range(40)], MergePolicy(enabled=False)) == []
+
+
+def test_a_commit_leaves_big_merges_for_merge_pending(hash_index: Path, tmp_path: Path) -> None:
+    ten_big = [ref(f"s{i}", 3_800) for i in range(10)] + [ref(f"t{i}", 40) for i in range(3)]
+    at_commit = find_merges(ten_big, MergePolicy(), at_commit=True)  # the ten big ones: 38k passages, too many
+    assert at_commit and all(sum(ten_big[i].live_passages for i in group) <= 25_000 for group in at_commit)
+    assert find_merges(ten_big, MergePolicy()) == [list(range(10))]
+    # through the index: commits that merge nothing, then the pending merge as a job of its own
+    tight = MergePolicy(segments_per_tier=1, floor_passages=1, commit_merge_passages=1)
+    for k, record in enumerate(NEW):
+        index_paths(hash_index, [write_jsonl(tmp_path / f"n{k}.jsonl", [record])], IndexSettings(merge=tight))
+    assert len(manifest_io.load(hash_index).segments) == 1 + len(NEW)
+    done = merge_pending(hash_index, MergePolicy(max_segments=1))
+    assert done["segments_before"] == 4 and done["segments_after"] == 1 and done["merged"] == 1
+    built = manifest_io.load(hash_index)
+    assert len(built.segments) == 1 and built.passages == built.segments[0].passages
+    assert segment_names(hash_index) == [built.segments[0].name]
+    assert vector_digests(hash_index) == fulltext_ids(hash_index) == expected(BASE + NEW)
+    assert_consistent(hash_index)
 
 
 def test_write_amplification_is_bounded_by_the_tiers() -> None:
