@@ -168,10 +168,15 @@ def child(*args: object) -> dict:
 
 
 def latency(folder: Path, corpus: Path, size: int, work: Path) -> dict:
-    """Vector and hybrid query p50 with 1, 10 and 30 unmerged vector segments, and what merging them costs."""
+    """Vector and hybrid query p50 with 1, 10 and 30 unmerged vector segments, and what merging them costs.
+
+    Three copies of the base: merged into one segment, then 9 and 29 commits of 10 articles with merges
+    off.  The engines are timed in rotation, query by query, so that load from other work on the
+    machine falls on all three alike.
+    """
     from hsearch.index import manifest as manifest_io
-    from hsearch.index.settings import IndexSettings
     from hsearch.index.segment_policy import MergePolicy
+    from hsearch.index.settings import IndexSettings
     from hsearch.index.writer import IndexWriter
     from hsearch.search.engine import SearchEngine
 
@@ -179,37 +184,52 @@ def latency(folder: Path, corpus: Path, size: int, work: Path) -> dict:
 
     queries = [q.text for q in bench_corpus.load_queries(DATA)][:200]
     results: dict = {}
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(folder, work)
     began = time.perf_counter()
-    results["merge_all"] = child("_merge", work)  # the base build's segments into one
+    one = work.with_name(work.name + "-1")
+    shutil.rmtree(one, ignore_errors=True)
+    shutil.copytree(folder, one)
+    results["merge_base"] = child("_merge", one)  # the base build's segments into one
     no_merges = IndexSettings(merge=MergePolicy(enabled=False))
-    start, segments = size, len(manifest_io.load(work).segments)
-    for wanted in (1, 10, 30):
-        while segments < wanted:
-            with IndexWriter(work, no_merges, encoder=StandIn()) as writer:
+    folders = {1: one}
+    start = size
+    for wanted in (10, 30):
+        target = work.with_name(f"{work.name}-{wanted}")
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(one, target)
+        while len(manifest_io.load(target).segments) < wanted:
+            with IndexWriter(target, no_merges, encoder=StandIn()) as writer:
                 articles = articles_of(corpus, start, 10)
                 writer.add(articles, [rows_for(a, 0) for a in articles])
                 writer.commit()
             start += 10
-            segments = len(manifest_io.load(work).segments)
-        timing = {}
-        with SearchEngine(work, encoder=StandIn()) as engine:
-            for mode in ("semantic", "hybrid"):
-                for q in queries[:20]:
-                    engine.search(q, mode=mode)
-                took = []
-                for q in queries:
+        folders[wanted] = target
+    engines = {n: SearchEngine(f, encoder=StandIn()) for n, f in folders.items()}
+    try:
+        took: dict[tuple[int, str], list[float]] = {(n, m): [] for n in engines for m in ("vectors", "hybrid")}
+        for round_ in range(2):  # the first round warms every engine up
+            for q in queries:
+                vector = StandIn().encode_queries([q])[0]
+                for n, engine in engines.items():
+                    assert engine.semantic is not None
                     t = time.perf_counter()
-                    engine.search(q, mode=mode)
-                    took.append(time.perf_counter() - t)
-                timing[mode] = {"p50_ms": 1000 * percentile(took, 0.5), "p90_ms": 1000 * percentile(took, 0.9)}
-        results[f"segments_{segments}"] = timing
-    copy = work.with_name(work.name + "-merge")
-    shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(work, copy)
-    results["merge_30"] = child("_merge", copy)
-    shutil.rmtree(copy, ignore_errors=True)
+                    engine.semantic.store.search(vector, 100)
+                    middle = time.perf_counter()
+                    engine.search(q, mode="hybrid")
+                    ended = time.perf_counter()
+                    if round_:
+                        took[(n, "vectors")].append(middle - t)
+                        took[(n, "hybrid")].append(ended - middle)
+        for (n, mode), values in took.items():
+            results.setdefault(f"segments_{n}", {})[mode] = {
+                "p50_ms": 1000 * percentile(values, 0.5), "p90_ms": 1000 * percentile(values, 0.9)}
+        for n, f in folders.items():
+            results[f"segments_{n}"]["whoosh_segments"] = len(list((f / "fulltext").glob("*.seg")))
+    finally:
+        for engine in engines.values():
+            engine.close()
+    results["merge_30"] = child("_merge", folders[30])
+    for f in folders.values():
+        shutil.rmtree(f, ignore_errors=True)
     results["seconds"] = time.perf_counter() - began
     return results
 
@@ -244,6 +264,7 @@ def main() -> None:
     parser.add_argument("--build-every", type=int, default=1000, help="checkpoint every N articles in the base build")
     parser.add_argument("--label", required=True, help="before/after: names the cached base index and the result")
     parser.add_argument("--latency", action="store_true")
+    parser.add_argument("--latency-only", action="store_true", help="only --latency, on the cached base index")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     DATA = args.data
@@ -256,6 +277,12 @@ def main() -> None:
     base = root / "base"
     result: dict = {"size": args.size, "label": args.label, "machine": machine(), "corpus": corpus.name,
                     "command": " ".join(sys.argv)}
+    if args.latency_only:
+        result["latency"] = latency(base, corpus, args.size, root / "work-latency")
+        print(json.dumps(result["latency"]), flush=True)
+        out = args.out or Path(__file__).parent / "results" / f"commits-{args.size}-{args.label}-latency.json"
+        out.write_text(json.dumps(result, indent=1))
+        return
     result["build"] = child("_build", base, base_corpus, args.build_every)
     print(json.dumps(result["build"]), flush=True)
     result["commits"] = {}

@@ -148,7 +148,9 @@ def stats(index_dir: Path) -> dict[str, object]:
         if path.is_dir():
             sizes[role] = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
         elif path.exists():
-            sizes[role] = path.stat().st_size
+            # derived tables: the base and the deltas of later commits beside it
+            deltas = path.parent.glob(f"{path.stem}.d[0-9]*{path.suffix}") if role in ("keys", "stories") else ()
+            sizes[role] = path.stat().st_size + sum(p.stat().st_size for p in deltas)
     return {
         "index": str(index_dir),
         "articles": built.articles,

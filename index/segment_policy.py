@@ -54,7 +54,8 @@ class MergePolicy:
     rows are read into memory, 1.5 KB a passage at 384 dims); a segment whose
     tombstoned share passes ``deletes_allowed`` is rewritten without them.
 
-    A commit runs only the merges of at most ``commit_merge_passages``
+    A commit merges only small segments (each at most a tenth of
+    ``commit_merge_passages``) into at most ``commit_merge_passages``
     passages (about 38 MB of rows at 384 dims), so that adding a few articles
     never pays for a big merge; bigger merges wait for
     :func:`hsearch.index.vector_segments.merge_pending`, which a background job
@@ -116,6 +117,8 @@ def find_merges(segments: Sequence[SegmentRef], policy: MergePolicy, *, at_commi
                         break
                     if total + segments[i].live_passages > policy.max_segment_passages:
                         continue
+                    if ceiling is not None and segments[i].live_passages > ceiling // policy.max_merge_at_once:
+                        continue  # at a commit only small segments merge
                     window.append(i)
                     total += segments[i].live_passages
                 if len(window) < 2 or (ceiling is not None and total > ceiling):
