@@ -420,3 +420,13 @@ def test_index_writes_report_a_disk_error_as_index_write_error(hash_index: Path,
     with pytest.raises(IndexWriteError, match="permission denied"):
         index_paths(hash_index, [write_jsonl(tmp_path / "new.jsonl", NEW)], IndexSettings())
     assert fulltext_ids(hash_index) == expected(BASE)
+
+
+def test_a_merge_job_waits_its_turn_behind_a_writer_with_a_clear_message(hash_index: Path) -> None:
+    from hsearch.index.errors import IndexLockedError
+    from hsearch.index.lock import WriteLock
+
+    with WriteLock(hash_index):
+        with pytest.raises(IndexLockedError, match="is locked by PID"):
+            merge_pending(hash_index, MergePolicy(max_segments=1))
+    assert merge_pending(hash_index, MergePolicy(max_segments=1))["segments_after"] == 1
