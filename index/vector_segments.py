@@ -471,7 +471,8 @@ def merge_pending(index_dir: Path, policy: MergePolicy = MergePolicy(), *, wait:
         refs = writer.stage(generation, at_commit=False)
         if writer.last_merges or is_legacy(built):
             updated = replace(built, format_version=manifest_io.FORMAT_VERSION, vector_generation=generation,
-                              segments=refs, passages=sum(r.live_passages for r in refs))
+                              segments=refs, passages=sum(r.live_passages for r in refs),
+                              ann=max(refs, key=lambda r: r.live_passages).ann if refs else "flat")
             manifest_io.save(index_dir, updated)
             retire(index_dir, updated)
         return {"segments_before": before, "segments_after": len(refs),
