@@ -37,7 +37,7 @@ def to_format_1(index_dir: Path) -> None:
     import faiss
 
     from hsearch.index import layout
-    from hsearch.index.vector_generations import open_store
+    from hsearch.index.vector_segments import open_store
 
     store = open_store(index_dir)
     vectors, owners = store.all_vectors(), store.row_owners()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from . import bm25_sidecar, keytable, layout, manifest, stories, vector_generations, whoosh_compat
+from . import bm25_sidecar, keytable, layout, manifest, stories, vector_segments, whoosh_compat
 from .articles import Article
 from .encoders import Encoder
 from .errors import FullTextDamagedError, IndexDamagedError, damage_reason
@@ -59,7 +59,7 @@ def verify(index_dir: Path) -> HealthReport:
         _check_counts(index_dir, built, report)
         return report
     try:
-        store = vector_generations.open_store(index_dir, built)
+        store = vector_segments.open_store(index_dir, built)
     except IndexDamagedError as exc:  # a truncated or foreign file, a missing generation
         report.problems.append(exc.problem)  # the advice (run verify --repair) is verify's own
         report.vectors_unreadable = True
@@ -115,7 +115,7 @@ def repair(index_dir: Path, *, wait: bool = False, encoder: Encoder | None = Non
     if before.healthy:
         return before, before
     if before.story_problems:
-        layout.stories_path(index_dir).unlink(missing_ok=True)  # derived: the commit below rebuilds it
+        stories.remove_all(layout.stories_path(index_dir))  # derived: the commit below rebuilds it
     with IndexWriter(index_dir, IndexSettings(), wait=wait, fresh_vectors=before.vectors_unreadable,
                      encoder=encoder, on_wait=on_wait) as writer:
         writer.delete_vectors(before.orphan_vectors)

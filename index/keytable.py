@@ -1,7 +1,17 @@
 """The romanized-key table beside an index: key -> Devanagari terms with document frequencies.
 
-Derived data.  It is rebuilt from Whoosh's term lists (the index of record)
-after every commit, stamped with the Whoosh generation, the analyzer version
+Derived data.  After each commit it is brought up to date by a small
+*delta* table (:func:`update`), ``romanized-keys.d<G>.sqlite`` beside the base
+``romanized-keys.sqlite``: only the terms of the Whoosh segments that are new
+since the last stamp are read, with their document frequencies in the whole
+index (a delta's row overrides the base's).  Each delta names the stamp it
+follows, so the chain is checked link by link; past :data:`MAX_DELTAS` files
+or a quarter of the base's terms the commit writes a new base instead, reusing
+every key already made.  (Whoosh does not lower a term's document frequency
+for deleted documents until a merge rewrites their segment; a merge that drops
+a segment holding deletions may make terms vanish, so then the table is
+rebuilt from Whoosh's term lists, the index of record.)
+It is stamped with the Whoosh generation, the analyzer version
 and :data:`~hsearch.index.romanize.KEYS_VERSION`; a table whose stamp does
 not match is never read (a reader builds a fresh one in memory instead, and
 ``hsearch verify`` reports it; ``--repair`` writes it again).  Losing it loses
@@ -15,8 +25,10 @@ terms are romanized.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +42,8 @@ from .scripts import is_devanagari_term
 
 #: Fields whose terms are filed: the ones queries search.
 KEYED_FIELDS = ("title", "body")
+MAX_DELTAS = 8  # delta tables before a commit folds them into one delta (a few commits' terms, not the table)
+DELTA_SHARE = 0.5  # a new base instead when the folded delta would hold this share of the base's terms
 
 
 @dataclass(frozen=True)
@@ -67,10 +81,12 @@ def _term_frequencies(reader: Any) -> dict[str, int]:
 
 
 class KeyTable:
-    """An open table, on disk or in memory; lookups are by exact key."""
+    """An open table, on disk (a base and its deltas) or in memory; lookups are by exact key."""
 
-    def __init__(self, connection: sqlite3.Connection, stamp: str) -> None:
+    def __init__(self, connection: sqlite3.Connection, stamp: str,
+                 deltas: Sequence[sqlite3.Connection] = ()) -> None:
         self._db = connection
+        self._dbs = [connection, *deltas]  # later ones override earlier ones, term by term
         self.stamp = stamp
 
     # -- opening ---------------------------------------------------------
@@ -78,12 +94,22 @@ class KeyTable:
     def open(cls, index_dir: Path) -> KeyTable:
         """The stored table if it is current, else one built in memory from the index (nothing is written)."""
         expected = stamp_of(index_dir)
-        stored = read_stamp(index_dir)
-        if stored == expected:
-            path = layout.keys_path(index_dir)
-            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            return cls(connection, expected)
+        chain = _chain(index_dir)
+        if chain and chain[-1].stamp == expected:
+            connections = [sqlite3.connect(f"file:{link.path}?mode=ro", uri=True, check_same_thread=False)
+                           for link in chain]
+            return cls(connections[0], expected, connections[1:])
         return cls.from_frequencies(_index_frequencies(index_dir), expected)
+
+    @classmethod
+    def open_stored(cls, index_dir: Path) -> KeyTable:
+        """The stored base and deltas whatever their stamp (a writer reuses their keys)."""
+        chain = _chain(index_dir)
+        if not chain:
+            raise sqlite3.OperationalError(f"no key table in {index_dir}")
+        connections = [sqlite3.connect(f"file:{link.path}?mode=ro", uri=True, check_same_thread=False)
+                       for link in chain]
+        return cls(connections[0], chain[-1].stamp, connections[1:])
 
     @classmethod
     def from_frequencies(cls, frequencies: dict[str, int], stamp: str = "memory") -> KeyTable:
@@ -92,44 +118,100 @@ class KeyTable:
         return cls(_fill(connection, frequencies, stamp, previous=None), stamp)
 
     def close(self) -> None:
-        self._db.close()
+        for db in self._dbs:
+            db.close()
 
     # -- reading ---------------------------------------------------------
     def lookup(self, keys: Iterable[str]) -> dict[str, list[KeyedTerm]]:
         """The terms filed under each of ``keys`` (keys with none are left out)."""
         wanted = list(dict.fromkeys(keys))
-        found: dict[str, list[KeyedTerm]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            rows = self._db.execute(
-                f"SELECT key, term, spelling, df FROM terms WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-            for key, term, spelling, df in rows:
-                found.setdefault(key, []).append(KeyedTerm(term, spelling, df))
-        return found
+        found: dict[str, dict[str, KeyedTerm]] = {}
+        for db in self._dbs:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                rows = db.execute(
+                    f"SELECT key, term, spelling, df FROM terms WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+                for key, term, spelling, df in rows:
+                    found.setdefault(key, {})[term] = KeyedTerm(term, spelling, df)
+        return {key: list(terms.values()) for key, terms in found.items()}
 
     def document_frequency(self, term: str) -> int:
-        row = self._db.execute("SELECT df FROM terms WHERE term = ?", (term,)).fetchone()
-        return int(row[0]) if row else 0
+        for db in reversed(self._dbs):
+            row = db.execute("SELECT df FROM terms WHERE term = ?", (term,)).fetchone()
+            if row:
+                return int(row[0])
+        return 0
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM terms").fetchone()[0])
+        count = int(self._db.execute("SELECT count(*) FROM terms").fetchone()[0])
+        added = {term for db in self._dbs[1:] for (term,) in db.execute("SELECT term FROM terms")}
+        return count + sum(1 for term in added
+                           if self._db.execute("SELECT 1 FROM terms WHERE term = ?", (term,)).fetchone() is None)
 
     def entries(self) -> Iterator[tuple[str, str, str]]:
         """(term, key, spelling) of every term (a rebuild reuses them)."""
-        yield from self._db.execute("SELECT term, key, spelling FROM terms")
+        seen: set[str] = set()
+        for db in reversed(self._dbs):
+            for term, key, spelling in db.execute("SELECT term, key, spelling FROM terms"):
+                if term not in seen:
+                    seen.add(term)
+                    yield term, key, spelling
 
 
-def read_stamp(index_dir: Path) -> str | None:
-    """The stamp a stored table was built with; None when it is missing or unreadable."""
-    path = layout.keys_path(index_dir)
+@dataclass(frozen=True)
+class _Link:
+    """One stored table of the chain: the base or a delta."""
+
+    path: Path
+    stamp: str
+    since: str | None  # a delta: the stamp it follows
+    segments: dict[str, int] | None  # the Whoosh segments (id -> deleted documents) it reflects
+    terms: int
+
+
+def delta_path(index_dir: Path, generation: int) -> Path:
+    base = layout.keys_path(index_dir)
+    return base.with_name(f"{base.stem}.d{generation:06d}{base.suffix}")
+
+
+def deltas_of(index_dir: Path) -> list[Path]:
+    base = layout.keys_path(index_dir)
+    return sorted(base.parent.glob(f"{base.stem}.d[0-9]*{base.suffix}")) if base.parent.is_dir() else []
+
+
+def _read_link(path: Path) -> _Link | None:
     if not path.is_file():
         return None
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            row = db.execute("SELECT value FROM meta WHERE name = 'stamp'").fetchone()
-        return str(row[0]) if row else None
-    except sqlite3.Error:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
+            terms = int(db.execute("SELECT count(*) FROM terms").fetchone()[0])
+        segments = {str(k): int(v) for k, v in json.loads(meta["segments"]).items()} if "segments" in meta else None
+        return _Link(path, str(meta["stamp"]), meta.get("since"), segments, terms)
+    except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError):
         return None
+
+
+def _chain(index_dir: Path) -> list[_Link] | None:
+    """The base and the deltas that follow it link by link; None without a readable base."""
+    base = _read_link(layout.keys_path(index_dir))
+    if base is None:
+        return None
+    following: dict[str, list[_Link]] = {}
+    for path in deltas_of(index_dir):
+        link = _read_link(path)
+        if link is not None and link.since is not None:
+            following.setdefault(link.since, []).append(link)
+    chain = [base]
+    while following.get(chain[-1].stamp) and len(chain) <= len(following) + 1:
+        chain.append(following[chain[-1].stamp][-1])  # a folded delta (newest name) supersedes the ones it holds
+    return chain
+
+
+def read_stamp(index_dir: Path) -> str | None:
+    """The stamp the stored table (its base and deltas) is current for; None when it is missing or unreadable."""
+    chain = _chain(index_dir)
+    return chain[-1].stamp if chain else None
 
 
 def _index_frequencies(index_dir: Path) -> dict[str, int]:
@@ -139,7 +221,7 @@ def _index_frequencies(index_dir: Path) -> dict[str, int]:
 
 
 def _fill(db: sqlite3.Connection, frequencies: dict[str, int], stamp: str,
-          previous: dict[str, tuple[str, str]] | None) -> sqlite3.Connection:
+          previous: dict[str, tuple[str, str]] | None, segments: dict[str, int] | None = None) -> sqlite3.Connection:
     known = previous or {}
 
     def rows() -> Iterator[tuple[str, str, str, int]]:
@@ -159,8 +241,15 @@ def _fill(db: sqlite3.Connection, frequencies: dict[str, int], stamp: str,
     db.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)", ((t, k, s, df) for k, t, s, df in rows()))
     db.execute("CREATE INDEX terms_by_key ON terms (key)")
     db.execute("INSERT INTO meta VALUES ('stamp', ?)", (stamp,))
+    if segments is not None:
+        db.execute("INSERT INTO meta VALUES ('segments', ?)", (json.dumps(segments, sort_keys=True),))
     db.commit()
     return db
+
+
+def _segments(ix: Any) -> dict[str, int]:
+    """Each Whoosh segment of ``ix``: its id and how many of its documents are deleted."""
+    return {segment.segment_id(): int(segment.deleted_count()) for segment in ix._segments()}
 
 
 def rebuild(index_dir: Path, target: Path | None = None) -> int:
@@ -168,25 +257,103 @@ def rebuild(index_dir: Path, target: Path | None = None) -> int:
 
     Call it while holding the write lock (the writer does, at commit).  The
     table is built in memory and written with :mod:`hsearch.index.atomic`, so
-    a reader sees the old table or the new one.  ``target`` writes it elsewhere (benchmarks).
+    a reader sees the old table or the new one; the deltas of the old one go
+    after.  ``target`` writes it elsewhere (benchmarks, tests).
     """
     path = target or layout.keys_path(index_dir)
     previous: dict[str, tuple[str, str]] | None = None
     stored = read_stamp(index_dir) if target is None else None
     if stored is not None and stored.startswith(f"keys-{KEYS_VERSION}/"):
         try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as old:
-                previous = {term: (key, spelling) for term, key, spelling in
-                            old.execute("SELECT term, key, spelling FROM terms")}
+            table = KeyTable.open_stored(index_dir)
+            previous = {term: (key, spelling) for term, key, spelling in table.entries()}
+            table.close()
         except sqlite3.Error:
             previous = None
     db = sqlite3.connect(":memory:")
     try:
-        stamp = stamp_of(index_dir)  # read before the terms: a commit in between leaves the table stale, not wrong
-        _fill(db, _index_frequencies(index_dir), stamp, previous)
+        ix = whoosh_compat.open_dir(layout.fulltext_dir(index_dir))
+        stamp = _stamp(ix.latest_generation())  # read before the terms: a commit in between leaves it stale, not wrong
+        with ix.reader() as reader:
+            _fill(db, _term_frequencies(reader), stamp, previous, _segments(ix))
         count = int(db.execute("SELECT count(*) FROM terms").fetchone()[0])
         image = db.serialize()
     finally:
         db.close()
     atomic_write_bytes(path, image)
+    if target is None:
+        for delta in deltas_of(index_dir):
+            delta.unlink(missing_ok=True)
     return count
+
+
+def update(index_dir: Path, ix: Any | None = None) -> int:
+    """Bring the stored table level with the committed full text ``ix``; returns the terms written.
+
+    Reads only the terms of Whoosh segments the table has not seen and writes
+    them (new keys romanized, known ones reused) with their document
+    frequencies in the whole index as a delta table, atomically.  Rebuilds
+    instead (:func:`rebuild`) when the table is missing or of another
+    version, when the deltas are many, or when a segment that held deleted
+    documents was merged away (terms may have vanished).  Call it while
+    holding the write lock.
+    """
+    ix = ix if ix is not None else whoosh_compat.open_dir(layout.fulltext_dir(index_dir))
+    chain = _chain(index_dir)
+    current = _segments(ix)
+    stamp = _stamp(ix.latest_generation())
+    if not chain or chain[-1].segments is None \
+            or not chain[-1].stamp.startswith(f"keys-{KEYS_VERSION}/analyzer-{ANALYZER_VERSION}/") \
+            or any(deleted for segment, deleted in chain[-1].segments.items() if segment not in current):
+        return rebuild(index_dir)
+    if chain[-1].stamp == stamp:
+        return 0
+    known = chain[-1].segments
+    with ix.reader() as reader:
+        terms: set[str] = set()
+        for leaf, _ in reader.leaf_readers():
+            if leaf.segment().segment_id() in known:
+                continue
+            for field in KEYED_FIELDS:
+                if field in leaf.schema:
+                    for raw, _info in leaf.iter_field(field):
+                        term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                        if is_devanagari_term(term):
+                            terms.add(term)
+        fields = [f for f in KEYED_FIELDS if f in reader.schema]
+        frequencies = {term: max(reader.doc_frequency(f, term) for f in fields) for term in sorted(terms)}
+    fold = len(chain) > MAX_DELTAS  # this delta takes in every earlier one, following the base
+    stored = KeyTable.open_stored(index_dir)
+    try:
+        if fold:
+            rows = {term: (key, spelling, df) for db in stored._dbs[1:]
+                    for term, key, spelling, df in db.execute("SELECT term, key, spelling, df FROM terms")}
+            if len(rows.keys() | frequencies.keys()) > DELTA_SHARE * max(chain[0].terms, 1):
+                stored.close()
+                return rebuild(index_dir)
+            for term, (key, spelling, df) in rows.items():
+                frequencies.setdefault(term, df)
+        previous = {}
+        wanted = list(frequencies)
+        for db in stored._dbs:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                previous.update((term, (key, spelling)) for term, key, spelling in db.execute(
+                    f"SELECT term, key, spelling FROM terms WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+    finally:
+        stored.close()
+    db = sqlite3.connect(":memory:")
+    try:
+        _fill(db, frequencies, stamp, previous, current)
+        db.execute("INSERT INTO meta VALUES ('since', ?)", ((chain[0] if fold else chain[-1]).stamp,))
+        db.commit()
+        image = db.serialize()
+    finally:
+        db.close()
+    target = delta_path(index_dir, ix.latest_generation())
+    atomic_write_bytes(target, image)
+    if fold:  # the folded delta is what the chain follows now; the ones it holds go
+        for delta in deltas_of(index_dir):
+            if delta != target:
+                delta.unlink(missing_ok=True)
+    return len(frequencies)

@@ -15,7 +15,7 @@ from .atomic import temporary_glob
 
 MANIFEST_NAME = "manifest.json"
 VECTORS_NAME = "vectors.npz"  # format 1: the whole vector side in one zip (read, upgraded by any write)
-VECTORS_DIR = "vectors"  # format 2: one folder per generation, vectors/g<N> (index/vector_generations.py)
+VECTORS_DIR = "vectors"  # vector segments vectors/s<G>... and tombstones (index/vector_segments.py); format 2: g<N>
 FULLTEXT_DIR = "fulltext"
 KEYS_NAME = "romanized-keys.sqlite"  # derived: Latin-script keys of the Devanagari terms (keytable.py)
 STORIES_NAME = "stories.npz"  # story clusters (hsearch.index.stories), derived from the full text
@@ -56,12 +56,22 @@ def fulltext_dir(index_dir: Path) -> Path:
 
 
 def vectors_dir(index_dir: Path) -> Path:
-    """The folder of vector generations (:mod:`hsearch.index.vector_generations`)."""
+    """The folder of vector generations (:mod:`hsearch.index.vector_segments`)."""
     return index_dir / VECTORS_DIR
 
 
 def vector_generation_dir(index_dir: Path, generation: int) -> Path:
     return vectors_dir(index_dir) / f"g{generation:06d}"
+
+
+def vector_segment_dir(index_dir: Path, name: str) -> Path:
+    """One vector segment's folder (format 2's ``g<N>`` generation folders are read as segments too)."""
+    return vectors_dir(index_dir) / name
+
+
+def tombstone_path(index_dir: Path, segment: str, generation: int) -> Path:
+    """The positions of a segment's deleted articles as of commit ``generation`` (a new file per commit)."""
+    return vectors_dir(index_dir) / f"{segment}.del{generation:06d}.npy"
 
 
 def legacy_vectors_path(index_dir: Path) -> Path:

@@ -14,8 +14,34 @@ from .layout import manifest_path
 from .model_spec import ModelSpec
 from .schema import SCHEMA_VERSION
 
-FORMAT_VERSION = 2  # 2: vectors in memory-mapped generation folders; 1: one vectors.npz
-READABLE_FORMATS = (1, 2)  # format 1 is read as before and upgraded by the next write or verify --repair
+FORMAT_VERSION = 3  # 3: vector segments with tombstones; 2: one generation folder per commit; 1: one vectors.npz
+READABLE_FORMATS = (1, 2, 3)  # 1 and 2 are read as before and upgraded by the next write or verify --repair
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    """One live vector segment as a commit sees it (:mod:`hsearch.index.vector_segments`).
+
+    The segment's folder ``vectors/<name>`` never changes once written;
+    ``deletes`` is the commit generation of its tombstone file
+    ``vectors/<name>.del<deletes>.npy`` (0: none), a new small file per commit that deletes from it.
+    """
+
+    name: str
+    articles: int  # rows of articles written in it, live or not
+    passages: int
+    deletes: int = 0
+    deleted_articles: int = 0
+    deleted_passages: int = 0
+    ann: str = "flat"  # the search kind of this segment (vector_segments.segment_ann)
+
+    @property
+    def live_passages(self) -> int:
+        return self.passages - self.deleted_passages
+
+    @property
+    def live_articles(self) -> int:
+        return self.articles - self.deleted_articles
 
 
 @dataclass(frozen=True)
@@ -31,8 +57,14 @@ class Manifest:
     updated: str
     articles: int = 0
     passages: int = 0
-    vector_generation: int = 0  # the vectors/g<N> folder readers use; 0: format 1's vectors.npz
-    fulltext_generation: int = 0  # the Whoosh commit this manifest pairs with its vectors; 0: not recorded
+    # The commit counter of the vector side.  Format 2: the vectors/g<N> folder readers use (0: format 1's
+    # vectors.npz).  Format 3: the generation of the last commit (names its segment and tombstone files).
+    vector_generation: int = 0
+    # Format 3: the live vector segments of this commit, oldest first; the manifest is the one commit point.
+    segments: tuple[SegmentRef, ...] = ()
+    # Whoosh's TOC generation the full text was committed at with this manifest (-1: not recorded, before
+    # format 3): a reader opens the full text at exactly this generation and the vectors named above.
+    fulltext_generation: int = -1
 
     @classmethod
     def new(cls, model: ModelSpec | None) -> Manifest:
@@ -40,10 +72,10 @@ class Manifest:
         return cls(FORMAT_VERSION, ANALYZER_VERSION, SCHEMA_VERSION, model, "flat", now, now)
 
     def touched(self, *, articles: int, passages: int, ann: str, vector_generation: int = 0,
-                fulltext_generation: int = 0) -> Manifest:
+                segments: tuple[SegmentRef, ...] = (), fulltext_generation: int = -1) -> Manifest:
         return replace(self, articles=articles, passages=passages, ann=ann, updated=_now(),
                        format_version=FORMAT_VERSION, vector_generation=vector_generation,
-                       fulltext_generation=fulltext_generation)
+                       segments=tuple(segments), fulltext_generation=fulltext_generation)
 
     def check_compatible(self, index_dir: Path) -> None:
         """Refuse an index this hsearch would read wrongly, saying how to rebuild it."""
@@ -75,7 +107,8 @@ def load(index_dir: Path) -> Manifest:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         model = data.pop("model")
-        manifest = Manifest(model=ModelSpec(**model) if model else None, **data)
+        segments = tuple(SegmentRef(**segment) for segment in data.pop("segments", ()))
+        manifest = Manifest(model=ModelSpec(**model) if model else None, segments=segments, **data)
     except (ValueError, TypeError, KeyError) as exc:
         raise IndexVersionError(
             f"{path} is unreadable ({exc}); the index was made by another version of hsearch or damaged",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import SettingsError
+from .segment_policy import MergePolicy
 
 DEFAULT_MODEL = "e5-small"
 NO_MODEL = "none"
@@ -42,6 +43,8 @@ class IndexSettings:
     #: posting code in that many sub-processes (one new segment each per
     #: commit): for bulk builds on several cores (bench/README.md, "Indexing").
     procs: int = 1
+    #: When the vector side's segments are merged (index/segment_policy.py).
+    merge: MergePolicy = MergePolicy()
 
     def __post_init__(self) -> None:
         if self.procs < 1:

@@ -15,7 +15,7 @@ from typing import Any
 
 from whoosh.util.times import long_to_datetime
 
-from . import layout, manifest, stories, whoosh_compat
+from . import layout, manifest, stories, vector_segments, whoosh_compat
 
 FACET_FIELDS = {"source": "sources", "category": "categories"}  # field -> key of the statistics
 
@@ -107,13 +107,15 @@ def _fulltext_segments(ix: Any) -> dict[str, object]:
 
 
 def _vector_side(index_dir: Path, built: manifest.Manifest) -> dict[str, object]:
-    """What the manifest says of the vector side: its generation folder (``vectors/g<N>``) and passages."""
+    """What the manifest says of the vector side: its commit generation, live segments and passages."""
     if built.model is None:
-        return {"generation": None, "passages": 0}
-    folder = layout.vector_generation_dir(index_dir, built.vector_generation) if built.vector_generation else None
+        return {"generation": None, "passages": 0, "segments": []}
+    segments = vector_segments.segments_of(built)
     return {"generation": built.vector_generation or None,
-            "folder": str(folder.relative_to(index_dir)) if folder else layout.legacy_vectors_path(index_dir).name,
-            "passages": built.passages}
+            "folder": layout.legacy_vectors_path(index_dir).name if vector_segments.is_legacy(built) else None,
+            "passages": built.passages,
+            "segments": [{"id": s.name, "passages": s.passages, "deleted": s.deleted_passages, "search": s.ann}
+                         for s in segments]}
 
 
 def _sizes(index_dir: Path) -> dict[str, int]:
@@ -122,5 +124,7 @@ def _sizes(index_dir: Path) -> dict[str, int]:
         if path.is_dir():
             sizes[role] = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
         elif path.exists():
-            sizes[role] = path.stat().st_size
+            # derived tables: the base and the deltas of later commits beside it
+            deltas = path.parent.glob(f"{path.stem}.d[0-9]*{path.suffix}") if role in ("keys", "stories") else ()
+            sizes[role] = path.stat().st_size + sum(p.stat().st_size for p in deltas)
     return sizes

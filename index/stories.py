@@ -27,11 +27,19 @@ story on to the next member, and a member that only matched through the
 removed one leaves.
 
 The state (per article: story, date, content digest, MinHash signature) is
-derived data, persisted as one ``stories.npz`` beside the index and rebuilt
-from the full text whenever it is missing, unreadable, built with other
-settings, or older than the full text (it records the Whoosh generation it
-matches).  The query side reads only the id and story columns
-(:class:`StoryTable`).
+derived data, persisted as a base ``stories.npz`` beside the index plus, per
+later commit, a small delta ``stories.d<G>.npz`` holding only the records that
+commit placed or moved and the ids it removed (``G``: the Whoosh generation it
+brings the clusters to; each delta names the generation it applies to, so the
+chain is checked link by link).  A commit writes only its delta; when the
+deltas pass :data:`MAX_DELTAS` files or a quarter of the base's records, the
+commit writes a new base instead and the deltas go (each record is rewritten
+about once per four commits' worth of changes, never per commit).  New
+articles are assigned against the LSH bands of the stored signatures; nothing
+of the archive is re-clustered.  The state is rebuilt from the full text
+whenever it is missing, unreadable, built with other settings, or its chain
+does not reach the full text's generation.  The query side reads only the id
+and story columns (:class:`StoryTable`).
 """
 
 from __future__ import annotations
@@ -55,6 +63,8 @@ from .articles import Article, content_digest
 from .boilerplate import content_of, strip_known
 
 STORIES_FORMAT = 2  # 2: signatures over 64-bit shingle hashes (1 hashed the shingle strings)
+MAX_DELTAS = 8  # delta files before a commit folds them into one delta (the records changed since the base)
+DELTA_SHARE = 0.5  # a new base instead when that delta would hold this share of the base's records
 NO_DATE = 0  # proleptic ordinals start at 1
 
 
@@ -168,6 +178,8 @@ class StoryClusters:
     _stories: dict[str, set[str]] = field(default_factory=dict)
     _shingles: dict[str, Shingles] = field(default_factory=dict)
     _lsh: BandIndex | None = None
+    _changed: set[str] = field(default_factory=set)  # placed or moved since the last save (a delta's records)
+    _gone: set[str] = field(default_factory=set)  # removed since the last save
     checked: int = 0  # candidate pairs whose containment was computed (the work LSH leaves; for benchmarks)
 
     # -- reading ----------------------------------------------------------
@@ -209,6 +221,7 @@ class StoryClusters:
         best = self._best_match(article_id, own, signature, day, body_of)
         story = self._members[best].story if best is not None else article_id
         self._members[article_id] = _Member(story, day, digest, signature)
+        self._changed.add(article_id)
         self._stories.setdefault(story, set()).add(article_id)
         if len(own):
             self._index().insert(article_id, signature)
@@ -220,6 +233,8 @@ class StoryClusters:
         member = self._members.pop(article_id, None)
         if member is None:
             return
+        self._gone.add(article_id)
+        self._changed.discard(article_id)
         self._shingles.pop(article_id, None)
         if self._lsh is not None:
             self._lsh.remove(article_id)
@@ -235,7 +250,10 @@ class StoryClusters:
             member = self._members[article_id]
             own = self._shingles_of(article_id, body_of)
             best = self._best_match(article_id, own, member.signature, member.day, body_of, placed)
-            member.story = self._members[best].story if best is not None else article_id
+            story = self._members[best].story if best is not None else article_id
+            if story != member.story:
+                self._changed.add(article_id)
+            member.story = story
             self._stories.setdefault(member.story, set()).add(article_id)
             placed.add(article_id)
         for story in {self._members[a].story for a in group}:
@@ -273,7 +291,9 @@ class StoryClusters:
             return
         self._stories[representative] = self._stories.pop(story) | self._stories.pop(representative, set())
         for article_id in self._stories[representative]:
-            self._members[article_id].story = representative
+            if self._members[article_id].story != representative:
+                self._members[article_id].story = representative
+                self._changed.add(article_id)
 
     def _age(self, article_id: str) -> tuple[int, int, str]:
         day = self._members[article_id].day
@@ -301,38 +321,83 @@ class StoryClusters:
 
     # -- persistence -------------------------------------------------------
     def save(self, path: Path, generation: int) -> None:
-        """One ``.npz``, written atomically (:mod:`hsearch.index.atomic`); ids sorted for the query side."""
+        """The whole state as a base ``.npz``, written atomically (:mod:`hsearch.index.atomic`); deltas go."""
         ids = sorted(self._members)
+        self._write(path, ids, [], {"generation": generation})
+        for delta in deltas_of(path):
+            delta.unlink(missing_ok=True)
+        self._changed, self._gone = set(), set()
+
+    def save_changes(self, path: Path, generation: int, since: int) -> Path:
+        """Only what changed since the state of Whoosh generation ``since``: a delta file, or a new base.
+
+        Past :data:`MAX_DELTAS` deltas, this one takes in every earlier one
+        (it follows the base); a new base is written instead when that would
+        hold over :data:`DELTA_SHARE` of the base's records.
+        """
+        chain = _chain(path, self.settings)
+        if chain is None or chain[-1][0].get("generation") != since:
+            self.save(path, generation)
+            return path
+        changed, gone = set(self._changed), set(self._gone)
+        fold = len(chain) > MAX_DELTAS
+        if fold:
+            for _, data in chain[1:]:
+                changed.update(data["ids"].tolist())
+                gone.update(data["removed"].tolist())
+            since = chain[0][0].get("generation")
+        ids = sorted(a for a in changed if a in self._members)
+        removed = sorted(a for a in gone if a not in self._members)
+        if len(ids) + len(removed) > DELTA_SHARE * max(len(chain[0][1]["ids"]), 1):
+            self.save(path, generation)
+            return path
+        target = delta_path(path, generation)
+        self._write(target, ids, removed, {"generation": generation, "since": since})
+        if fold:
+            for delta in deltas_of(path):
+                if delta != target:
+                    delta.unlink(missing_ok=True)
+        self._changed, self._gone = set(), set()
+        return target
+
+    def _write(self, path: Path, ids: list[str], removed: list[str], extra: dict[str, Any]) -> None:
         members = [self._members[i] for i in ids]
         signatures = np.vstack([m.signature for m in members]) if members else \
             np.zeros((0, self.settings.num_perm), np.uint32)
-        meta = {"format": STORIES_FORMAT, "analyzer": ANALYZER_VERSION, "generation": generation,
-                "settings": asdict(self.settings)}
+        meta = {"format": STORIES_FORMAT, "analyzer": ANALYZER_VERSION, "settings": asdict(self.settings), **extra}
         with atomic_open(path, "wb") as handle:
             np.savez(handle, ids=np.asarray(ids, dtype=str), stories=np.asarray([m.story for m in members], dtype=str),
                      digests=np.asarray([m.digest for m in members], dtype=str),
                      days=np.asarray([m.day for m in members], dtype=np.int64),
-                     signatures=signatures.astype(np.uint32), meta=np.asarray(json.dumps(meta)))
+                     signatures=signatures.astype(np.uint32), removed=np.asarray(removed, dtype=str),
+                     meta=np.asarray(json.dumps(meta)))
 
     @classmethod
     def load(cls, path: Path, settings: StorySettings = DEFAULT_STORY_SETTINGS,
              generation: int | None = None) -> StoryClusters | None:
-        """The saved clusters, or None when they must be rebuilt (missing, unreadable, other
-        settings or analyzer, or not of the full text's ``generation``)."""
-        stored = _read(path)
-        if stored is None:
+        """The saved clusters (base and deltas), or None when they must be rebuilt (missing, unreadable,
+        other settings or analyzer, a broken chain of deltas, or not of the full text's ``generation``)."""
+        chain = _chain(path, settings)
+        if chain is None:
             return None
-        meta, data = stored
-        if meta.get("settings") != asdict(settings) or meta.get("analyzer") != ANALYZER_VERSION:
-            return None
-        if generation is not None and meta.get("generation") != generation:
+        reached = chain[-1][0].get("generation")
+        if generation is not None and reached != generation:
             return None
         clusters = cls(settings)
-        for article_id, story, digest, day, signature in zip(
-                data["ids"].tolist(), data["stories"].tolist(), data["digests"].tolist(),
-                data["days"].tolist(), data["signatures"]):
-            clusters._members[article_id] = _Member(story, int(day), digest, np.array(signature, np.uint32))
-            clusters._stories.setdefault(story, set()).add(article_id)
+        for _, data in chain:
+            for article_id in data["removed"].tolist() if "removed" in data else ():
+                member = clusters._members.pop(article_id, None)
+                if member is not None:
+                    clusters._stories.get(member.story, set()).discard(article_id)
+            for article_id, story, digest, day, signature in zip(
+                    data["ids"].tolist(), data["stories"].tolist(), data["digests"].tolist(),
+                    data["days"].tolist(), data["signatures"]):
+                earlier = clusters._members.get(article_id)
+                if earlier is not None:
+                    clusters._stories.get(earlier.story, set()).discard(article_id)
+                clusters._members[article_id] = _Member(story, int(day), digest, np.array(signature, np.uint32))
+                clusters._stories.setdefault(story, set()).add(article_id)
+        clusters._stories = {story: ids for story, ids in clusters._stories.items() if ids}
         return clusters
 
     @classmethod
@@ -458,6 +523,43 @@ class BandIndex:
         return {ids[i] for i in best}
 
 
+def delta_path(path: Path, generation: int) -> Path:
+    """The delta that brings the clusters beside ``path`` to Whoosh generation ``generation``."""
+    return path.with_name(f"{path.stem}.d{generation:06d}{path.suffix}")
+
+
+def deltas_of(path: Path) -> list[Path]:
+    """The delta files beside a base, oldest first (committed or left by a killed writer)."""
+    found = path.parent.glob(f"{path.stem}.d[0-9]*{path.suffix}") if path.parent.is_dir() else ()
+    return sorted(found)
+
+
+def remove_all(path: Path) -> None:
+    """Delete the base and its deltas (repair rebuilds them)."""
+    path.unlink(missing_ok=True)
+    for delta in deltas_of(path):
+        delta.unlink(missing_ok=True)
+
+
+def _chain(path: Path, settings: StorySettings | None) -> list[tuple[dict[str, Any], Any]] | None:
+    """The base and the deltas that follow it link by link (a delta of another chain is skipped)."""
+    stored = _read(path)
+    if stored is None:
+        return None
+    if settings is not None and (stored[0].get("settings") != asdict(settings)
+                                 or stored[0].get("analyzer") != ANALYZER_VERSION):
+        return None
+    following: dict[Any, list[tuple[dict[str, Any], Any]]] = {}
+    for delta in deltas_of(path):
+        link = _read(delta)
+        if link is not None and "since" in link[0] and link[0].get("settings") == stored[0].get("settings"):
+            following.setdefault(link[0]["since"], []).append(link)
+    chain = [stored]
+    while following.get(chain[-1][0].get("generation")) and len(chain) <= len(following) + 1:
+        chain.append(following[chain[-1][0]["generation"]][-1])  # a folded delta supersedes the ones it holds
+    return chain
+
+
 def _read(path: Path) -> tuple[dict[str, Any], Any] | None:
     if not path.is_file():
         return None
@@ -485,14 +587,31 @@ class StoryTable:
 
     @classmethod
     def load(cls, index_dir: Path) -> StoryTable:
-        stored = _read(layout.stories_path(index_dir))
-        if stored is None:
+        """The base's id and story columns with every delta of its chain applied (newest record wins)."""
+        chain = _chain(layout.stories_path(index_dir), None)
+        if chain is None:
             return cls()
-        _, data = stored
         try:
-            return cls(data["ids"], data["stories"])
+            if len(chain) == 1:
+                return cls(chain[0][1]["ids"], chain[0][1]["stories"])
+            ids = np.concatenate([np.asarray(data["ids"], dtype=str) for _, data in chain])
+            stories = np.concatenate([np.asarray(data["stories"], dtype=str) for _, data in chain])
+            removed = [(np.asarray(data["removed"], dtype=str), len(ids) - sum(len(d["ids"]) for _, d in chain[k:]))
+                       for k, (_, data) in enumerate(chain) if "removed" in data]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
             return cls()
+        # the newest record of each id (ids come out sorted), then ids removed after their newest record leave
+        unique, from_end = np.unique(ids[::-1], return_index=True)
+        newest = len(ids) - 1 - from_end
+        alive = np.ones(len(unique), bool)
+        for gone, at in removed:  # at: the first record of the delta that removed them
+            if not len(gone):
+                continue
+            where = np.minimum(np.searchsorted(unique, gone), len(unique) - 1)
+            hit = unique[where] == gone
+            alive[where[hit & (newest[where] < at)]] = False
+        keep = newest[alive]
+        return cls(ids[keep], stories[keep]) if len(keep) else cls()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -531,6 +650,7 @@ class StoryUpdates:
         self.settings = settings
         self._clusters = StoryClusters(settings) if fresh else \
             StoryClusters.load(layout.stories_path(index_dir), settings, generation)
+        self._since = generation if self._clusters is not None and not fresh else None
         self._pending: dict[str, _Sketched] = {}
         self._deleted: set[str] = set()
 
@@ -564,7 +684,12 @@ class StoryUpdates:
                                          sketched.digest, stored_body)
         self._pending.clear()
         self._deleted.clear()
-        self._clusters.save(layout.stories_path(self.index_dir), fulltext.latest_generation())
+        path, generation = layout.stories_path(self.index_dir), fulltext.latest_generation()
+        if self._since is None:  # built anew: a whole base
+            self._clusters.save(path, generation)
+        else:
+            self._clusters.save_changes(path, generation, self._since)
+        self._since = generation  # a checkpoint's next commit follows on from this one
         return self._clusters
 
 

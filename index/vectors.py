@@ -2,7 +2,7 @@
 
 A store on disk is one *generation*: a folder of memory-mappable files that is
 written whole under a temporary name and then renamed, never changed after
-(:mod:`hsearch.index.vector_generations` decides which generation is current).
+(:mod:`hsearch.index.vector_segments` decides which generation is current).
 
 * ``vectors.npy`` -- float32 rows, one per passage, the record of every vector;
 * ``pids.npy`` -- each row's passage id, ascending (ids are never reused);
@@ -41,10 +41,9 @@ from .errors import IndexDamagedError, Remedy
 from .layout import GENERATION_ANN_NAME as ANN_NAME
 from .layout import GENERATION_ARRAYS as ARRAYS
 from .layout import GENERATION_META_NAME as META_NAME
+from .segment_policy import APPROXIMATE, IVF_MIN_TRAIN  # noqa: F401  (re-exported)
 
 GENERATION_FORMAT = 1
-IVF_MIN_TRAIN = 4096  # below this an IVF index has too little to learn its lists from
-APPROXIMATE = ("sq8", "ivf", "hnsw")  # every kind with a FAISS index beside the float rows
 HNSW_M = 32
 RERANK_DEPTH = 4  # an approximate search shortlists this many times the passages it needs ...
 SHORTLIST = 256  # ... and at least this many (bench/results/ann_recall.md: recall against exact)
@@ -89,12 +88,17 @@ class VectorStore:
         self._digest_of: dict[str, str] | None = None
         self._positions: dict[str, int] | None = None
         self._positions_of: np.ndarray | None = None
+        self._ids_sorted = False  # a segment's ids ascending: an id is found by bisection in the mapped file
+        # a segment's tombstones: True for each article position deleted by a later commit (never folded:
+        # the mapped rows stay as they are, searches skip them)
+        self._dead: np.ndarray | None = None
+        self._dead_passages = 0
 
     # -- reading ---------------------------------------------------------
     @property
     def passage_count(self) -> int:
         if not self._removed and not self._added:
-            return len(self._pids)
+            return len(self._pids) - self._dead_passages
         return sum(len(rows) for _, rows in self._base_rows()) + sum(len(v) for v, _, _ in self._added.values())
 
     def article_ids(self) -> set[str]:
@@ -103,13 +107,18 @@ class VectorStore:
     def article_digests(self) -> dict[str, str]:
         """Which version of each article the vectors were made from (for verify)."""
         if self._digest_of is None:
-            base = {i: d for i, d in zip(self._ids.tolist(), self._digests.tolist()) if i not in self._removed}
+            dead = self._dead if self._dead is not None else np.zeros(len(self._ids), bool)
+            base = {i: d for i, d, gone in zip(self._ids.tolist(), self._digests.tolist(), dead.tolist())
+                    if not gone and i not in self._removed}
             base.update((article_id, digest) for article_id, (_, digest, _) in self._added.items())
             self._digest_of = base
         return dict(self._digest_of)
 
     def digest_of(self, article_id: str) -> str | None:
         """The content digest this article's vectors were made from, or None when it has none."""
+        if self._ids_sorted and not self._removed and not self._added:
+            position = self.position_of(article_id)
+            return None if position is None else str(self._digests[position])
         if self._digest_of is None:
             self.article_digests()
         assert self._digest_of is not None
@@ -120,20 +129,43 @@ class VectorStore:
         added = self._added.get(article_id)
         if added is not None:
             return np.asarray(added[0], dtype=np.float32)
-        position = self._base_positions().get(article_id)
+        position = self.position_of(article_id)
         if position is None or article_id in self._removed:
             return np.zeros((0, self.dim), np.float32)
         rows = self._vectors[int(self._starts[position]):int(self._starts[position + 1])]
         return np.asarray(rows, dtype=np.float32)
+
+    def position_of(self, article_id: str) -> int | None:
+        """The position of a live saved article in the id array (None: not saved here, or tombstoned).
+
+        A segment's ids are stored ascending, so this is a bisection of the
+        mapped file (a few pages), not a table of every id in memory.
+        """
+        if self._ids_sorted:
+            at = int(np.searchsorted(self._ids, article_id))
+            position = at if at < len(self._ids) and self._ids[at] == article_id else None
+        else:
+            position = self._base_positions().get(article_id)
+        if position is None or (self._dead is not None and self._dead[position]):
+            return None
+        return position
+
+    def set_dead(self, positions: np.ndarray) -> None:
+        """Mark these article positions tombstoned (a segment opened with its tombstone file)."""
+        dead = np.zeros(len(self._ids), bool)
+        dead[np.asarray(positions, np.int64)] = True
+        self._dead = dead if dead.any() else None
+        self._dead_passages = int(np.diff(self._starts)[dead].sum()) if dead.any() else 0
+        self._digest_of = None
 
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[VectorHit]:
         """The ``k`` best articles, each scored by its best passage.
 
         ``allowed`` restricts hits to those articles (filters).  Exact search
         scores every passage; approximate search re-ranks a shortlist that
-        grows until ``k`` allowed articles are found.
+        grows until ``k`` allowed articles are found.  Tombstoned articles are skipped, never returned.
         """
-        self._fold()
+        self._fold(tombstones=False)
         total = len(self._pids)
         if total == 0 or k <= 0:
             return []
@@ -141,7 +173,8 @@ class VectorStore:
         if self._index is None:
             return self._exact(query, k, allowed)
         depth = min(total, max(k * RERANK_DEPTH, self.shortlist) if allowed is None else max(k * 40, 2048))
-        depth = min(int(self._index.ntotal), depth + self._index_dead * depth // max(total, 1))
+        dead = self._index_dead + self._dead_passages
+        depth = min(int(self._index.ntotal), depth + dead * depth // max(total - self._dead_passages, 1))
         while True:
             rows, scores = self._shortlist(query, depth)
             if self.rerank:
@@ -162,6 +195,8 @@ class VectorStore:
         per_article = np.maximum.reduceat(scores, self._starts[:-1]) if len(self._ids) else scores[:0]
         if allowed is not None:
             per_article = np.where(np.isin(self._ids, list(allowed)), per_article, -np.inf)
+        if self._dead is not None:
+            per_article = np.where(self._dead, -np.inf, per_article)
         take = min(k, len(per_article))
         top = np.argpartition(-per_article, take - 1)[:take] if take < len(per_article) else \
             np.arange(len(per_article))
@@ -189,7 +224,10 @@ class VectorStore:
                           allowed: set[str] | None) -> dict[str, float]:
         owners = np.searchsorted(self._starts, rows, side="right") - 1
         best: dict[str, float] = {}
+        dead = self._dead
         for owner, score in zip(owners.tolist(), scores.tolist()):
+            if dead is not None and dead[owner]:
+                continue
             article_id = str(self._ids[owner])
             if allowed is not None and article_id not in allowed:
                 continue
@@ -273,8 +311,11 @@ class VectorStore:
             if article_id not in self._removed:
                 yield i, range(int(self._starts[i]), int(self._starts[i + 1]))
 
-    def _fold(self) -> None:
-        """Apply pending removals and additions to the arrays and the ANN index."""
+    def _fold(self, *, tombstones: bool = True) -> None:
+        """Apply pending removals (tombstones too, unless told not to) and additions to the arrays and the ANN."""
+        if self._dead is not None and (tombstones or self._removed or self._added):
+            self._removed |= set(self._ids[self._dead].tolist())
+            self._dead, self._dead_passages = None, 0
         if self._removed or self._added:
             keep_articles = np.asarray([a not in self._removed for a in self._ids.tolist()], bool)
             counts = np.diff(self._starts)
@@ -301,6 +342,7 @@ class VectorStore:
             else:
                 self._index = None
             self._removed, self._added, self._digest_of = set(), {}, None
+            self._ids_sorted = False
 
     def _ensure_ann(self) -> None:
         """Build the approximate index a writer is about to save (readers search exactly without one)."""
@@ -364,6 +406,7 @@ class VectorStore:
             meta = {"format": GENERATION_FORMAT, "dim": self.dim, "ann": self.ann, "nprobe": self.nprobe,
                     "next_id": self._next_id, "passages": len(self._pids), "articles": len(self._ids),
                     "ann_dead": self._index_dead,
+                    "ids_sorted": bool(len(self._ids) < 2 or np.all(self._ids[:-1] < self._ids[1:])),
                     "files": files}
             with (tmp / META_NAME).open("w", encoding="utf-8") as handle:
                 json.dump(meta, handle, indent=1)
@@ -394,6 +437,7 @@ class VectorStore:
             store._ids, store._digests = np.asarray(mapped["ids"]), np.asarray(mapped["digests"])
             store._starts = np.asarray(mapped["starts"])
             store._next_id = int(meta["next_id"])
+            store._ids_sorted = bool(meta.get("ids_sorted", False))
             if store._vectors.shape != (int(meta["passages"]), dim) or len(store._pids) != len(store._vectors) \
                     or len(store._starts) != len(store._ids) + 1 or int(store._starts[-1]) != len(store._pids):
                 raise ValueError("the arrays do not agree in length")

@@ -1,9 +1,13 @@
 """Write articles into both sides of an index, as one transaction from the user's view.
 
 Nothing is visible until :meth:`IndexWriter.commit`: the vectors are written
-first as a new generation that nothing names yet, then the Whoosh segment is
-committed (its TOC file is written last, atomically), then the manifest's
-rename switches readers to the new vectors and the old generation is deleted.
+first (a new segment of what this writer added, tombstone files for what it
+deleted from older segments, and any merges the policy asks for:
+:mod:`hsearch.index.vector_segments`) where nothing names them yet, then the
+Whoosh segment is committed (its TOC file is written last, atomically), then
+the manifest's rename -- naming both the Whoosh generation and the vector
+segments -- switches readers to the new commit, and files only older commits
+named are deleted.
 A crash (or a full disk) before the Whoosh commit leaves the index as it was;
 a crash between the Whoosh commit and the manifest leaves vectors that
 ``hsearch verify --repair`` brings up to date (every vector row carries the
@@ -25,7 +29,7 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.searching import Searcher
 
-from . import bm25_sidecar, keytable, layout, manifest, vector_generations, whoosh_compat
+from . import bm25_sidecar, keytable, layout, manifest, vector_segments, whoosh_compat
 from .articles import Article, content_digest
 from .checkpoints import Checkpoints, CommitPolicy
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
@@ -41,7 +45,7 @@ from .schema import build_schema
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
 from .boilerplate import Boilerplate
 from .stories import StoryUpdates
-from .vectors import VectorStore
+from .vector_segments import SegmentWriter
 from .wording import counted
 
 
@@ -84,7 +88,7 @@ class IndexWriter:
         self._lock = WriteLock(self.index_dir, wait=wait, on_wait=on_wait)
         self._writer: writing.IndexWriter | None = None
         self.encoder: Encoder | None = None
-        self.vectors: VectorStore | None = None
+        self.vectors: SegmentWriter | None = None
         self.manifest: Manifest | None = None
         self._committed: Searcher | None = None  # the index as it was when the write began
         self._written: set[str] = set()  # ids added or replaced by this writer
@@ -133,11 +137,11 @@ class IndexWriter:
             leftover.unlink(missing_ok=True)
         if manifest.exists(self.index_dir):
             try:
-                kept = manifest.load(self.index_dir).vector_generation
+                kept: Manifest | None = manifest.load(self.index_dir)
             except IndexVersionError:
                 kept = None
-            if kept is not None:  # generations of killed writers, never named by a manifest
-                vector_generations.drop_unreferenced(self.index_dir, keep=kept)
+            if kept is not None:  # segments and tombstones of killed writers, never named by a manifest
+                vector_segments.drop_unreferenced(self.index_dir, kept)
         fulltext = layout.fulltext_dir(self.index_dir)
         fresh = self.rebuild or not manifest.exists(self.index_dir)
         current: Manifest | None = None
@@ -193,8 +197,9 @@ class IndexWriter:
         self._committed = committed
         self._stories = StoryUpdates(self.index_dir, ix.latest_generation(), fresh=self.rebuild or current is None)
         if self.encoder is not None:
-            self.vectors = VectorStore(self.encoder.dim) if self.fresh_vectors else \
-                vector_generations.open_store(self.index_dir, self.manifest, writable=True)
+            self.vectors = SegmentWriter(self.index_dir, self.manifest, self.encoder.dim, fresh=self.fresh_vectors,
+                                         ann=self.settings.ann, exact_limit=self.settings.exact_limit,
+                                         policy=self.settings.merge)
 
     def _fulltext_writer(self, ix: whoosh_index.Index) -> writing.IndexWriter:
         """Whoosh's writer, or its multi-process form for ``settings.procs`` > 1 (started before any embedding)."""
@@ -276,7 +281,7 @@ class IndexWriter:
         self._require_open()
         assert self._writer is not None and self.manifest is not None  # for the type checker: _require_open checked
         with _worded_os_errors(layout.fulltext_dir(self.index_dir), NOTHING_WRITTEN):
-            generation = self._stage_vectors()
+            generation, segments = self._stage_vectors()
             self._writer.commit(mergetype=writing.CLEAR if self.rebuild else None)
         self._writer = None
         with _worded_os_errors(self.index_dir, FULLTEXT_ONLY, Remedy("repair", str(self.index_dir))):
@@ -285,16 +290,17 @@ class IndexWriter:
             bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
             self.manifest = self.manifest.touched(
                 articles=articles,
-                passages=self.vectors.passage_count if self.vectors is not None else 0,
-                ann=self.vectors.ann if self.vectors is not None else "flat",
+                passages=sum(segment.live_passages for segment in segments),
+                ann=max(segments, key=lambda s: s.live_passages).ann if segments else "flat",
                 vector_generation=generation,
+                segments=segments,
                 fulltext_generation=ix.latest_generation(),
             )
-            manifest.save(self.index_dir, self.manifest)
-        if generation or self.rebuild:
-            vector_generations.drop_unreferenced(self.index_dir, keep=generation)
-        if self.rebuild and not generation:  # rebuilt without a model: no vectors at all
-            layout.legacy_vectors_path(self.index_dir).unlink(missing_ok=True)
+            manifest.save(self.index_dir, self.manifest)  # the commit point: both sides switch here
+        # files only older commits named (merged segments, older tombstones); readers that mapped them keep them
+        vector_segments.retire(self.index_dir, self.manifest)
+        if self.vectors is not None:
+            self.vectors.committed(segments)
         self._write_derived(ix)
         return self.manifest
 
@@ -307,16 +313,20 @@ class IndexWriter:
         leaves the vector side behind) as short as it can be.
         """
         with _worded_os_errors(self.index_dir, DERIVED_BEHIND, Remedy("repair", str(self.index_dir))):
-            keytable.rebuild(self.index_dir)
+            keytable.update(self.index_dir, ix)
             self._stories.commit(ix)
 
-    def _stage_vectors(self) -> int:
-        """Write the vector side as a new generation no reader sees yet; 0 when there is none."""
-        if self.vectors is None:
-            return 0
+    def _stage_vectors(self) -> tuple[int, tuple[manifest.SegmentRef, ...]]:
+        """Write this writer's vector segment, tombstones and merges, named by no manifest yet.
+
+        Returns the commit's vector generation and its live segments; a
+        full-text-only index keeps generation and segments as they are (none).
+        """
         assert self.manifest is not None
-        self.vectors.choose_ann(self.settings.ann, self.settings.exact_limit)
-        return vector_generations.stage(self.index_dir, self.vectors, self.manifest)
+        if self.vectors is None:
+            return self.manifest.vector_generation, ()
+        generation = self.manifest.vector_generation + 1
+        return generation, self.vectors.stage(generation)
     def drop_orphan_vectors(self) -> int:
         """Drop the vectors of articles the full text does not hold; returns how many rows went.
 
@@ -416,7 +426,7 @@ def _check_writable(index_dir: Path) -> None:
     The lock file alone proves little (it may be writable inside a read-only
     or immutable folder); a commit that fails half-way is worse than none.
     """
-    for folder in (index_dir, layout.fulltext_dir(index_dir)):
+    for folder in (index_dir, layout.fulltext_dir(index_dir), layout.vectors_dir(index_dir)):
         if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
             try:  # access() says no without saying why; a probe gets the errno
                 probe = folder / f".hsearch-probe-{os.getpid()}"

@@ -60,10 +60,18 @@ class FulltextSegments(BaseModel):
     parts: list[Segment]
 
 
-class VectorSide(BaseModel):
-    generation: int | None = Field(description="The vectors/g<N> generation the manifest names; null without vectors.")
-    folder: str | None = None
+class VectorSegment(BaseModel):
+    id: str
     passages: int
+    deleted: int = Field(description="Passages of deleted or replaced articles the segment holds until a merge.")
+    search: str = Field(description="How the segment is searched: flat (exact) or an approximate kind.")
+
+
+class VectorSide(BaseModel):
+    generation: int | None = Field(description="The vector side's commit generation; null without vectors.")
+    folder: str | None = Field(None, description="An index in an older vector format: the file holding them.")
+    passages: int
+    segments: list[VectorSegment] = Field(default_factory=list, description="The live vector segments, oldest first.")
 
 
 class Segments(BaseModel):

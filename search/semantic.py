@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hsearch.index import vector_generations
+from hsearch.index import vector_segments
 from hsearch.index.encoders import Encoder, encoder_for_spec
 from hsearch.index.manifest import Manifest
 from hsearch.index.model_spec import ModelSpec
@@ -50,7 +50,7 @@ class SemanticSearcher:
     @property
     def store(self) -> VectorStore:
         if self._store is None:
-            self._store = vector_generations.open_store(self.index_dir, self.built)
+            self._store = vector_segments.open_store(self.index_dir, self.built)
         return self._store
 
     def embed(self, text: str) -> np.ndarray:

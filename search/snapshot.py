@@ -127,7 +127,8 @@ def open_snapshot(index_dir: Path, settings: SnapshotSettings, *, encoder: Encod
         built = manifest_io.load(index_dir)
         chosen = _encoder(built, encoder, previous, encoder_for)
         try:
-            return _open(index_dir, settings, built, stamp, chosen, previous, built.fulltext_generation or None)
+            pinned = built.fulltext_generation if built.fulltext_generation >= 0 else None  # -1: not recorded
+            return _open(index_dir, settings, built, stamp, chosen, previous, pinned)
         except GenerationGone:
             if time.monotonic() > deadline:
                 return _open(index_dir, settings, built, stamp, chosen, previous, None)

@@ -31,8 +31,14 @@ def stats_lines(info: dict[str, Any]) -> list[str]:
     lines.append(f"{'segments':<14} full text: {fulltext['count']} (generation {fulltext['generation']}"
                  + (f", {deleted} deleted not yet merged" if deleted else "") + ")")
     vectors = info["segments"]["vectors"]
-    if vectors["generation"] is not None or vectors.get("folder"):
-        lines.append(f"{'':<14} vectors: {vectors.get('folder')}, {vectors['passages']} passages")
+    if vectors.get("folder"):
+        lines.append(f"{'':<14} vectors: {vectors['folder']} (an older format: the next write converts it), "
+                     f"{vectors['passages']} passages")
+    elif vectors["generation"] is not None:
+        parts = vectors["segments"]
+        deleted = sum(p["deleted"] for p in parts)
+        lines.append(f"{'':<14} vectors: {len(parts)} (commit {vectors['generation']}, {vectors['passages']} passages"
+                     + (f", {deleted} deleted not yet merged)" if deleted else ")"))
     for role, size in info["bytes"].items():
         lines.append(f"{'size ' + role:<14} {size / 1e6:.2f} MB")
     return lines

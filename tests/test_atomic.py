@@ -9,7 +9,7 @@ import pytest
 
 from hsearch.index import layout
 from hsearch.index.atomic import atomic_open, atomic_write_bytes, atomic_write_text, temporary_glob
-from hsearch.index import vector_generations
+from hsearch.index import vector_segments
 
 HEADLINE = "कुर्स्क में यूक्रेनी सेना की घुसपैठ"
 
@@ -36,7 +36,7 @@ def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary(tmp_path: P
 
 
 def test_a_killed_writers_temporary_is_a_leftover_the_layout_finds(tmp_path: Path) -> None:
-    target = vector_generations.vectors_path(tmp_path)
+    target = vector_segments.vectors_path(tmp_path)
     with pytest.raises(KeyboardInterrupt):
         with atomic_open(target, "wb") as handle:
             handle.write(b"partial")

@@ -12,7 +12,7 @@ from hsearch.index.articles import Article
 from hsearch.index.passage_vectors import embed_articles
 from hsearch.index.errors import ModelMismatchError
 from hsearch.index.settings import IndexSettings
-from hsearch.index.vector_generations import open_store
+from hsearch.index.vector_segments import open_store
 from hsearch.index.writer import IndexWriter, index_paths
 from hsearch.search.engine import SearchEngine
 

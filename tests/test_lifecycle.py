@@ -33,13 +33,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from hsearch.index import layout, vector_generations
+from hsearch.index import layout, vector_segments
 from hsearch.index import manifest as manifest_io
 from hsearch.index.analysis import ANALYZER_VERSION
 from hsearch.index.articles import Article, content_digest
 from hsearch.index.model_spec import ModelSpec
 from hsearch.index.settings import IndexSettings
-from hsearch.index.vector_generations import open_store
+from hsearch.index.vector_segments import open_store
 from hsearch.search.request import SearchRequest
 
 TESTS = Path(__file__).resolve().parent
@@ -370,13 +370,13 @@ def repair(index_dir: Path) -> str:
 
 def vector_files(index_dir: Path) -> dict[str, bytes]:
     """Every file of the current vector generation, by name."""
-    return {p.name: p.read_bytes() for p in sorted(vector_generations.vectors_path(index_dir).iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(vector_segments.vectors_path(index_dir).iterdir())}
 
 
 def test_verify_and_repair_a_deleted_vector_generation(hash_index: Path) -> None:
-    shutil.rmtree(vector_generations.vectors_path(hash_index))  # the manifest names a generation that is gone
+    shutil.rmtree(vector_segments.vectors_path(hash_index))  # the manifest names a generation that is gone
     result = assert_clean_failure(cli("verify", "--index", hash_index), "verify --repair")
-    assert "names vector generation 1, but" in result.output and "is missing" in result.output
+    assert "names vector segment s000001, but" in result.output and "is missing" in result.output
     output = repair(hash_index)
     assert "is missing" in output
     assert "repaired" in output
@@ -386,11 +386,15 @@ def test_verify_and_repair_a_deleted_vector_generation(hash_index: Path) -> None
 
 def test_verify_and_repair_a_vector_file_from_an_older_state(hash_index: Path, tmp_path: Path) -> None:
     old = tmp_path / "vectors-before"
-    shutil.copytree(vector_generations.vectors_path(hash_index), old)
+    shutil.copytree(layout.vectors_dir(hash_index), old)
+    old_segments = json.loads(layout.manifest_path(hash_index).read_text(encoding="utf-8"))["segments"]
     assert_ok(cli("index", "--index", hash_index, "-q", write_jsonl(tmp_path / "b.jsonl", BATCH)))
     assert_ok(cli("delete", "--index", hash_index, BASE[7]["id"]))
-    shutil.rmtree(vector_generations.vectors_path(hash_index))
-    shutil.copytree(old, vector_generations.vectors_path(hash_index))  # the vector side goes back in time
+    shutil.rmtree(layout.vectors_dir(hash_index))
+    shutil.copytree(old, layout.vectors_dir(hash_index))  # the vector side goes back in time
+    data = json.loads(layout.manifest_path(hash_index).read_text(encoding="utf-8"))
+    data["segments"] = old_segments
+    layout.manifest_path(hash_index).write_text(json.dumps(data), encoding="utf-8")
 
     result = assert_clean_failure(cli("verify", "--index", hash_index), "inconsistent")
     assert "3 articles in the full text without vectors" in result.output
@@ -435,7 +439,7 @@ def test_repair_drops_vectors_of_an_article_removed_from_the_full_text_only(hash
 
 
 def test_repair_rebuilds_a_vector_file_that_does_not_open(hash_index: Path) -> None:
-    path = vector_generations.vectors_path(hash_index) / "vectors.npy"
+    path = vector_segments.vectors_path(hash_index) / "vectors.npy"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])  # truncated mid-write by a foreign tool
     result = assert_clean_failure(cli("verify", "--index", hash_index), "problem: vector file")
     output = repair(hash_index)
@@ -447,7 +451,7 @@ def test_repair_rebuilds_a_vector_file_that_does_not_open(hash_index: Path) -> N
 
 def test_a_damaged_vector_file_stops_semantic_queries_with_advice_and_loses_nothing(hash_index: Path,
                                                                                     tmp_path: Path) -> None:
-    path = vector_generations.vectors_path(hash_index) / "ids.npy"
+    path = vector_segments.vectors_path(hash_index) / "ids.npy"
     path.write_bytes(b"not a numpy file, written over by another program" * 4)  # foreign, same size or not
     before = fulltext_ids(hash_index)
     assert_clean_failure(cli("query", "समाचार", "--index", hash_index, "--mode", "hybrid"),
@@ -463,7 +467,7 @@ def test_a_damaged_full_text_side_is_reported_and_not_repaired_from_vectors(hash
         toc.unlink()
     assert_clean_failure(cli("verify", "--index", hash_index), "problem: full-text index does not open")
     assert_clean_failure(cli("verify", "--repair", "--index", hash_index), "hsearch index --rebuild")
-    assert vector_generations.vectors_path(hash_index).exists()  # the vectors were not thrown away
+    assert vector_segments.vectors_path(hash_index).exists()  # the vectors were not thrown away
 
 
 def test_repair_of_a_healthy_index_changes_nothing(hash_index: Path) -> None:
@@ -517,7 +521,7 @@ def test_real_encoder_delete_and_repair_keep_both_sides_equal(e5_index: Path) ->
     assert fulltext_ids(e5_index) == remaining == vector_digests(e5_index)
     assert target["id"] not in semantic_ids(e5_index, target["title"])
 
-    shutil.rmtree(vector_generations.vectors_path(e5_index))
+    shutil.rmtree(vector_segments.vectors_path(e5_index))
     output = repair(e5_index)
     assert "is missing" in output and "repaired" in output
     assert vector_digests(e5_index) == remaining
@@ -541,7 +545,8 @@ sys.path.insert(0, os.environ["HS_TESTS"])
 import whoosh.writing
 
 import test_lifecycle
-from hsearch.index import health, vector_generations
+from hsearch.index import health, keytable, vector_segments
+from hsearch.index.segment_policy import MergePolicy
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import IndexWriter, delete_ids, index_paths
 
@@ -580,7 +585,10 @@ def wrap_rename(name):
     def hooked(src, dst, *args, **kwargs):
         target = os.path.basename(dst)
         target = "toc" if target.endswith(".toc") else target
-        target = "vector-generation" if re.fullmatch(r"g\d+", target) else target
+        target = "vector-segment" if re.fullmatch(r"s\d+", target) else target
+        target = "vector-merge" if re.fullmatch(r"s\d+m\d+", target) else target
+        target = "tombstone" if re.fullmatch(r".+\.del\d+\.npy", target) else target
+        target = "stories-delta" if re.fullmatch(r"stories\.d\d+\.npz", target) else target
         reached(f"before-rename:{target}")
         real(src, dst, *args, **kwargs)
         reached(f"after-rename:{target}")
@@ -591,7 +599,8 @@ def wrap_rename(name):
 wrap(whoosh.writing.SegmentWriter, "commit", "whoosh-commit")
 wrap(IndexWriter, "add", "add")
 wrap(IndexWriter, "embed", "embed")
-wrap(vector_generations, "remove_generation", "remove-old-generation")
+wrap(vector_segments, "retire", "remove-old-files")
+wrap(keytable, "update", "keys-update")
 wrap_rename("replace")
 wrap_rename("rename")
 
@@ -601,7 +610,8 @@ action = os.environ["HS_ACTION"]
 if action == "index":
     index_paths(index_dir, [Path(os.environ["HS_SOURCE"])],
                 IndexSettings(model=os.environ.get("HS_MODEL") or None,
-                              batch_size=int(os.environ.get("HS_BATCH", "64"))),
+                              batch_size=int(os.environ.get("HS_BATCH", "64")),
+                              merge=MergePolicy(max_segments=int(os.environ.get("HS_MAX_SEGMENTS") or 0) or None)),
                 rebuild=os.environ.get("HS_REBUILD") == "1")
 elif action == "delete":
     delete_ids(index_dir, os.environ["HS_IDS"].split(","))
@@ -686,21 +696,23 @@ def check_after_crash(index_dir: Path, before: dict[str, str], after: dict[str, 
 COMMIT_POINTS = [
     "before-add",                      # reading done, nothing written yet
     "after-embed",                     # vectors computed in memory, Whoosh segment being written
-    "before-rename:vector-generation",  # new vector generation written under a temporary name
-    "after-rename:vector-generation",  # new generation in place, named by no manifest yet
+    "before-rename:vector-segment",    # the batch's vector segment written under a temporary name
+    "after-rename:vector-segment",     # new segment in place, named by no manifest yet
     "before-whoosh-commit",            # every document added, nothing committed
     "before-rename:toc",               # Whoosh segment files and its new TOC written, not yet renamed
     "after-rename:toc",                # Whoosh committed (old segments not yet cleaned up)
     "after-whoosh-commit",             # full text committed, the manifest still names the old vectors
     "before-rename:manifest.json",     # new manifest written under a temporary name
-    "after-rename:manifest.json",      # everything committed, the old generation not yet deleted
-    "after-remove-old-generation",     # old generation deleted, lock not yet released
-    "before-rename:romanized-keys.sqlite",  # derived key table written under a temporary name
-    "after-rename:romanized-keys.sqlite",   # key table in place, story clusters not yet written
+    "after-rename:manifest.json",      # everything committed, files of older commits not yet deleted
+    "after-remove-old-files",          # files only older commits named deleted, lock not yet released
+    "before-keys-update",              # derived key table not yet brought up to date
+    "after-keys-update",               # key table updated in place (one transaction), stories not yet written
     "before-rename:stories.npz",       # derived story clusters written under a temporary name
 ]
-BEFORE_THE_FULL_TEXT_COMMIT = ("before-add", "after-embed", "before-rename:vector-generation",
-                               "after-rename:vector-generation", "before-whoosh-commit", "before-rename:toc")
+BEFORE_THE_FULL_TEXT_COMMIT = ("before-add", "after-embed", "before-rename:vector-segment",
+                               "after-rename:vector-segment", "before-rename:tombstone", "after-rename:tombstone",
+                               "before-rename:vector-merge", "after-rename:vector-merge",
+                               "before-whoosh-commit", "before-rename:toc")
 
 
 @pytest.mark.slow
@@ -731,8 +743,8 @@ def test_kill_9_at_each_point_of_index(point: str, hash_index: Path, tmp_path: P
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["before-whoosh-commit", "after-rename:vector-generation", "after-whoosh-commit",
-                                   "after-remove-old-generation"])
+@pytest.mark.parametrize("point", ["before-rename:tombstone", "after-rename:tombstone", "before-whoosh-commit",
+                                   "after-whoosh-commit", "after-rename:manifest.json", "after-remove-old-files"])
 def test_kill_9_during_delete(point: str, hash_index: Path, tmp_path: Path) -> None:
     gone = [BASE[0]["id"], BASE[6]["id"]]
     before = expected(BASE)
@@ -741,6 +753,24 @@ def test_kill_9_during_delete(point: str, hash_index: Path, tmp_path: Path) -> N
     child.pause_then_kill()
     state = check_after_crash(hash_index, before, after, kept=[r for r in BASE if r["id"] not in gone])
     assert state == (before if point in BEFORE_THE_FULL_TEXT_COMMIT else after)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["before-rename:vector-segment", "before-rename:vector-merge",
+                                   "after-rename:vector-merge", "after-whoosh-commit", "after-rename:manifest.json",
+                                   "after-remove-old-files"])
+def test_kill_9_during_a_merge(point: str, hash_index: Path, tmp_path: Path) -> None:
+    """A commit that adds a segment, replaces two articles (tombstones) and merges every segment into one."""
+    source = write_jsonl(tmp_path / "batch.jsonl", BATCH)
+    before = expected(BASE)
+    after = before | expected(BATCH)
+    child = Child(tmp_path, hash_index, "index", pause_at=point, HS_SOURCE=str(source), HS_MAX_SEGMENTS="1")
+    seen = child.pause_then_kill()
+    assert "after-rename:vector-segment" in seen or point == "before-rename:vector-segment"
+    state = check_after_crash(hash_index, before, after, kept=BASE[:1] + BASE[3:])
+    assert state == (before if point in BEFORE_THE_FULL_TEXT_COMMIT else after)
+    if point == "after-remove-old-files":
+        assert len(manifest_io.load(hash_index).segments) == 1  # the merge was committed whole
 
 
 @pytest.mark.slow
@@ -777,10 +807,10 @@ def test_kill_9_during_the_first_build(point: str, tmp_path: Path, hash_encoder:
 
 @pytest.mark.slow
 def test_kill_9_during_repair_leaves_it_repairable(hash_index: Path, tmp_path: Path) -> None:
-    shutil.rmtree(vector_generations.vectors_path(hash_index))
-    child = Child(tmp_path, hash_index, "repair", pause_at="before-rename:vector-generation")
+    shutil.rmtree(vector_segments.vectors_path(hash_index))
+    child = Child(tmp_path, hash_index, "repair", pause_at="before-rename:vector-segment")
     child.pause_then_kill()
-    assert not vector_generations.vectors_path(hash_index).exists()
+    assert not vector_segments.vectors_path(hash_index).exists()
     check_after_crash(hash_index, expected(BASE), expected(BASE), kept=BASE)
 
 

@@ -27,7 +27,7 @@ from hsearch.index.checkpoints import CommitPolicy
 from hsearch.index.passage_vectors import embed_articles
 from hsearch.index.ingest import IngestReport, read_articles
 from hsearch.index.settings import IndexSettings
-from hsearch.index.vectors import VectorStore
+from hsearch.index.vector_segments import SegmentedStore, open_store
 from hsearch.index.writer import index_paths
 
 from .test_lifecycle import (RECORDS, REPO, SEED_ARTICLE, HashEncoder, fulltext_ids, hash_encoder, vector_digests,
@@ -35,7 +35,7 @@ from .test_lifecycle import (RECORDS, REPO, SEED_ARTICLE, HashEncoder, fulltext_
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 from hsearch.index.ray_embedding import RayCluster, RayEmbedder, RaySettings, ray_embedder  # noqa: E402
-from hsearch.index import vector_generations
+from hsearch.index import vector_segments
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 __all__ = ["hash_encoder"]
@@ -120,10 +120,13 @@ def short_records(count: int) -> list[dict[str, str]]:
     return sorted(RECORDS, key=lambda r: len(r["title"]) + len(r["body"]))[:count]
 
 
-def stored_vectors(index_dir: Path) -> VectorStore:
-    built = manifest_io.load(index_dir)
-    assert built.model is not None
-    return VectorStore.load(vector_generations.vectors_path(index_dir), built.model.dim)
+def stored_vectors(index_dir: Path) -> SegmentedStore:
+    return open_store(index_dir)
+
+
+def by_article(store: SegmentedStore) -> dict[str, np.ndarray]:
+    """Each article's rows (a build that committed twice holds them in two segments)."""
+    return {article_id: store.vectors_of(article_id) for article_id in sorted(store.article_ids())}
 
 
 def test_ray_actors_store_the_vectors_the_local_build_stores(cluster: RayCluster, tmp_path: Path) -> None:
@@ -140,7 +143,10 @@ def test_ray_actors_store_the_vectors_the_local_build_stores(cluster: RayCluster
     ours, theirs = stored_vectors(tmp_path / "ray"), stored_vectors(tmp_path / "local")
     assert ours.article_digests() == theirs.article_digests()
     assert ours.passage_count == theirs.passage_count > 9  # some articles are cut in several passages
-    np.testing.assert_allclose(ours.all_vectors(), theirs.all_vectors(), rtol=0, atol=1e-5)
+    mine, other = by_article(ours), by_article(theirs)
+    assert mine.keys() == other.keys()
+    for article_id in mine:
+        np.testing.assert_allclose(mine[article_id], other[article_id], rtol=0, atol=1e-5)
 
 
 def test_the_embedder_returns_each_batch_in_order_even_when_batches_finish_out_of_order(
@@ -220,7 +226,10 @@ def test_an_actor_killed_mid_batch_is_restarted_and_its_batch_retried_without_lo
     assert fulltext_ids(tmp_path / "ray") == vector_digests(tmp_path / "ray") == fulltext_ids(whole)
     ours, theirs = stored_vectors(tmp_path / "ray"), stored_vectors(whole)
     assert ours.passage_count == theirs.passage_count  # nothing stored twice
-    np.testing.assert_array_equal(ours.all_vectors(), theirs.all_vectors())
+    mine, other = by_article(ours), by_article(theirs)
+    assert mine.keys() == other.keys()
+    for article_id in mine:
+        np.testing.assert_array_equal(mine[article_id], other[article_id])
 
 
 # --------------------------------------------------------------------------
@@ -238,7 +247,7 @@ def test_the_driver_killed_mid_run_keeps_its_commits_leaves_no_ray_process_and_a
                               cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and driver.poll() is None:
-        if vector_generations.vectors_path(target).exists() and manifest_io.load(target).articles >= 8:
+        if vector_segments.vectors_path(target).exists() and manifest_io.load(target).articles >= 8:
             break
         time.sleep(0.05)
     assert driver.poll() is None, driver.communicate()[1].decode()

@@ -23,7 +23,7 @@ from hsearch.index.checkpoints import COMMIT_COST_SHARE, Checkpoints, CommitPoli
 from hsearch.index.errors import IndexInterrupted, SettingsError
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import IndexReport, index_paths
-from hsearch.index import vector_generations
+from hsearch.index import vector_segments
 
 try:
     from .test_lifecycle import (RECORDS, REPO, TESTS, HashEncoder, assert_consistent, assert_ok, cli, expected,
@@ -165,8 +165,8 @@ def test_a_build_over_an_index_killed_between_its_two_commits_drops_the_vectors_
     source = write_jsonl(tmp_path / "wikinews.jsonl", RECORDS[:10])
     index_paths(new, [source], HASH)
     # the state such a kill leaves: the manifest still names a generation with the old articles' vectors
-    shutil.rmtree(vector_generations.vectors_path(new))
-    shutil.copytree(vector_generations.vectors_path(old), vector_generations.vectors_path(new))
+    shutil.rmtree(vector_segments.vectors_path(new))
+    shutil.copytree(vector_segments.vectors_path(old), vector_segments.vectors_path(new))
     assert set(vector_digests(new)) == {r["id"] for r in RECORDS[60:70]}
 
     report = index_paths(new, [source], HASH)

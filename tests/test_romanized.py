@@ -222,12 +222,78 @@ def test_a_missing_key_table_is_reported_rebuilt_by_repair_and_never_blocks_a_qu
 
 def test_a_stale_or_damaged_table_is_not_read(text_index: Path, tmp_path: Path) -> None:
     shutil.copy(layout.keys_path(text_index), tmp_path / "old.sqlite")
-    index_paths(text_index, [SEEDS / "wikinews-flores-hi.jsonl"])  # a commit rebuilds the table
+    index_paths(text_index, [SEEDS / "wikinews-flores-hi.jsonl"])  # a commit brings the table up to date
     assert keytable.read_stamp(text_index) == keytable.stamp_of(text_index)
-    shutil.copy(tmp_path / "old.sqlite", layout.keys_path(text_index))  # an older table put back
+    for delta in keytable.deltas_of(text_index):  # an older table put back (without the commit's delta)
+        delta.unlink()
+    shutil.copy(tmp_path / "old.sqlite", layout.keys_path(text_index))
     assert keytable.read_stamp(text_index) != keytable.stamp_of(text_index)
     assert not health.verify(text_index).healthy
     layout.keys_path(text_index).write_bytes(b"not a database")
     assert keytable.read_stamp(text_index) is None
     with SearchEngine(text_index) as engine:
         assert engine.search(SearchRequest.of("kursk", k=1)).hits[0].id == SEED_ARTICLE_ID
+
+
+# -- the key table grows with each commit instead of being rebuilt -------------------------------------------
+def stored_terms(path: Path) -> dict[str, tuple[str, str, int]]:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return {term: (key, spelling, df) for term, key, spelling, df in
+                db.execute("SELECT term, key, spelling, df FROM terms")}
+
+
+def table_terms(index_dir: Path) -> dict[str, tuple[str, str, int]]:
+    """Every term of the stored table, base and deltas together, as a reader sees them."""
+    table = KeyTable.open(index_dir)
+    try:
+        assert table.stamp == keytable.read_stamp(index_dir)  # the stored one, not one built in memory
+        found = {term: (key, spelling, table.document_frequency(term)) for term, key, spelling in table.entries()}
+        assert len(table) == len(found)
+        return found
+    finally:
+        table.close()
+
+
+def test_each_commit_writes_a_small_key_delta_and_base_plus_deltas_equal_a_rebuilt_table(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    from .test_lifecycle import RECORDS, revised, write_jsonl
+
+    index_dir = tmp_path / "index"
+    index_paths(index_dir, [write_jsonl(tmp_path / "a.jsonl", RECORDS[:12] + RECORDS[30:])], IndexSettings(model="none"))
+    path = layout.keys_path(index_dir)
+    base = (path.stat().st_ino, path.stat().st_mtime_ns)
+
+    def assert_as_rebuilt() -> None:
+        assert keytable.read_stamp(index_dir) == keytable.stamp_of(index_dir)
+        fresh = tmp_path / "rebuilt.sqlite"
+        keytable.rebuild(index_dir, target=fresh)
+        assert table_terms(index_dir) == stored_terms(fresh)
+        fresh.unlink()
+
+    index_paths(index_dir, [write_jsonl(tmp_path / "b.jsonl", RECORDS[12:14])], IndexSettings())
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == base  # the base is not rewritten ...
+    deltas = keytable.deltas_of(index_dir)
+    assert len(deltas) == 1 and deltas[0].stat().st_size < path.stat().st_size  # ... a small delta is added
+    assert_as_rebuilt()
+    for k in range(keytable.MAX_DELTAS + 1):  # deltas are folded into one before they pile up; the base stays
+        index_paths(index_dir, [write_jsonl(tmp_path / f"n{k}.jsonl", [RECORDS[20 + k]])], IndexSettings())
+    assert 1 <= len(keytable.deltas_of(index_dir)) <= keytable.MAX_DELTAS
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == base
+    assert_as_rebuilt()
+    # a replacement and a delete (Whoosh keeps a deleted document's terms until a merge): still as rebuilt
+    index_paths(index_dir, [write_jsonl(tmp_path / "c.jsonl", [revised(RECORDS[0])])], IndexSettings())
+    assert_as_rebuilt()
+    runner = CliRunner()
+    assert runner.invoke(main, ["delete", "--index", str(index_dir), RECORDS[1]["id"]]).exit_code == 0
+    assert_as_rebuilt()
+    # a merge that drops the deleted documents: their terms may vanish, so the table is rebuilt, deltas folded in
+    writer = whoosh_index.open_dir(str(layout.fulltext_dir(index_dir))).writer()
+    writer.commit(optimize=True)
+    keytable.update(index_dir)
+    assert path.stat().st_ino != base[0] and keytable.deltas_of(index_dir) == []
+    assert_as_rebuilt()
+    assert not [p for p in health.verify(index_dir).problems if "romanized" in p]

@@ -18,7 +18,8 @@ from click.testing import Result
 
 from bench.syndicate import paragraphs, syndicate
 from hsearch.index import health, layout
-from hsearch.index.stories import StoryClusters, StoryTable, containment, shingles
+from hsearch.index.schema import read_article_digests
+from hsearch.index.stories import MAX_DELTAS, StoryClusters, StoryTable, containment, deltas_of, shingles
 from hsearch.search.engine import SearchEngine
 
 from .conftest import FIXTURES, SEED_ARTICLE, SEED_ARTICLE_ID, SEED_CORPUS, assert_clean_failure, assert_ok, cli, \
@@ -155,11 +156,10 @@ def test_removing_the_only_bridge_splits_a_story() -> None:
 def test_verify_finds_missing_or_stale_clusters_and_repair_rebuilds_them(syndicated: Path, tmp_path: Path) -> None:
     path = layout.stories_path(syndicated)
     before = StoryTable.load(syndicated).stories([SEED_ARTICLE_ID, *SEED_COPIES])
-    old = tmp_path / "old-stories.npz"
-    shutil.copy(path, old)
     extra = write_jsonl(tmp_path / "x.jsonl", syndicate(next(r for r in kursk_records() if r["id"] == DRONE), 2))
     ok(cli("index", "--index", syndicated, "-q", extra))
-    shutil.copy(old, path)  # as if the writer had died before renaming its new clusters into place
+    assert len(deltas_of(path)) == 1
+    deltas_of(path)[0].unlink()  # as if the writer had died before renaming its new clusters into place
 
     report = health.verify(syndicated)
     assert any("2 articles without a story" in p for p in report.problems)
@@ -174,6 +174,44 @@ def test_verify_finds_missing_or_stale_clusters_and_repair_rebuilds_them(syndica
     assert len(json_hits(cli("query", "--index", syndicated, "--json", "-k", "20", "किम जोंग-उन पुतिन"))) >= 10
     ok(cli("verify", "--repair", "--index", syndicated))
     assert StoryTable.load(syndicated).stories([SEED_ARTICLE_ID, *SEED_COPIES]) == before
+
+
+def partition(story_of_id: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for article_id, story in story_of_id.items():
+        groups.setdefault(story, set()).add(article_id)
+    return {frozenset(group) for group in groups.values()}
+
+
+def test_each_commit_writes_a_small_delta_that_agrees_with_a_rebuild(syndicated: Path, tmp_path: Path) -> None:
+    """Adds, replacements and deletes write only their changes; base plus deltas equal clusters made anew."""
+    path = layout.stories_path(syndicated)
+    base = path.stat()
+    drone = next(r for r in kursk_records() if r["id"] == DRONE)
+    ok(cli("index", "--index", syndicated, "-q", write_jsonl(tmp_path / "a.jsonl", syndicate(drone, 2))))
+    ok(cli("delete", "--index", syndicated, SEED_ARTICLE_ID))  # the representative: its story moves on
+    deltas = deltas_of(path)
+    assert len(deltas) == 2 and (path.stat().st_ino, path.stat().st_mtime_ns) == (base.st_ino, base.st_mtime_ns)
+    assert all(d.stat().st_size < path.stat().st_size / 2 for d in deltas)
+    table = StoryTable.load(syndicated)
+    assert health.verify(syndicated).story_problems == []
+    ids = sorted(read_article_digests(syndicated))
+    incremental = table.stories(ids)
+    assert SEED_ARTICLE_ID not in set(incremental.values())  # deleted: no story is named after it any more
+    assert len(table) == len(ids)
+    assert story_of(syndicated, f"{DRONE}~1") == story_of(syndicated, DRONE)
+    ok(cli("verify", "--index", syndicated))
+    path.unlink()  # and made anew from the full text
+    for delta in deltas_of(path):
+        delta.unlink()
+    ok(cli("verify", "--repair", "--index", syndicated))
+    assert partition(StoryTable.load(syndicated).stories(ids)) == partition(incremental)
+
+    for k in range(MAX_DELTAS + 1):  # the deltas are folded into a new base before they pile up
+        ok(cli("index", "--index", syndicated, "-q",
+               write_jsonl(tmp_path / f"n{k}.jsonl", [{**drone, "id": f"new-{k}", "body": drone["body"] + f" {k}"}])))
+    assert len(deltas_of(path)) <= MAX_DELTAS and health.verify(syndicated).story_problems == []
+    assert story_of(syndicated, "new-3") == story_of(syndicated, DRONE)
 
 
 def test_a_writer_rebuilds_clusters_older_than_the_full_text(syndicated: Path, tmp_path: Path) -> None:
