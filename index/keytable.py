@@ -249,7 +249,7 @@ def _fill(db: sqlite3.Connection, frequencies: dict[str, int], stamp: str,
 
 def _segments(ix: Any) -> dict[str, int]:
     """Each Whoosh segment of ``ix``: its id and how many of its documents are deleted."""
-    return {segment.segment_id(): int(segment.deleted_count()) for segment in ix._segments()}
+    return {segment.segment_id(): int(segment.deleted_count()) for segment in whoosh_compat.segments(ix)}
 
 
 def rebuild(index_dir: Path, target: Path | None = None) -> int:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .manifest import SegmentRef
+if TYPE_CHECKING:  # settings import this policy, and settings load without the full-text side
+    from .manifest import SegmentRef
 
 IVF_MIN_TRAIN = 4096  # below this an IVF index (or a quantizer) has too little to learn from: search exactly
 APPROXIMATE = ("sq8", "ivf", "hnsw")  # every kind with a FAISS index beside the float rows

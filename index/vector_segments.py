@@ -56,7 +56,7 @@ import numpy as np
 from . import layout
 from . import manifest as manifest_io
 from .atomic import TEMP_SUFFIX, atomic_open
-from .errors import IndexDamagedError, IndexWriteError, os_error_reason
+from .errors import IndexDamagedError, IndexWriteError, Remedy, os_error_reason
 from .manifest import Manifest, SegmentRef
 from .segment_policy import MergePolicy, find_merges, segment_ann
 from .vectors import VectorHit, VectorStore, _ranked, _strings, remove_folder
@@ -184,7 +184,7 @@ def open_store(index_dir: Path, manifest: Manifest | None = None) -> SegmentedSt
         gone = layout.tombstone_path(index_dir, ref.name, ref.deletes)
     raise IndexDamagedError(
         f"{layout.manifest_path(index_dir)} names vector segment {ref.name}, but {gone} is missing",
-        advice=f"Run hsearch verify --repair --index {index_dir} to rebuild the vectors from the stored articles",
+        remedy=Remedy("repair", str(index_dir)),
         retry={"mode": "bm25"},
     )
 
@@ -219,7 +219,7 @@ def _damaged(path: Path, why: str) -> IndexDamagedError:
     index_dir = path.parent.parent
     return IndexDamagedError(
         f"vector files in {path} cannot be read ({why})",
-        advice=f"Run hsearch verify --repair --index {index_dir} to rebuild them from the stored articles",
+        remedy=Remedy("repair", str(index_dir)),
         retry={"mode": "bm25"},
     )
 
