@@ -20,6 +20,11 @@ FULLTEXT_DIR = "fulltext"
 KEYS_NAME = "romanized-keys.sqlite"  # derived: Latin-script keys of the Devanagari terms (keytable.py)
 STORIES_NAME = "stories.npz"  # story clusters (hsearch.index.stories), derived from the full text
 INDEX_ENV = "HSEARCH_INDEX"
+# A sharded index (index/shards.py): a top-level folder of N complete indexes, shards/<NNN>/, named by
+# shards.json, with the derived tables the ingress reads across shards (global stories, term statistics).
+SHARDS_NAME = "shards.json"
+SHARDS_DIR = "shards"
+COLLECTION_NAME = "collection.npz"  # derived: N, field lengths and per-field document frequencies over all shards
 # The files of one vector generation (index/vectors.py): <array>.npy for each array, the FAISS index, meta last.
 GENERATION_ARRAYS = ("vectors", "pids", "ids", "digests", "starts")
 GENERATION_ANN_NAME = "ann.faiss"
@@ -74,6 +79,19 @@ def keys_path(index_dir: Path) -> Path:
 
 def stories_path(index_dir: Path) -> Path:
     return index_dir / STORIES_NAME
+
+
+def shards_manifest_path(index_dir: Path) -> Path:
+    return index_dir / SHARDS_NAME
+
+
+def shard_dir(index_dir: Path, name: str) -> Path:
+    """One shard of a sharded index: a complete index of its own."""
+    return index_dir / SHARDS_DIR / name
+
+
+def collection_path(index_dir: Path) -> Path:
+    return index_dir / COLLECTION_NAME
 
 
 def parts(index_dir: Path) -> dict[str, Path]:
