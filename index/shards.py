@@ -443,12 +443,22 @@ def statistics(index_dir: Path, *, facet_limit: int | None = None) -> dict[str, 
         info[key] = [{"value": value, "count": count} for value, count in ordered[:facet_limit]]
     info["stories"] = _set_stories(index_dir, int(info["articles"]))  # type: ignore[call-overload]
     info["segments"] = {"fulltext": _summed_segments([p["segments"]["fulltext"] for p in parts]),  # type: ignore
-                        "vectors": parts[0]["segments"]["vectors"]}  # type: ignore[index]
+                        "vectors": {**parts[0]["segments"]["vectors"],  # type: ignore[index]
+                                    "passages": info["passages"]}}
     info["bytes"] = {key: sum(int(p["bytes"].get(key, 0)) for p in parts)  # type: ignore[attr-defined]
                      for key in parts[0]["bytes"]}  # type: ignore[union-attr]
     info["shards"] = [{"name": name, "articles": p["articles"], "passages": p["passages"], "updated": p["updated"]}
                       for name, p in zip(built.names, parts, strict=True)]
     return info
+
+
+def statistics_of(index_dir: Path, *, facet_limit: int | None = None) -> dict[str, object]:
+    """``hsearch stats`` of whatever index is at ``index_dir``: one index, or a sharded one."""
+    from .statistics import index_statistics
+
+    if is_sharded(index_dir):
+        return statistics(index_dir, facet_limit=facet_limit)
+    return index_statistics(index_dir, facet_limit=facet_limit)
 
 
 def _merged_dates(parts: list[dict[str, Any]]) -> dict[str, Any]:
