@@ -181,5 +181,7 @@ def serve_sharded(index_dir: Path, *, address: str = "local", host: str = "127.0
                                         server_header=False)
                 uvicorn.Server(config).run(sockets=[listener])
         finally:
-            remove_shards(index_dir)
-            _serve().shutdown()
+            if address == "local":
+                _serve().shutdown()  # the private cluster goes with it
+            else:
+                remove_shards(index_dir)  # a shared cluster keeps Serve and its other applications
