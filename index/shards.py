@@ -458,7 +458,7 @@ def statistics_of(index_dir: Path, *, facet_limit: int | None = None) -> dict[st
 
     if is_sharded(index_dir):
         return statistics(index_dir, facet_limit=facet_limit)
-    return index_statistics(index_dir, facet_limit=facet_limit)
+    return index_statistics(index_dir) if facet_limit is None else index_statistics(index_dir, facet_limit=facet_limit)
 
 
 def _merged_dates(parts: list[dict[str, Any]]) -> dict[str, Any]:
