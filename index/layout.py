@@ -25,6 +25,11 @@ BOILERPLATE_NAME = "boilerplate.json"  # chrome lines learned per source (hsearc
 FOLLOW_DIR = "follow"  # hsearch follow's feeds and entries seen (hsearch.index.follow)
 ALERTS_DIR = "alerts"  # saved searches and when articles arrived (hsearch.search.alerts)
 INDEX_ENV = "HSEARCH_INDEX"
+# A sharded index (index/shards.py): a top-level folder of N complete indexes, shards/<NNN>/, named by
+# shards.json, with the derived tables the ingress reads across shards (global stories, term statistics).
+SHARDS_NAME = "shards.json"
+SHARDS_DIR = "shards"
+COLLECTION_NAME = "collection.npz"  # derived: N, field lengths and per-field document frequencies over all shards
 # The files of one vector generation (index/vectors.py): <array>.npy for each array, the FAISS index, meta last.
 GENERATION_ARRAYS = ("vectors", "pids", "ids", "digests", "starts")
 GENERATION_ANN_NAME = "ann.faiss"
@@ -107,6 +112,19 @@ def alerts_path(index_dir: Path) -> Path:
 def state_leftovers(state_file: Path) -> list[Path]:
     """Temporary files a killed writer of ``state_file`` left; delete them only under that state's own lock."""
     return sorted(p for p in state_file.parent.glob(temporary_glob(state_file.name)) if p.is_file())
+
+
+def shards_manifest_path(index_dir: Path) -> Path:
+    return index_dir / SHARDS_NAME
+
+
+def shard_dir(index_dir: Path, name: str) -> Path:
+    """One shard of a sharded index: a complete index of its own."""
+    return index_dir / SHARDS_DIR / name
+
+
+def collection_path(index_dir: Path) -> Path:
+    return index_dir / COLLECTION_NAME
 
 
 def parts(index_dir: Path) -> dict[str, Path]:

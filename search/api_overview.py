@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hsearch.index.errors import QueryError
-from hsearch.index.statistics import index_statistics
+from hsearch.index.shards import statistics_of
 
 from .article_view import story_copies
 from .engine import SearchEngine
@@ -131,7 +131,7 @@ def add_overview_routes(app: FastAPI, pool: EnginePool, errors: dict[int | str, 
     @app.get("/api/stats", response_model=Stats, tags=["service"], responses={503: errors[503]})
     async def stats() -> Stats:
         """What the index holds: dates, sources, categories, stories, segments, sizes, when it last changed."""
-        info = await anyio.to_thread.run_sync(lambda: index_statistics(pool.index_dir, facet_limit=MAX_FACET_VALUES))
+        info = await anyio.to_thread.run_sync(lambda: statistics_of(pool.index_dir, facet_limit=MAX_FACET_VALUES))
         info.pop("index")  # the server's folder is not the client's business
         return Stats.model_validate(info)
 

@@ -22,6 +22,9 @@ A segment whose sidecar is missing or unusable is scored entirely through
 Whoosh's matchers (correct, slower) and says so once on stderr.  Deleted
 documents are masked out with Whoosh's own deletion set; filters (date range,
 source, category) become per-segment document masks, cached per open searcher.
+``stats`` (a :class:`~hsearch.index.collection.CollectionStats`) replaces the
+searcher's own N, document frequencies and average field lengths, on both
+paths: a shard of a sharded index then scores as the whole collection would.
 Top-k takes Whoosh's order: score descending, then document number ascending.
 Sums of several terms can differ from Whoosh's in the last bits (Whoosh adds
 them in the order of its matcher tree); ``bench.bm25_exact`` checks ids and
@@ -42,6 +45,7 @@ from whoosh.util.numeric import byte_to_length
 
 from hsearch.index import bm25_sidecar, whoosh_compat
 from hsearch.index.bm25_sidecar import Sidecar, SidecarError
+from hsearch.index.collection import CollectionStats
 
 from .bm25_kernels import AddTerm, numpy_add_term
 
@@ -109,15 +113,19 @@ class ArrayScorer:
         return all(s.sidecar is not None for s in self._segments)
 
     # -- public ------------------------------------------------------------
-    def search(self, q: wq.Query, limit: int, filter_query: wq.Query | None = None) -> list[tuple[str, float]]:
-        """``(id, score)`` best first: the first ``limit`` of what Whoosh's exhaustive search returns."""
+    def search(self, q: wq.Query, limit: int, filter_query: wq.Query | None = None,
+               stats: CollectionStats | None = None) -> list[tuple[str, float]]:
+        """``(id, score)`` best first: the first ``limit`` of what Whoosh's exhaustive search returns.
+
+        ``stats`` scores with a collection's statistics instead of this index's own.
+        """
         found_scores, found_docs, owners = [], [], []
         for seg in self._segments:
             allowed = self._allowed(seg, filter_query)
             if seg.sidecar is None:
-                scores, matched = self._whoosh(q, seg)
+                scores, matched = self._whoosh(q, seg, stats)
             else:
-                scores, matched = self._eval(q, seg)
+                scores, matched = self._eval(q, seg, stats)
             local = top_k(scores, matched, allowed, limit)
             found_scores.append(scores[local])
             found_docs.append(local)
@@ -182,27 +190,28 @@ class ArrayScorer:
         return mask
 
     # -- evaluation --------------------------------------------------------
-    def _eval(self, q: wq.Query, seg: _Segment) -> tuple[np.ndarray, np.ndarray | None]:
+    def _eval(self, q: wq.Query, seg: _Segment,
+              stats: CollectionStats | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Dense (scores, matched) of ``q`` on one segment; ``matched`` None means "score > 0"."""
         kind = type(q)
         if q is wq.NullQuery or kind is wq.NullQuery.__class__ or (kind in (wq.Or, wq.And) and not q.subqueries):
             return np.zeros(seg.size), np.zeros(seg.size, dtype=bool)
         if kind in (wq.Or, wq.And) and len(q.subqueries) == 1:  # Whoosh matches the child alone (no boost)
-            return self._eval(q.subqueries[0], seg)
+            return self._eval(q.subqueries[0], seg, stats)
         if kind is wq.Term and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
             scores = np.zeros(seg.size)
-            self._add_term(scores, q, seg)
+            self._add_term(scores, q, seg, stats)
             return scores, None
         if kind is wq.Or and not q.minmatch and not q.scale:
             scores = np.zeros(seg.size)
             matched: np.ndarray | None = None
             for sub in q.subqueries:
                 if type(sub) is wq.Term and sub.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
-                    docs = self._add_term(scores, sub, seg)
+                    docs = self._add_term(scores, sub, seg, stats)
                     if matched is not None and docs is not None:
                         matched[docs] = True
                     continue
-                s, m = self._eval(sub, seg)
+                s, m = self._eval(sub, seg, stats)
                 if matched is None:
                     matched = scores > 0
                 m = _mask(s, m)
@@ -210,30 +219,31 @@ class ArrayScorer:
                 matched |= m
             return _boosted(scores, q.boost), matched
         if kind is wq.And:
-            parts = [self._eval(sub, seg) for sub in q.subqueries]
+            parts = [self._eval(sub, seg, stats) for sub in q.subqueries]
             matched = np.logical_and.reduce([_mask(s, m) for s, m in parts])
             total = parts[0][0].copy()
             for s, _ in parts[1:]:
                 total += s
             return _boosted(np.where(matched, total, 0.0), q.boost), matched
         if kind is wq.AndMaybe:
-            (sa, ma), (sb, mb) = self._eval(q.a, seg), self._eval(q.b, seg)
+            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats), self._eval(q.b, seg, stats)
             matched = _mask(sa, ma)
             return np.where(matched, sa + np.where(_mask(sb, mb), sb, 0.0), 0.0), matched
         if kind in (wq.AndNot, wq.Require):
-            (sa, ma), (sb, mb) = self._eval(q.a, seg), self._eval(q.b, seg)
+            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats), self._eval(q.b, seg, stats)
             other = _mask(sb, mb)
             matched = _mask(sa, ma) & (~other if kind is wq.AndNot else other)
             return np.where(matched, sa, 0.0), matched
         if kind is wq.Not:
-            s, m = self._eval(q.query, seg)
+            s, m = self._eval(q.query, seg, stats)
             matched = ~_mask(s, m)
             if seg.live is not None:
                 matched &= seg.live
             return matched.astype(np.float64), matched  # Whoosh's InverseMatcher: 1.0, whatever the boost
-        return self._whoosh(q, seg)
+        return self._whoosh(q, seg, stats)
 
-    def _add_term(self, scores: np.ndarray, q: wq.Term, seg: _Segment) -> np.ndarray | None:
+    def _add_term(self, scores: np.ndarray, q: wq.Term, seg: _Segment,
+                  stats: CollectionStats | None = None) -> np.ndarray | None:
         """Add a term's BM25F scores into ``scores``; returns its documents (None if absent)."""
         field = self._searcher.schema[q.fieldname]
         try:
@@ -244,13 +254,14 @@ class ArrayScorer:
         if found is None or not len(found[0]):
             return None
         docs, weights = found
-        idf = self._searcher.idf(q.fieldname, text)
-        self._add(scores, docs, weights, self._norm(seg, q.fieldname), idf, self._weighting.K1, q.boost)
+        idf = stats.idf(q.fieldname, text) if stats is not None else self._searcher.idf(q.fieldname, text)
+        self._add(scores, docs, weights, self._norm(seg, q.fieldname, stats), idf, self._weighting.K1, q.boost)
         return docs
 
-    def _norm(self, seg: _Segment, fieldname: str) -> np.ndarray:
+    def _norm(self, seg: _Segment, fieldname: str, stats: CollectionStats | None = None) -> np.ndarray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` of every document: the length part of Whoosh's bm25()."""
-        avgfl = self._searcher.avg_field_length(fieldname) or 1
+        average = stats.avg_field_length(fieldname) if stats is not None else self._searcher.avg_field_length(fieldname)
+        avgfl = average or 1
         key = (seg.segment_id, fieldname, avgfl)
         norm = self._norms.get(key)
         if norm is None:
@@ -262,11 +273,14 @@ class ArrayScorer:
             self._norms[key] = norm
         return norm
 
-    def _whoosh(self, q: wq.Query, seg: _Segment) -> tuple[np.ndarray, np.ndarray]:
+    def _whoosh(self, q: wq.Query, seg: _Segment,
+                stats: CollectionStats | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's own matcher for ``q`` on this segment, every match with its score."""
         scores = np.zeros(seg.size)
         matched = np.zeros(seg.size, dtype=bool)
-        matcher = q.matcher(seg.searcher, self._context)
+        context = self._context if stats is None else \
+            self._searcher.context(weighting=CollectionWeighting(self._weighting, stats))
+        matcher = q.matcher(seg.searcher, context)
         docs, values = [], []
         while matcher.is_active():
             docs.append(matcher.id())
@@ -307,3 +321,21 @@ def top_k(scores: np.ndarray, matched: np.ndarray | None, allowed: np.ndarray | 
         keep = values >= kth
         candidates, values = candidates[keep], values[keep]
     return candidates[np.lexsort((candidates, -values))[:k]]
+
+
+class CollectionWeighting(scoring.WeightingModel):
+    """Whoosh's own weighting, with a collection's idf and average field lengths (phrases, unsidecarred segments)."""
+
+    def __init__(self, base: scoring.WeightingModel, stats: CollectionStats) -> None:
+        self._base = base
+        self._stats = stats
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> Any:
+        scorer = self._base.scorer(searcher, fieldname, text, qf=qf)
+        if isinstance(scorer, scoring.BM25FScorer):
+            scorer.idf = self._stats.idf(fieldname, text)
+            scorer.avgfl = self._stats.avg_field_length(fieldname) or 1
+        return scorer

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from hsearch.index.settings import ANN_KINDS, IndexSettings
 from .cli_options import (CLI_WORDS, check_fusion_applies, filter_options, fusion_options, fusion_settings,
                           index_option, json_option, min_score_option, mode_option, page_options, resolve_index,
                           wait_option)
+from .cli_shards import verify_shards
 
 MAX_ISSUES_SHOWN = 20
 
@@ -128,10 +130,13 @@ def main(index_dir: Path | None) -> None:
               help="Encoder actors on the cluster (default: one per CPU).")
 @click.option("--ray-gpus-per-actor", type=click.FloatRange(min=0), default=0.0, metavar="G",
               help="GPUs Ray gives each actor (sentence-transformers models then run on them).")
+@click.option("--shards", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Create a sharded index of N shards (articles routed by their id); a sharded index is added "
+                   "to without it.")
 def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str | None, ann: str,
                   rebuild: bool, strict: bool, wait: bool, quiet: bool, csv_delimiter: str | None,
                   commit_every: int | None, procs: int, ray_address: str | None, ray_actors: int | None,
-                  ray_gpus_per_actor: float) -> None:
+                  ray_gpus_per_actor: float, shards: int | None) -> None:
     """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv (also gzipped), folders, - for JSONL on stdin."""
     from hsearch.index.checkpoints import CommitPolicy
     from hsearch.index.writer import IndexReport, index_paths
@@ -149,7 +154,10 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
         embedder = ray_embedder(RaySettings(address=ray_address, actors=ray_actors,
                                             gpus_per_actor=ray_gpus_per_actor), settings.passages)
     report = IndexReport()
-    index_paths(target, list(sources), settings, strict=strict, rebuild=rebuild, wait=wait,
+    from hsearch.index.shards import index_sharded, is_sharded
+
+    write = partial(index_sharded, shards=shards) if shards is not None or is_sharded(target) else index_paths
+    write(target, list(sources), settings, strict=strict, rebuild=rebuild, wait=wait,
                 progress=None if quiet else _progress_bar, commits=CommitPolicy(every_articles=commit_every),
                 embedder=embedder, report=report, on_wait=_waiting_note(target),
                 csv_delimiter=csv_delimiter.replace("\\t", "\t") if csv_delimiter else None)
@@ -225,7 +233,8 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     query's words are shown only above the relevance floor (see --min-score).
     """
     from .collapse import PageRequest
-    from .engine import SearchEngine, SearchSettings
+    from .engine import SearchSettings
+    from .sharded import open_engine
     from .filters import Filters
     from .cli_output import expansion_lines, render_hits
     from .request import SearchRequest
@@ -244,7 +253,7 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     settings = SearchSettings(mode=mode, fusion=fusion_settings(fusion, weight, latin_weight, min_score),
                               preload=batch is not None)
     fmt = fmt or ("json" if as_json else "trec" if batch else "text")
-    with SearchEngine(resolve_index(index_dir), settings) as engine:
+    with open_engine(resolve_index(index_dir), settings) as engine:
         if batch is not None:
             depth = limit or 100
             for qid, topic in read_topics(batch):
@@ -356,7 +365,10 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
     if not wanted:
         raise click.UsageError("give article ids, or --from-file FILE")
     target = resolve_index(index_dir)
-    missing, manifest = delete_ids(target, wanted, wait=wait, on_wait=_waiting_note(target))
+    from hsearch.index.shards import delete_sharded, is_sharded
+
+    remove = delete_sharded if is_sharded(target) else delete_ids
+    missing, manifest = remove(target, wanted, wait=wait, on_wait=_waiting_note(target))
     if missing:
         click.echo(f"warning: {missing_ids_line(missing)}", err=True)
     click.echo(f"deleted {counted(len(set(wanted)) - len(missing), 'article')}; "
@@ -368,12 +380,12 @@ def delete_command(ids: tuple[str, ...], index_dir: Path | None, from_file: Path
 @json_option()
 def stats_command(index_dir: Path | None, as_json: bool) -> None:
     """Articles, dates, sources, categories, stories, segments, model, sizes; when the index last changed."""
-    from hsearch.index.statistics import index_statistics
+    from hsearch.index.shards import statistics_of
 
     from .serialize import to_json
     from .stats_output import stats_lines
 
-    info = index_statistics(resolve_index(index_dir))
+    info = statistics_of(resolve_index(index_dir))
     click.echo(to_json(info) if as_json else "\n".join(stats_lines(info)))
 
 
@@ -388,6 +400,10 @@ def verify_command(index_dir: Path | None, repair: bool, wait: bool) -> None:
     from hsearch.index.errors import Remedy
 
     target = resolve_index(index_dir)
+    from hsearch.index.shards import is_sharded
+
+    if is_sharded(target):
+        return verify_shards(target, repair=repair, wait=wait, on_wait=_waiting_note(target))
     report, after = (health.repair(target, wait=wait, on_wait=_waiting_note(target)) if repair
                      else (health.verify(target), None))
     findings = [
@@ -459,10 +475,21 @@ def eval_command(index_dir: Path | None, topics: Path, qrels: Path, modes: tuple
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
-def serve_command(index_dir: Path | None, host: str, port: int) -> None:
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Serve a sharded index on Ray Serve, one deployment per shard: 'auto' or HOST:PORT joins a "
+                   "running cluster; no value starts a private one on this machine (needs hsearch[serve]).")
+@click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True, metavar="R",
+              help="With --ray: replicas of each shard (2 or more: a replica that dies costs no request).")
+def serve_command(index_dir: Path | None, host: str, port: int, ray_address: str | None, replicas: int) -> None:
     """Serve the search page at / and the JSON API at /api/ with one index open and warm."""
     from .server import serve
 
+    if ray_address is None and replicas != 1:
+        raise click.UsageError("--replicas goes with --ray [ADDRESS]")
+    if ray_address is not None:
+        from .serve_ray import serve_sharded
+
+        return serve_sharded(resolve_index(index_dir), address=ray_address, host=host, port=port, replicas=replicas)
     serve(resolve_index(index_dir), host=host, port=port)
 
 
@@ -471,6 +498,20 @@ from .cli_alerts import alerts_group  # noqa: E402
 
 main.add_command(follow_command)
 main.add_command(alerts_group)
+
+
+@main.command("split")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@index_option
+@click.option("--shards", type=click.IntRange(min=1), required=True, metavar="N", help="Shards of the new index.")
+def split_command(target: Path, index_dir: Path | None, shards: int) -> None:
+    """Copy the index into a new sharded index of N shards at TARGET (vectors and stories kept, nothing re-embedded)."""
+    from hsearch.index.shards import split_index
+
+    source = resolve_index(index_dir)
+    report = split_index(source, target, shards)
+    click.echo(f"split {counted(report.total_articles, 'article')} of {source} into {shards} shards in {target}")
+
 
 if __name__ == "__main__":
     main()

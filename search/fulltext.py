@@ -10,6 +10,7 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from hsearch.index import layout, whoosh_compat
+from hsearch.index.collection import CollectionStats
 from hsearch.index.errors import FullTextDamagedError, IndexNotFoundError, Remedy, damage_reason
 from hsearch.index.schema import article_digests
 
@@ -86,11 +87,16 @@ class FullTextSearcher:
     def parse(self, text: str) -> wq.Query:
         return query_parser.parse(self._parser, text)
 
-    def search(self, q: wq.Query, limit: int, filter_query: wq.Query | None = None) -> list[tuple[str, float]]:
-        """``(id, score)`` best first."""
+    def search(self, q: wq.Query, limit: int, filter_query: wq.Query | None = None,
+               stats: CollectionStats | None = None) -> list[tuple[str, float]]:
+        """``(id, score)`` best first; ``stats`` scores with a whole collection's statistics (a shard's query)."""
         if q is wq.NullQuery or limit <= 0:
             return []
-        return self._arrays.search(q, limit, filter_query)
+        return self._arrays.search(q, limit, filter_query, stats)
+
+    def collection_stats(self, q: wq.Query) -> CollectionStats:
+        """This index's own N, field lengths and document frequencies of ``q``'s terms (a shard's part)."""
+        return CollectionStats.of_reader(self._searcher.reader(), q.iter_all_terms(phrases=True))
 
     def exhaustive(self, q: wq.Query, filter_query: wq.Query | None = None) -> list[tuple[str, float]]:
         """Every match scored by Whoosh's own matchers, no pruning: the reference :meth:`search` must equal."""
@@ -101,7 +107,8 @@ class FullTextSearcher:
         """Articles whose headline or body holds ``term`` (the larger count)."""
         return max(self._searcher.doc_frequency(f, term) for f in query_parser.SEARCH_FIELDS)
 
-    def reference_score(self, q: wq.Query, top: tuple[str, float] | None) -> float:
+    def reference_score(self, q: wq.Query, top: tuple[str, float] | None,
+                        stats: CollectionStats | None = None) -> float:
         """The score that stands for a full match of ``q``, for scaling a side that cannot be spread.
 
         It is the top hit's score divided by the share of the query it covers
@@ -112,8 +119,9 @@ class FullTextSearcher:
         if top is None:
             return 0.0
         article_id, score = top
-        weights = {term: max((self._searcher.idf(f, term) for f in query_parser.SEARCH_FIELDS
-                              if self._searcher.doc_frequency(f, term)), default=0.0)
+        source = stats if stats is not None else self._searcher  # a shard weighs by its collection's statistics
+        weights = {term: max((source.idf(f, term) for f in query_parser.SEARCH_FIELDS
+                              if source.doc_frequency(f, term)), default=0.0)
                    for term in query_parser.positive_terms(q)}
         total = sum(weights.values())
         if total <= 0:

@@ -46,10 +46,15 @@ class ResultPage:
     offset: int
     more: bool
     ranking: Ranking
+    failed_shards: tuple[str, ...] = ()  # a sharded index's shards that did not answer: the page is partial
 
     @property
     def mode(self) -> str:
         return self.ranking.mode
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.failed_shards)
 
 
 def hydrate(snapshot: Snapshot, ranking: Ranking, page: PageRequest) -> ResultPage:

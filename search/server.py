@@ -41,6 +41,7 @@ from .engine_pool import DEFAULT_WORKERS, EnginePool
 from .request import SearchRequest
 from .filters import Filters
 from .modes import Mode, modes_for
+from .sharded_pool import ShardedPool
 from .serialize import ArticleResponse, Expansion, HitResponse, expansions_of, snippet_html
 
 MAX_QUERY_CHARS = 500  # embedding cost grows with the text; a search box needs far less
@@ -98,6 +99,8 @@ class SearchResponse(BaseModel):
     total: int = Field(0, description="Results this query has to page through (stories, when collapsed).")
     sort: Sort = "relevance"
     collapse: bool = True
+    partial: bool = Field(False, description="A sharded index answered without some of its shards (failed_shards).")
+    failed_shards: list[str] = Field(default_factory=list, description="The shards that did not answer this query.")
 
 
 class SimilarResponse(BaseModel):
@@ -112,6 +115,13 @@ class SimilarResponse(BaseModel):
     results: list[HitResponse]
 
 
+class ShardHealth(BaseModel):
+    name: str
+    status: Literal["ok", "down"]
+    articles: int | None = None
+    updated: str | None = None
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     articles: int
@@ -120,6 +130,7 @@ class Health(BaseModel):
     modes: list[Mode] = Field(description="Modes this index can answer.")
     default_mode: Mode
     updated: str = Field(description="When the index last changed.")
+    shards: list[ShardHealth] | None = Field(None, description="A sharded index's shards, each as it answers now.")
 
 
 class Facet(BaseModel):
@@ -159,7 +170,7 @@ def _text_param(description: str, *, date: bool = False) -> Any:
                  json_schema_extra={"format": "date"} if date else None)
 
 
-def create_app(pool: EnginePool) -> FastAPI:
+def create_app(pool: EnginePool | ShardedPool) -> FastAPI:
     """The ASGI app over an open pool; whoever opened the pool closes it."""
 
     # FastAPI's own docs pages load Swagger UI from a CDN; fastapi-offline serves the same
@@ -208,6 +219,7 @@ def create_app(pool: EnginePool) -> FastAPI:
             filters=AppliedFilters(**{name: value or None for name, value in given.items()}),
             results=[HitResponse.of(hit) for hit in result.hits],
             expanded=expand, showing_results_for=plan.corrected_text, expansions=expansions_of(plan),
+            partial=result.partial, failed_shards=list(result.failed_shards),
         )
 
     @app.get("/api/articles/{article_id:path}/similar", response_model=SimilarResponse, tags=["search"],
@@ -258,7 +270,9 @@ def create_app(pool: EnginePool) -> FastAPI:
 
     @app.get("/api/health", response_model=Health, tags=["service"], responses={503: ERRORS[503]})
     async def health() -> Health:
-        """What the index holds and which modes it answers; reads only the manifest."""
+        """What the index holds and which modes it answers; reads only the manifest (a sharded index: asks each shard)."""
+        if isinstance(pool, ShardedPool):
+            return await pool.run(lambda engine: _sharded_health(pool, engine))
         current = await anyio.to_thread.run_sync(manifest_io.load, pool.index_dir)
         modes = modes_for(current.model is not None)
         default = pool.settings.mode or modes[0]
@@ -281,6 +295,16 @@ def create_app(pool: EnginePool) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app
+
+
+def _sharded_health(pool: ShardedPool, engine: Any) -> Health:
+    built, shards = pool.health(engine)
+    modes = modes_for(built.model is not None)
+    default = pool.settings.mode or modes[0]
+    return Health(status="ok", articles=built.articles, passages=built.passages,
+                  model=built.model.name if built.model else None, modes=modes,
+                  default_mode=default if default in modes else modes_for(False)[0], updated=built.updated,
+                  shards=[ShardHealth(**{k: v for k, v in s.items() if k in ShardHealth.model_fields}) for s in shards])
 
 
 def _install_error_handlers(app: FastAPI) -> None:

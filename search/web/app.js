@@ -393,6 +393,10 @@
   // -- "showing results for": corrections and romanized words, with a way back to the words as typed --
   function showExpansions(body, params) {
     const parts = [];
+    if (body.partial) {  // a sharded index answered without some shards: never a silent partial page
+      parts.push(el("strong", { class: "partial", text: `Partial results: shard ${(body.failed_shards || []).join(", ")} `
+        + "did not answer, so its articles are missing from this page. " }));
+    }
     if (body.showing_results_for) {
       parts.push("Showing results for ", el("strong", { lang: "hi", text: body.showing_results_for }), ". ");
     }
