@@ -39,7 +39,7 @@ from .articles import Article
 from .atomic import atomic_write_text
 from .checkpoints import CommitPolicy
 from .collection import CollectionTable
-from .embedders import Embedder
+from .passage_vectors import Embedder
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
 from .errors import (HsearchError, IndexNotFoundError, IndexVersionError, InputError, ModelMismatchError, Remedy,
                      SettingsError)

@@ -54,6 +54,7 @@ from hsearch.index.keytable import KeyedTerm, KeyTable
 from hsearch.index.schema import build_schema
 from hsearch.index.scripts import is_devanagari_term
 from hsearch.index.stories import StoryTable
+from hsearch.index.boilerplate import Boilerplate
 
 from . import query_parser
 from .collapse import PageRequest
@@ -259,6 +260,13 @@ class SetView:
     semantic: _Present | None
     stories: StoryTable
     _expander: Expander | None = field(default=None, repr=False)
+    _boilerplate: Boilerplate | None = field(default=None, repr=False)
+
+    def reading_text(self, stored: dict[str, object]) -> str:
+        """An article's body without the site chrome known or learned for the set (as Snapshot.reading_text)."""
+        if self._boilerplate is None:
+            self._boilerplate = Boilerplate.load(self.index_dir)
+        return self._boilerplate.content(str(stored.get("body") or ""), str(stored.get("source") or ""))
 
     @property
     def expander(self) -> Expander:
