@@ -80,8 +80,9 @@ def assert_same_page(one: Any, many: Any) -> None:
     hits of equal score are compared as a set, and a tie cut by the page's end
     by its size.
     """
-    # cosines are float32 dot products: a segment's rows and a shard's rows sum in another order (last bits)
-    assert [h.score for h in many.hits] == pytest.approx([h.score for h in one.hits], rel=1e-6, abs=1e-6)
+    # cosines are float32 dot products (a segment's rows and a shard's sum in another order), and min-max
+    # fusion divides by the spread: equal to float32 precision, not to the last bit
+    assert [h.score for h in many.hits] == pytest.approx([h.score for h in one.hits], rel=1e-5, abs=1e-5)
     expected, found = tie_groups(one.hits), tie_groups(many.hits)
     assert len(found) == len(expected)
     for number, (a, b) in enumerate(zip(expected, found, strict=True)):
