@@ -6,7 +6,7 @@ article (or a story copy) that its ranking's commit did not hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .collapse import Arranged, Copy, PageRequest, arrange
@@ -46,6 +46,12 @@ class ResultPage:
     offset: int
     more: bool
     ranking: Ranking
+    nearest: list[Hit] = field(default_factory=list)  # nothing cleared the floor: the closest, shown apart
+
+    @property
+    def no_close_match(self) -> bool:
+        """Nothing cleared the relevance floor (``nearest`` holds the closest candidates, as such)."""
+        return self.ranking.no_close_match
 
     @property
     def mode(self) -> str:
@@ -62,25 +68,35 @@ def hydrate(snapshot: Snapshot, ranking: Ranking, page: PageRequest) -> ResultPa
     arranged: Arranged = arrange(ranking.ranked, page, story_of=snapshot.stories.stories, date_of=dates)
     wanted = [doc for entry in arranged.entries for doc in (entry.id, *(c for c, _ in entry.copies))]
     documents = fulltext.documents(wanted)
-    bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
-    dense_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.dense, start=1)}
-    hits: list[Hit] = []
-    for entry in arranged.entries:
-        doc, score = entry.id, entry.score
-        stored = documents.get(doc)
-        if stored is None:  # vectors of an article the full text no longer has: verify repairs it
-            continue
-        bm25_rank, bm25_score = bm25_at.get(doc, (None, None))
-        cosine_rank, cosine = dense_at.get(doc, (None, None))
-        hits.append(Hit(
-            id=doc, rank=arranged.offset + len(hits) + 1, score=score, title=stored.get("title", ""),
-            date=stored.get("date"), source=stored.get("source", ""),
-            category=stored.get("category", ""), url=stored.get("url", ""),
-            snippet=make_snippet(stored.get("body", ""), ranking.terms, fulltext.analyzer),
-            title_marks=mark_all(stored.get("title", ""), ranking.terms, fulltext.analyzer),
-            copies=tuple(Copy(c, documents[c].get("source", ""), documents[c].get("title", ""),
-                              documents[c].get("date")) for c, _ in entry.copies if c in documents),
-            bm25_rank=bm25_rank, bm25_score=bm25_score, cosine_rank=cosine_rank, cosine=cosine,
-            evidence=ranking.evidence.get(doc),
-        ))
-    return ResultPage(hits, arranged.total, arranged.offset, arranged.more, ranking)
+    # an entry the full text no longer has (vectors not yet repaired by verify) is left out
+    found = [hit for entry in arranged.entries
+             if (hit := _hit(entry.id, 0, entry.score, entry.copies, documents, ranking, fulltext)) is not None]
+    hits = [replace(hit, rank=arranged.offset + i) for i, hit in enumerate(found, start=1)]
+    nearest: list[Hit] = []
+    if ranking.no_close_match and page.offset == 0:
+        near = fulltext.documents([doc for doc, _ in ranking.nearest])
+        nearest = [hit for i, (doc, score) in enumerate(ranking.nearest, start=1)
+                   if (hit := _hit(doc, i, score, (), near, ranking, fulltext)) is not None]
+    return ResultPage(hits, arranged.total, arranged.offset, arranged.more, ranking, nearest)
+
+
+def _hit(doc: str, rank: int, score: float, copies: tuple[tuple[str, float], ...], documents: dict,
+         ranking: Ranking, fulltext: object) -> Hit | None:
+    stored = documents.get(doc)
+    if stored is None:  # vectors of an article the full text no longer has: verify repairs it
+        return None
+    bm25_rank, bm25_score = next(((r, s) for r, (d, s) in enumerate(ranking.bm25, start=1) if d == doc),
+                                 (None, None))
+    cosine_rank, cosine = next(((r, s) for r, (d, s) in enumerate(ranking.dense, start=1) if d == doc), (None, None))
+    analyzer = fulltext.analyzer  # type: ignore[attr-defined]
+    return Hit(
+        id=doc, rank=rank, score=score, title=stored.get("title", ""),
+        date=stored.get("date"), source=stored.get("source", ""),
+        category=stored.get("category", ""), url=stored.get("url", ""),
+        snippet=make_snippet(stored.get("body", ""), ranking.terms, analyzer),
+        title_marks=mark_all(stored.get("title", ""), ranking.terms, analyzer),
+        copies=tuple(Copy(c, documents[c].get("source", ""), documents[c].get("title", ""),
+                          documents[c].get("date")) for c, _ in copies if c in documents),
+        bm25_rank=bm25_rank, bm25_score=bm25_score, cosine_rank=cosine_rank, cosine=cosine,
+        evidence=ranking.evidence.get(doc),
+    )

@@ -83,13 +83,15 @@ def test_date_filter_excludes_undated_articles(seed_engine: SearchEngine) -> Non
     # the seed article alone says कुर्स्क, and it has no date; the Wikinews articles are dated
     assert ids(seed_engine, "कुर्स्क", mode="bm25", date_from="2020-01-01") == []
     for mode in ("hybrid", "semantic"):
-        found = [hit.id for hit in seed_engine.search("कुर्स्क", mode=mode, min_score=0,
-                                                      filters=Filters.parse(date_from="2020-01-01"))]
+        found = [hit.id for hit in seed_engine.search(SearchRequest.of(
+            "कुर्स्क", mode=mode, min_score=0, filters=Filters.parse(date_from="2020-01-01"))).hits]
         assert found and SEED_ARTICLE_ID not in found
 
 
 def test_category_filter_applies_to_the_vector_side_too(seed_engine: SearchEngine) -> None:
-    hits = seed_engine.search(SearchRequest.of("football match", mode="semantic", k=5, filters=Filters.parse(category="sports"))).hits
+    # min_score=0: this pins the filter; the relevance decision is pinned in test_relevance.py
+    hits = seed_engine.search(SearchRequest.of("football match", mode="semantic", k=5, min_score=0,
+                                               filters=Filters.parse(category="sports"))).hits
     assert hits and all(hit.category == "sports" for hit in hits)
 
 
