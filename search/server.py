@@ -97,6 +97,12 @@ class SearchResponse(BaseModel):
     total: int = Field(0, description="Results this query has to page through (stories, when collapsed).")
     sort: Sort = "relevance"
     collapse: bool = True
+    no_close_match: bool = Field(False, description=(
+        "True when nothing cleared the relevance floor: the archive holds nothing close to the query. "
+        "results is then empty and nearest holds the closest articles, which are not matches."))
+    nearest: list[HitResponse] = Field(default_factory=list, description=(
+        "With no_close_match: the closest articles, offered only as such (their evidence says why they "
+        "fell short); empty otherwise."))
 
 
 class SimilarResponse(BaseModel):
@@ -207,6 +213,7 @@ def create_app(pool: EnginePool) -> FastAPI:
             filters=AppliedFilters(**{name: value or None for name, value in given.items()}),
             results=[HitResponse.of(hit) for hit in result.hits],
             expanded=expand, showing_results_for=plan.corrected_text, expansions=expansions_of(plan),
+            no_close_match=result.no_close_match, nearest=[HitResponse.of(hit) for hit in result.nearest],
         )
 
     @app.get("/api/articles/{article_id:path}/similar", response_model=SimilarResponse, tags=["search"],
