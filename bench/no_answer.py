@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -44,7 +45,7 @@ from hsearch.search.engine import Ranking, SearchEngine, SearchSettings
 from hsearch.search.modes import MODES
 from hsearch.search.evaluation import RUN_DEPTH, evaluate
 from hsearch.search.fusion import FusionSettings, Side, fuse, needs_upper
-from hsearch.search.relevance import MODEL_FLOORS, apply_floor
+from hsearch.search.relevance import MODEL_FLOORS, Signals, apply_floor, background
 
 from .datasets import EvalSet, all_sets, cached_index
 from hsearch.search.request import SearchRequest
@@ -66,20 +67,18 @@ def per_mode(engine: SearchEngine, query: str, ranking: Ranking, removed: set[st
     """Each mode's page as the engine would build it, with ``removed`` taken out first."""
     bm25, dense = side_rankings(ranking, removed)
     floor = engine.floor() if floor_on else None
-    lexical = {d for d, _ in bm25}
-    margin = None
-    if floor is not None:
-        margin = floor.margin(has_terms=bool(ranking.terms), lexical_hits=bool(lexical), latin=ranking.latin)
     upper = 0.0
     if needs_upper(bm25, fusion.method) and bm25:
         upper = engine.fulltext.reference_score(engine.fulltext.parse(query), bm25[0])
     fused = fuse(Side(bm25, upper), Side(dense, 1.0), fusion, latin=ranking.latin)
-    semantic_lexical = set() if ranking.latin or not ranking.terms else lexical
-    return {
-        "bm25": bm25[:RUN_DEPTH],
-        "semantic": apply_floor(dense, semantic_lexical, dense, margin)[0][:RUN_DEPTH],
-        "hybrid": apply_floor(fused, lexical, dense, margin)[0][:RUN_DEPTH],
-    }
+    signals = ranking.signals
+    if signals is None:
+        return {"bm25": bm25[:RUN_DEPTH], "semantic": dense[:RUN_DEPTH], "hybrid": fused[:RUN_DEPTH]}
+    context = replace(signals.context, background=background(dense), lexical_hits=bool(bm25))
+    signals = Signals(context, {d: c for d, c in signals.coverage.items() if d not in removed})
+    cosines = dict(dense)
+    return {mode: apply_floor(ranked, cosines, signals, floor)[0][:RUN_DEPTH]
+            for mode, ranked in (("bm25", bm25), ("semantic", dense), ("hybrid", fused))}
 
 
 def study(engine: SearchEngine, s: EvalSet) -> dict[str, dict[str, float]]:
@@ -138,8 +137,7 @@ def render(table: dict[str, dict[str, dict[str, float]]], probes: dict[str, dict
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
         load = "?"
-    floors = "; ".join(f"{kind}/{name}: lexical {f.lexical}, semantic {f.semantic}, no terms {f.no_terms}"
-                       for (kind, name), f in MODEL_FLOORS.items())
+    floors = "; ".join(f"{kind}/{name}: {f}" for (kind, name), f in MODEL_FLOORS.items())
     lines = ["# The relevance floor with and without an answer in the corpus", "",
              f"`python -m bench.no_answer --data {data}` on {date.today().isoformat()}, {os.cpu_count()} CPUs "
              f"({platform.processor() or platform.machine()}), load average {load}.",

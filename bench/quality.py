@@ -24,7 +24,6 @@ from hsearch.index.settings import IndexSettings, PassageSettings
 from hsearch.search.engine import Ranking, SearchEngine
 from hsearch.search.evaluation import MEASURES, RUN_DEPTH, evaluate
 from hsearch.search.fusion import FUSION_METHODS, FusionSettings
-from hsearch.search.relevance import apply_floor
 
 from .datasets import EvalSet, all_sets, cached_index
 
@@ -39,14 +38,13 @@ def rankings(engine: SearchEngine, topics: list[tuple[str, str]]) -> dict[str, R
 
 
 def score_modes(runs: dict[str, Ranking], qrels: dict[str, dict[str, int]], fusion: FusionSettings) -> dict[str, dict[str, float]]:
-    """Each mode as the engine answers it, relevance floor included (semantic mode's word-match
-    evidence is hybrid's BM25 list, except for Latin-script queries, which it does not look up)."""
+    """Each mode as the engine answers it, relevance decision included (semantic mode's word-match
+    evidence is hybrid's BM25 list)."""
     def semantic(r: Ranking) -> list[tuple[str, float]]:
-        lexical = set() if r.latin or not r.terms else r.lexical
-        return apply_floor(r.dense, lexical, r.dense, r.margin)[0][:RUN_DEPTH]
+        return r.passed(r.dense)[:RUN_DEPTH]
 
     return {
-        "bm25": evaluate({q: r.bm25 for q, r in runs.items()}, qrels),
+        "bm25": evaluate({q: r.passed(r.bm25) for q, r in runs.items()}, qrels),
         "semantic": evaluate({q: semantic(r) for q, r in runs.items()}, qrels),
         "hybrid": evaluate({q: r.passed(r.fused(fusion))[:RUN_DEPTH] for q, r in runs.items()}, qrels),
     }

@@ -236,7 +236,7 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     from .engine import SearchSettings
     from .sharded import open_engine
     from .filters import Filters
-    from .cli_output import expansion_lines, render_hits
+    from .cli_output import expansion_lines, no_close_match_text, render_hits
     from .request import SearchRequest
     from .serialize import hit_to_dict, to_json, trec_lines
     from .topics import read_topics
@@ -280,12 +280,17 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     if explain and fmt == "text":
         click.echo("\n".join(expansion_lines(plan)))
     if fmt == "json":
+        if result.no_close_match:  # stdout is data: results only
+            click.echo(f"no close match for {text!r}: no results", err=True)
         for hit in hits:
             click.echo(to_json(hit_to_dict(hit)))
     elif fmt == "trec":
         click.echo("\n".join(trec_lines("q", [(h.id, h.score) for h in hits], tag)))
     elif not hits and result.total:
         click.echo(f"no results past the {result.total} this query has (--offset {request.offset})")
+    elif result.no_close_match:
+        click.echo(no_close_match_text(text, result.nearest, color=stdout_is_terminal(), explain=explain,
+                                       filtered=filters.active))
     elif not hits:
         click.echo("no results" + (" (filters are on: try without them)" if filters.active else ""))
     else:

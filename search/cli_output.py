@@ -76,3 +76,14 @@ def expansion_lines(plan: QueryPlan) -> list[str]:
     if lines and plan.semantic_text != plan.text:
         lines.append(f"semantic side embeds: {plan.semantic_text}")
     return lines + [""] if lines else []
+
+
+def no_close_match_text(query: str, nearest: list[Hit], *, color: bool, explain: bool, filtered: bool) -> str:
+    """What a query that nothing in the archive answers shows: the plain fact, then the nearest articles,
+    set apart and labelled as such (they are not results)."""
+    where = "these filters" if filtered else "this archive"
+    lines = [f"no close match for {query!r} in {where}"]
+    if nearest:
+        lines += ["", "nearest articles (not close matches):", ""]
+        lines.append(render_hits(nearest, color=color, explain=explain))
+    return "\n".join(lines)

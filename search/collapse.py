@@ -6,8 +6,8 @@ Plain functions over ``[(id, score)]``, no I/O.  The order of work is fixed:
    candidate depth; the relevance rules have already decided who is in it);
 2. *collapse*: each story keeps its best-ranked copy, the others travel with
    it as ``copies`` ("9 more from this story");
-3. *sort*: ``relevance`` keeps the ranking's order; ``date`` puts the newest
-   first, undated ones last, ties in relevance order;
+3. *sort*: ``relevance`` keeps the ranking's order; ``date`` puts the story
+   with the newest dated copy first, undated ones last, ties in relevance order;
 4. *page*: ``offset`` and ``k`` cut the result; past the end is an empty page.
 
 The pool does not depend on ``offset``, so every page of one query is cut
@@ -93,10 +93,12 @@ def collapse(ranked: Sequence[tuple[str, float]], story_of: Mapping[str, str]) -
 
 
 def newest_first(entries: Sequence[Entry], date_of: Mapping[str, datetime | None]) -> list[Entry]:
-    """Newest shown copy first, undated last; Python's sort is stable, so ties keep relevance order."""
+    """Newest story first, by its newest dated copy (shown or folded), undated stories last; Python's sort
+    is stable, so ties keep relevance order."""
     def key(entry: Entry) -> tuple[bool, float]:
-        date = date_of.get(entry.id)
-        return (date is None, -date.timestamp() if date is not None else 0.0)
+        dates = [d for d in (date_of.get(doc) for doc in (entry.id, *(c for c, _ in entry.copies))) if d is not None]
+        newest = max(dates, default=None)
+        return (newest is None, -newest.timestamp() if newest is not None else 0.0)
 
     return sorted(entries, key=key)
 
@@ -108,7 +110,7 @@ def arrange(ranked: Sequence[tuple[str, float]], request: PageRequest, *,
     ids = [doc for doc, _ in ranked]
     entries = collapse(ranked, story_of(ids)) if request.collapse else [Entry(d, s) for d, s in ranked]
     if request.sort == "date":
-        entries = newest_first(entries, date_of([e.id for e in entries]))
+        entries = newest_first(entries, date_of([doc for e in entries for doc in (e.id, *(c for c, _ in e.copies))]))
     return Arranged(entries[request.offset:request.offset + request.k], len(entries), request.offset)
 
 

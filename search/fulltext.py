@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +133,34 @@ class FullTextSearcher:
                    for hit in results for _, text in hit.matched_terms()}
         covered = sum(weight for term, weight in weights.items() if term in matched)
         return score * total / covered if covered > 0 else score
+
+    def idf(self, term: str) -> float:
+        """How much ``term`` tells (Whoosh's BM25 idf, the larger of headline and body); a term no
+        article holds is as telling as the rarest one (``log(N) + 1``), since it is the query's own word."""
+        held = [self._searcher.idf(f, term) for f in query_parser.SEARCH_FIELDS
+                if f in self.schema and self._searcher.doc_frequency(f, term)]
+        return max(held) if held else math.log(max(self.doc_count, 1)) + 1.0
+
+    def matched_terms(self, terms: Iterable[str], ids: Sequence[str]) -> dict[str, set[str]]:
+        """Which of ``terms`` each article of ``ids`` holds (headline or body), by skipping along
+        each term's postings to the articles asked for (a few hundred skips, no scoring)."""
+        reader = self._searcher.reader()
+        numbers = sorted((n, article_id) for article_id in ids
+                         if (n := self._searcher.document_number(id=article_id)) is not None)
+        found: dict[str, set[str]] = {article_id: set() for article_id in ids}
+        for term in terms:
+            for f in query_parser.SEARCH_FIELDS:
+                if f not in self.schema or (f, term) not in reader:
+                    continue
+                postings = reader.postings(f, term)
+                for number, article_id in numbers:
+                    if not postings.is_active():
+                        break
+                    if postings.id() < number:
+                        postings.skip_to(number)
+                    if postings.is_active() and postings.id() == number:
+                        found[article_id].add(term)
+        return found
 
     def ids_matching(self, filter_query: wq.Query) -> set[str]:
         """Every live article id a filter lets through (to restrict the vector side alike), from the scorer's masks."""

@@ -6,8 +6,9 @@ article (or a story copy) that its ranking's commit did not hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from .collapse import Arranged, Copy, PageRequest, arrange
 from .retrieval import Ranking
@@ -47,6 +48,12 @@ class ResultPage:
     more: bool
     ranking: Ranking
     failed_shards: tuple[str, ...] = ()  # a sharded index's shards that did not answer: the page is partial
+    nearest: list[Hit] = field(default_factory=list)  # nothing cleared the floor: the closest, shown apart
+
+    @property
+    def no_close_match(self) -> bool:
+        """Nothing cleared the relevance floor (``nearest`` holds the closest candidates, as such)."""
+        return self.ranking.no_close_match
 
     @property
     def mode(self) -> str:
@@ -69,23 +76,33 @@ def hydrate(snapshot: Snapshot, ranking: Ranking, page: PageRequest) -> ResultPa
     documents = fulltext.documents(wanted)
     bm25_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.bm25, start=1)}
     dense_at = {doc: (rank, score) for rank, (doc, score) in enumerate(ranking.dense, start=1)}
-    hits: list[Hit] = []
-    for entry in arranged.entries:
-        doc, score = entry.id, entry.score
+
+    def hit(doc: str, rank: int, score: float, copies: tuple[tuple[str, float], ...],
+            documents: dict[str, dict[str, Any]]) -> Hit | None:
         stored = documents.get(doc)
         if stored is None:  # vectors of an article the full text no longer has: verify repairs it
-            continue
+            return None
         bm25_rank, bm25_score = bm25_at.get(doc, (None, None))
         cosine_rank, cosine = dense_at.get(doc, (None, None))
-        hits.append(Hit(
-            id=doc, rank=arranged.offset + len(hits) + 1, score=score, title=stored.get("title", ""),
+        return Hit(
+            id=doc, rank=rank, score=score, title=stored.get("title", ""),
             date=stored.get("date"), source=stored.get("source", ""),
             category=stored.get("category", ""), url=stored.get("url", ""),
             snippet=make_snippet(snapshot.reading_text(stored), ranking.terms, fulltext.analyzer),
             title_marks=mark_all(stored.get("title", ""), ranking.terms, fulltext.analyzer),
             copies=tuple(Copy(c, documents[c].get("source", ""), documents[c].get("title", ""),
-                              documents[c].get("date")) for c, _ in entry.copies if c in documents),
+                              documents[c].get("date")) for c, _ in copies if c in documents),
             bm25_rank=bm25_rank, bm25_score=bm25_score, cosine_rank=cosine_rank, cosine=cosine,
             evidence=ranking.evidence.get(doc),
-        ))
-    return ResultPage(hits, arranged.total, arranged.offset, arranged.more, ranking)
+        )
+
+    # an entry the full text no longer has (vectors not yet repaired by verify) is left out
+    found = [shown for entry in arranged.entries
+             if (shown := hit(entry.id, 0, entry.score, entry.copies, documents)) is not None]
+    hits = [replace(shown, rank=arranged.offset + i) for i, shown in enumerate(found, start=1)]
+    nearest: list[Hit] = []
+    if ranking.no_close_match and page.offset == 0:
+        near = fulltext.documents([doc for doc, _ in ranking.nearest])
+        nearest = [shown for i, (doc, score) in enumerate(ranking.nearest, start=1)
+                   if (shown := hit(doc, i, score, (), near)) is not None]
+    return ResultPage(hits, arranged.total, arranged.offset, arranged.more, ranking, nearest=nearest)

@@ -13,16 +13,25 @@ from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
-from hsearch.index.errors import QueryError
+from whoosh import query as wq
 
-from .expansion import QueryPlan, expand_query
+from hsearch.index.errors import QueryError
+from hsearch.index.romanize import loose_key
+
+from .expansion import QueryPlan, english_zipf, expand_query, stopword_keys
 from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
 from .modes import MODES, modes_for
 from .query_parser import positive_terms
-from .relevance import BACKGROUND_RANK, Floor, apply_floor, model_floor, override
+from .relevance import (BACKGROUND_RANK, Floor, QueryContext, Signals, WordGroup, apply_floor, background, coverage,
+                        judge, model_floor, override)
 from .snapshot import Snapshot
 
 Ranked = list[tuple[str, float]]
+
+#: How many of the best candidates a query that nothing cleared offers as "nearest articles".
+NEAREST = 3
+#: English words at least this common (Zipf scale: the, of, and, is) carry no topic.
+FUNCTION_WORD_ZIPF = 6.0
 
 
 @dataclass(frozen=True)
@@ -33,8 +42,10 @@ class Ranking:
     side's own list.  ``bm25_upper`` is the BM25 score of a full match of the
     query (:meth:`FullTextSearcher.reference_score`), computed only where
     fusion needs it or the caller asked (``reference``).  ``lexical`` holds the
-    ids that matched the query's words, ``margin`` the relevance floor in force
-    (None: none) and ``evidence`` why each id of ``ranked`` passed it.
+    ids that matched the query's words, ``floor`` the relevance floor in force
+    (None: none), ``signals`` what it judged from, ``evidence`` why each id of
+    ``ranked`` passed it, and ``nearest`` the best few candidates when none did
+    (shown only as "nearest", apart from results).
     """
 
     mode: str
@@ -46,8 +57,22 @@ class Ranking:
     latin: bool = False
     bm25_upper: float | None = None
     lexical: frozenset[str] = frozenset()
-    margin: float | None = None
+    floor: Floor | None = None
+    signals: Signals | None = None
     evidence: Mapping[str, str] = field(default_factory=dict)
+    nearest: Ranked = field(default_factory=list)
+
+    @property
+    def margin(self) -> float | None:
+        """The margin over the background a vector-only hit needed (None: no floor)."""
+        if self.floor is None or self.signals is None or self.signals.context.background is None:
+            return None
+        return self.floor.margin_for(self.signals.context)
+
+    @property
+    def no_close_match(self) -> bool:
+        """Nothing cleared the floor although the sides found candidates (the edges say so)."""
+        return not self.ranked and bool(self.nearest)
 
     def fused(self, settings: FusionSettings) -> Ranked:
         """The two sides fused under ``settings`` (fusion studies need no new search, nor an open engine)."""
@@ -60,7 +85,9 @@ class Ranking:
 
     def passed(self, ranked: Ranked) -> Ranked:
         """The hits of ``ranked`` (another fusion of the sides) that clear this query's floor."""
-        return apply_floor(ranked, set(self.lexical), self.dense, self.margin)[0]
+        if self.signals is None:
+            return list(ranked)
+        return apply_floor(ranked, dict(self.dense), self.signals, self.floor)[0]
 
 
 def resolve_mode(snapshot: Snapshot, mode: str | None, default: str | None = None) -> str:
@@ -116,6 +143,7 @@ def retrieve(snapshot: Snapshot, text: str, *, mode: str, depth: int, fusion: Fu
     latin = is_latin_query(text) and not plan.romanized  # an expanded romanized query has Hindi terms
     bm25: Ranked = []
     dense: Ranked = []
+    base: float | None = None
     if mode in ("semantic", "hybrid"):
         if semantic is None:
             raise QueryError(f"{snapshot.index_dir} has no vectors", params=("mode",), retry={"mode": "bm25"})
@@ -123,8 +151,15 @@ def retrieve(snapshot: Snapshot, text: str, *, mode: str, depth: int, fusion: Fu
         pending = None
         if mode == "hybrid":
             pending = bm25_thread.submit(fulltext.search, parsed, wanted, filter_query) if bm25_thread else None
-        dense_depth = max(wanted, BACKGROUND_RANK) if floor is not None else wanted
-        dense = [(h.article_id, h.score) for h in semantic.search(plan.semantic_text, dense_depth, allowed)]
+        vector = semantic.embed(plan.semantic_text) if plan.semantic_text.strip() else None
+        if vector is not None:
+            dense_depth = max(wanted, BACKGROUND_RANK) if allowed is None else wanted
+            dense = [(h.article_id, h.score) for h in semantic.search(plan.semantic_text, dense_depth, allowed, vector)]
+            if allowed is None:
+                base = background(dense)
+            elif floor is not None:  # the background is the whole index's, never the filtered slice's
+                base = background([(h.article_id, h.score)
+                                   for h in semantic.search(plan.semantic_text, BACKGROUND_RANK, None, vector)])
         if mode == "hybrid":
             bm25 = pending.result() if pending is not None else fulltext.search(parsed, wanted, filter_query)
     else:
@@ -135,25 +170,81 @@ def retrieve(snapshot: Snapshot, text: str, *, mode: str, depth: int, fusion: Fu
         lexical = frozenset(doc for doc, _ in fulltext.search(parsed, fusion.candidates, filter_query))
     # a query of made-up Latin words (xyzzyqq) has no more to go on than one of punctuation
     has_terms = bool(terms) and not plan.only_unknown_words
-    margin = floor.margin(has_terms=has_terms, lexical_hits=bool(lexical), latin=latin) if floor else None
+    signals = None
+    if floor is not None or mode != "bm25":
+        groups = word_groups(fulltext, terms, plan)
+        shares = coverage(groups, fulltext.matched_terms(terms, sorted(lexical))) if lexical else {}
+        context = QueryContext(background=base, has_terms=has_terms, latin=latin, lexical_hits=bool(lexical),
+                               groups=len(groups), required=has_required(parsed))
+        signals = Signals(context, shares)
     upper = None
     if bm25 and mode == "hybrid" and (reference or needs_upper(bm25, fusion.method)):
         upper = fulltext.reference_score(parsed, bm25[0])
     return combine(mode, bm25, dense, terms, plan, fusion, depth=depth, latin=latin, bm25_upper=upper,
-                   lexical=lexical, margin=margin)
+                   lexical=lexical, floor=floor, signals=signals)
+
+
+def word_groups(fulltext: object, terms: frozenset[str], plan: QueryPlan) -> list[WordGroup]:
+    """The query's content words: each with the terms that stand for it (the typed word 1.0, an expansion
+    its spelling weight) and its idf (that of its likeliest term the index holds; the word's own when none).
+
+    Function words typed in Latin script (romanized ``ki``, ``ke``, ``par``; English ``the``) are left
+    out, as the analyzer leaves out Devanagari stopwords: they say nothing about the topic.
+    """
+    groups: list[dict[str, float]] = []
+    seen: set[str] = set()
+    for word, alternatives in plan.replacements().items():
+        members = {t: w for t, w in alternatives if t in terms}
+        if word in terms:
+            members[word] = 1.0
+        if members:
+            groups.append(members)
+            seen |= set(members)
+    groups += [{t: 1.0} for t in sorted(terms - seen)]
+    held = fulltext.term_frequency  # type: ignore[attr-defined]
+    idf = fulltext.idf  # type: ignore[attr-defined]
+    out: list[WordGroup] = []
+    for members in groups:
+        known = sorted((t for t in members if held(t)), key=lambda t: (-members[t], -idf(t)))
+        typed = [t for t in members if t.isascii() and t.isalpha()]
+        if not known and typed and all(is_function_word(t) for t in typed):
+            continue
+        out.append((members, idf(known[0]) if known else max(idf(t) for t in members)))
+    return out
+
+
+def has_required(q: wq.Query) -> bool:
+    """Whether the query itself says which words must match (``+word``, ``AND``)."""
+    if isinstance(q, (wq.And, wq.AndMaybe, wq.Require)):
+        return True
+    return any(has_required(child) for child in q.children())
+
+
+def is_function_word(word: str) -> bool:
+    """A Latin-script word that is a Hindi stopword romanized (ki, ke, mein) or a very common English one."""
+    return loose_key(word) in stopword_keys() or english_zipf(word) >= FUNCTION_WORD_ZIPF
 
 
 def combine(mode: str, bm25: Ranked, dense: Ranked, terms: frozenset[str], plan: QueryPlan,
             fusion: FusionSettings, *, depth: int, latin: bool = False, bm25_upper: float | None = None,
-            lexical: frozenset[str] = frozenset(), margin: float | None = None) -> Ranking:
-    """The ranking of ``mode`` from each side's list: bm25 as it is, else fused or dense under the floor."""
-    evidence: dict[str, str] = {}
-    if mode == "bm25":
-        ranked = bm25[:depth]
+            lexical: frozenset[str] = frozenset(), floor: Floor | None = None,
+            signals: Signals | None = None) -> Ranking:
+    """The ranking of ``mode`` from each side's list, fused where hybrid, under the relevance decision.
+
+    BM25 mode is judged too (a long query's weak word matches are not
+    evidence), by its word coverage alone.
+    """
+    shown = bm25 if mode == "bm25" else dense if mode == "semantic" else \
+        Ranking(mode, [], bm25, dense, terms, plan, latin, bm25_upper).fused(fusion)
+    if signals is None:
+        ranked, evidence = list(shown[:depth]), {}
     else:
-        shown = dense if mode == "semantic" else Ranking(mode, [], bm25, dense, terms, plan, latin,
-                                                          bm25_upper).fused(fusion)
-        kept, evidence = apply_floor(shown, set(lexical), dense, margin)
+        kept, evidence = apply_floor(shown, dict(dense), signals, floor)
         ranked = kept[:depth]
+    # a query with something to look for, that nothing answers: its nearest articles, offered as such
+    nearest = list(shown[:NEAREST]) if not ranked and signals is not None and signals.context.has_terms else []
+    if nearest and signals is not None:
+        cosines = dict(dense)
+        evidence = {doc: judge(doc, cosines.get(doc), signals, floor).reason for doc, _ in nearest}
     return Ranking(mode, ranked, bm25, dense, terms, plan, latin=latin, bm25_upper=bm25_upper,
-                   lexical=lexical, margin=margin, evidence=evidence)
+                   lexical=lexical, floor=floor, signals=signals, evidence=evidence, nearest=nearest)

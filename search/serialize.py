@@ -74,8 +74,9 @@ class HitResponse(BaseModel):
     bm25: SideScore
     cosine: SideScore
     evidence: str | None = Field(default=None, description=(
-        "Why the relevance floor let the article through (it matches the query's words, or its cosine "
-        "clears the floor); null in bm25 mode."))
+        "Why the relevance decision let the article through: the share of the query's words (by idf weight) "
+        "it matches, or its cosine against the floor (the query's background plus a margin); for a nearest "
+        "article, why it fell short."))
     more: More
 
     @classmethod

@@ -101,6 +101,12 @@ class SearchResponse(BaseModel):
     collapse: bool = True
     partial: bool = Field(False, description="A sharded index answered without some of its shards (failed_shards).")
     failed_shards: list[str] = Field(default_factory=list, description="The shards that did not answer this query.")
+    no_close_match: bool = Field(False, description=(
+        "True when nothing cleared the relevance floor: the archive holds nothing close to the query. "
+        "results is then empty and nearest holds the closest articles, which are not matches."))
+    nearest: list[HitResponse] = Field(default_factory=list, description=(
+        "With no_close_match: the closest articles, offered only as such (their evidence says why they "
+        "fell short); empty otherwise."))
 
 
 class SimilarResponse(BaseModel):
@@ -220,6 +226,7 @@ def create_app(pool: EnginePool | ShardedPool) -> FastAPI:
             results=[HitResponse.of(hit) for hit in result.hits],
             expanded=expand, showing_results_for=plan.corrected_text, expansions=expansions_of(plan),
             partial=result.partial, failed_shards=list(result.failed_shards),
+            no_close_match=result.no_close_match, nearest=[HitResponse.of(hit) for hit in result.nearest],
         )
 
     @app.get("/api/articles/{article_id:path}/similar", response_model=SimilarResponse, tags=["search"],

@@ -51,10 +51,10 @@ def test_a_preloaded_engine_stops_showing_a_deleted_article_in_every_mode(engine
 
 
 def test_similar_never_lists_a_deleted_article(engine: SearchEngine, index_dir: Path) -> None:
-    others = [hit.id for hit in engine.similar("wikinews-1").hits]
+    others = [hit.id for hit in engine.similar("wikinews-32").hits]  # Piquet's F1 crash: Massa's F1 story
     assert others
     delete_ids(index_dir, [others[0]])
-    assert others[0] not in [hit.id for hit in engine.similar("wikinews-1").hits]
+    assert others[0] not in [hit.id for hit in engine.similar("wikinews-32").hits]
 
 
 def test_a_replaced_article_is_found_by_its_new_words_only(engine: SearchEngine, index_dir: Path,

@@ -124,6 +124,18 @@ def test_newest_first_is_stable_for_equal_dates() -> None:
     assert [e.id for e in ordered] == ["b", "a", "c", "d"]
 
 
+def test_a_story_sorts_by_its_newest_dated_copy_even_when_the_shown_copy_is_undated() -> None:
+    """The Kursk story's best copy (an undated syndicated one) is shown; its copies carry dates."""
+    ranked = [("kursk-undated", 3.0), ("drone", 2.0), ("kursk-agency", 1.5), ("kursk-paper", 1.0)]
+    stories = {"kursk-undated": "kursk", "kursk-agency": "kursk", "kursk-paper": "kursk", "drone": "drone"}
+    dates = {"kursk-undated": None, "kursk-agency": datetime(2025, 8, 15), "kursk-paper": datetime(2025, 8, 12),
+             "drone": datetime(2025, 8, 14)}
+    arranged = arrange(ranked, PageRequest(sort="date"), story_of=lambda ids: stories,
+                       date_of=lambda ids: {doc: dates[doc] for doc in ids})
+    assert [e.id for e in arranged.entries] == ["kursk-undated", "drone"]  # 15 August beats 14 August
+    assert [c for c, _ in arranged.entries[0].copies] == ["kursk-agency", "kursk-paper"]
+
+
 def test_arrange_cuts_pages_from_one_list() -> None:
     ranked = [(f"d{i}", float(100 - i)) for i in range(25)]
     pages = [arrange(ranked, PageRequest(k=10, offset=o), story_of=lambda ids: {}, date_of=lambda ids: {})

@@ -89,7 +89,9 @@ def test_date_filter_excludes_undated_articles(seed_engine: SearchEngine) -> Non
 
 
 def test_category_filter_applies_to_the_vector_side_too(seed_engine: SearchEngine) -> None:
-    hits = seed_engine.search(SearchRequest.of("football match", mode="semantic", k=5, filters=Filters.parse(category="sports"))).hits
+    # min_score=0: this pins the filter; the relevance decision is pinned in test_relevance.py
+    hits = seed_engine.search(SearchRequest.of("football match", mode="semantic", k=5, min_score=0,
+                                               filters=Filters.parse(category="sports"))).hits
     assert hits and all(hit.category == "sports" for hit in hits)
 
 

@@ -189,6 +189,7 @@
     list.start = (body.offset || 0) + 1; // an ordered list: page 2 counts on from 11
     showExpansions(body, params);
     if (body.count === 0 && !body.id && !body.offset) showSuggestions(body, params);
+    showNearest(body);
     showPager(body, params);
   }
 
@@ -415,6 +416,15 @@
     }
     notice.replaceChildren(...parts);
     notice.hidden = parts.length === 0;
+  }
+
+  // -- "no close match": the archive holds nothing close; the nearest articles, set apart as such ---
+  function showNearest(body) {
+    const nearest = body.nearest || [];
+    $("no-match").hidden = !body.no_close_match;
+    $("no-match-query").textContent = body.query || "";
+    $("nearest-list").replaceChildren(...nearest.map(resultItem));
+    $("nearest").hidden = nearest.length === 0;
   }
 
   // -- "no results" that helps ---------------------------------------------------
