@@ -44,6 +44,11 @@ def term_bytes(text: str | bytes) -> bytes:
     return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
+def whoosh_idf(doc_count_all: int, doc_frequency: int) -> float:
+    """Whoosh's idf (``WeightingModel.idf``), from the collection's counts."""
+    return log(doc_count_all / (doc_frequency + 1)) + 1
+
+
 @dataclass(frozen=True)
 class CollectionStats:
     """N, field length totals and document frequencies of a collection, for the terms of one query.
@@ -62,7 +67,7 @@ class CollectionStats:
         return int(self.df.get((fieldname, term_bytes(text)), 0))
 
     def idf(self, fieldname: str, text: str | bytes) -> float:
-        return log(self.doc_count_all / (self.doc_frequency(fieldname, text) + 1)) + 1
+        return whoosh_idf(self.doc_count_all, self.doc_frequency(fieldname, text))
 
     def avg_field_length(self, fieldname: str) -> float:
         return self.field_lengths.get(fieldname, 0) / (self.doc_count_all or 1)
@@ -127,6 +132,9 @@ class CollectionTable:
         key = np.uint64(hash64(term_bytes(text)))
         at = int(np.searchsorted(keys, key))
         return int(self._counts[fieldname][at]) if at < len(keys) and keys[at] == key else 0
+
+    def idf(self, fieldname: str, text: str | bytes) -> float:
+        return whoosh_idf(self.doc_count_all, self.doc_frequency(fieldname, text))
 
     def term_frequency(self, term: str) -> int:
         """Articles whose headline or body holds ``term`` (the larger count), as ``FullTextSearcher`` says it."""

@@ -33,6 +33,7 @@ the tests), :mod:`hsearch.search.serve_ray` a Ray Serve deployment of one.
 
 from __future__ import annotations
 
+import math
 import logging
 import os
 import threading
@@ -65,8 +66,8 @@ from .fusion import is_latin_query, needs_upper
 from .hydration import ResultPage, hydrate
 from .modes import MODES, modes_for
 from .query_parser import positive_terms
-from .relevance import BACKGROUND_RANK
-from .retrieval import Ranked, Ranking, combine, floor_for, plan_query
+from .relevance import BACKGROUND_RANK, QueryContext, Signals, background, coverage
+from .retrieval import Ranked, Ranking, combine, floor_for, has_required, plan_query, word_groups
 from .snapshot import SnapshotSettings
 from .snippets import Snippet, mark_all
 
@@ -135,6 +136,11 @@ class Shard:
                 dense = [(hit.article_id, hit.score) for hit in
                          snapshot.semantic.search(query.semantic_text, query.dense_depth, allowed, vector=query.vector)]
             return ShardAnswer(self.name, bm25, dense)
+
+    def matched_terms(self, terms: list[str], ids: list[str]) -> dict[str, set[str]]:
+        """Which of ``terms`` each of this shard's articles ``ids`` holds (the relevance decision's word coverage)."""
+        with self._lock:
+            return self._engine.snapshot().fulltext.matched_terms(terms, ids)
 
     def reference_score(self, query: ShardQuery, top: tuple[str, float]) -> float:
         """BM25's reference for a side that cannot be spread, asked of the shard that holds ``top``."""
@@ -239,6 +245,15 @@ class _SetFullText:
 
     def term_frequency(self, term: str) -> int:
         return self.collection.term_frequency(term)
+
+    def idf(self, term: str) -> float:
+        """As :meth:`FullTextSearcher.idf`, with the set's statistics."""
+        held = [self.collection.idf(f, term) for f in query_parser.SEARCH_FIELDS if self.collection.doc_frequency(f, term)]
+        return max(held) if held else math.log(max(self.collection.doc_count_all, 1)) + 1.0
+
+    def matched_terms(self, terms: Iterable[str], ids: Sequence[str]) -> dict[str, set[str]]:
+        """Which of ``terms`` each article holds, asked of the shards that own them."""
+        return self._engine.matched_terms(sorted(terms), list(ids))
 
     def documents(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         return self._engine.documents(ids)
@@ -414,6 +429,16 @@ class ShardedEngine:
         return {article_id: found[article_id] for article_id in ids if article_id in found}
 
     # -- queries ---------------------------------------------------------------------------------
+    def matched_terms(self, terms: list[str], ids: list[str]) -> dict[str, set[str]]:
+        owner = self.snapshot().manifest.owner
+        by_shard: dict[int, list[str]] = {}
+        for article_id in ids:
+            by_shard.setdefault(owner(article_id), []).append(article_id)
+        found: dict[str, set[str]] = {article_id: set() for article_id in ids}
+        for part in self._fan_out("matched_terms", lambda n: (terms, by_shard[n]) if n in by_shard else None).values():
+            found.update(part)
+        return found
+
     def resolve_mode(self, mode: str | None) -> str:
         chosen = mode or self.settings.mode or modes_for(self.has_vectors)[0]
         if chosen not in MODES:
@@ -457,7 +482,7 @@ class ShardedEngine:
         bm25_depth = wanted if chosen != "semantic" else (fusion.candidates if floor_words else 0)
         dense_depth, vector = 0, None
         if chosen != "bm25":
-            dense_depth = max(wanted, BACKGROUND_RANK) if floor is not None else wanted
+            dense_depth = max(wanted, BACKGROUND_RANK) if not filters.active else wanted
             if plan.semantic_text.strip():
                 vector = self.encoder().encode_queries([plan.semantic_text])[0]
         stats = view.fulltext.collection.stats_for(parsed.iter_all_terms(phrases=True)) if bm25_depth else None
@@ -473,14 +498,29 @@ class ShardedEngine:
         bm25 = side_bm25 if chosen != "semantic" else []
         lexical = frozenset(doc for doc, _ in side_bm25)
         has_terms = bool(terms) and not plan.only_unknown_words
-        margin = floor.margin(has_terms=has_terms, lexical_hits=bool(lexical), latin=latin) if floor else None
+        base = None
+        if vector is not None:  # the background is the whole set's, never the filtered slice's (as one index)
+            if not filters.active:
+                base = background(dense)
+            elif floor is not None:
+                whole = ShardQuery(text, plan.replacements(), Filters(), None, 0, vector, plan.semantic_text,
+                                   BACKGROUND_RANK)
+                answers = self._fan_out("search", lambda _: (whole,))
+                base = background(merge_dense([answers[n].dense for n in sorted(answers)], BACKGROUND_RANK))
+        signals = None
+        if floor is not None or chosen != "bm25":
+            groups = word_groups(view.fulltext, terms, plan)
+            shares = coverage(groups, view.fulltext.matched_terms(terms, sorted(lexical))) if lexical else {}
+            context = QueryContext(background=base, has_terms=has_terms, latin=latin, lexical_hits=bool(lexical),
+                                   groups=len(groups), required=has_required(parsed))
+            signals = Signals(context, shares)
         upper = None
         if bm25 and chosen == "hybrid" and (reference or needs_upper(bm25, fusion.method)):
             owner = view.manifest.owner(bm25[0][0])
             found = self._fan_out("reference_score", lambda n: (query, bm25[0]) if n == owner else None)
             upper = found.get(owner, bm25[0][1])
         return combine(chosen, bm25, dense, terms, plan, fusion, depth=depth, latin=latin, bm25_upper=upper,
-                       lexical=lexical, margin=margin)
+                       lexical=lexical, floor=floor, signals=signals)
 
     def similar(self, article_id: str, *, mode: str | None = None, page: PageRequest = PageRequest()) -> ResultPage:
         raise QueryError("similar articles are not available on a sharded index yet; search for its headline instead")
