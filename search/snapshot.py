@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hsearch.index import layout
+from hsearch.index import layout, vector_segments
 from hsearch.index.boilerplate import Boilerplate
 from hsearch.index import manifest as manifest_io
 from hsearch.index.encoders import Encoder
@@ -119,7 +119,8 @@ def open_snapshot(index_dir: Path, settings: SnapshotSettings, *, encoder: Encod
     full-text commit and its manifest's switch (the manifest is read again,
     for at most :data:`OPEN_PATIENCE_S`), or it died there, leaving the vector
     side behind until ``verify --repair``.  Then the latest full text is
-    opened: it is the index of record.
+    opened: it is the index of record.  Likewise a vector segment that a later
+    commit merged away: the newer manifest is read and both sides opened again.
     """
     deadline = time.monotonic() + OPEN_PATIENCE_S
     while True:
@@ -129,9 +130,9 @@ def open_snapshot(index_dir: Path, settings: SnapshotSettings, *, encoder: Encod
         try:
             pinned = built.fulltext_generation if built.fulltext_generation >= 0 else None  # -1: not recorded
             return _open(index_dir, settings, built, stamp, chosen, previous, pinned)
-        except GenerationGone:
-            if time.monotonic() > deadline:
-                return _open(index_dir, settings, built, stamp, chosen, previous, None)
+        except (GenerationGone, vector_segments.SegmentsGone):
+            if time.monotonic() > deadline:  # a crash left the manifest behind: the latest of each side
+                return _open(index_dir, settings, built, stamp, chosen, previous, None, exact=False)
             time.sleep(0.05)
 
 
@@ -152,13 +153,17 @@ def _encoder(built: Manifest, given: Encoder | None, previous: Snapshot | None,
 
 
 def _open(index_dir: Path, settings: SnapshotSettings, built: Manifest, stamp: Stamp,
-          encoder: Encoder | None, previous: Snapshot | None, generation: int | None) -> Snapshot:
+          encoder: Encoder | None, previous: Snapshot | None, generation: int | None, *, exact: bool = True) -> Snapshot:
+    """Both sides as ``built`` names them; the vectors first, since following the full text closes what
+    the previous snapshot alone held (nothing may fail after it)."""
+    semantic = None
+    if built.model is not None:
+        # an engine that answers many queries maps the vectors now, from this manifest exactly
+        store = vector_segments.open_store(index_dir, built, exact=exact) if settings.preload else None
+        semantic = SemanticSearcher(index_dir, built, encoder, fast_queries=settings.preload, store=store)
     if previous is not None:
         fulltext = previous.fulltext.following(generation)
     else:
         fulltext = FullTextSearcher(index_dir, generation=generation, length_tables=settings.preload,
                                     compiled=settings.preload)
-    semantic = None
-    if built.model is not None:
-        semantic = SemanticSearcher(index_dir, built, encoder, fast_queries=settings.preload)
     return Snapshot(index_dir, built, stamp, fulltext, semantic, settings)
