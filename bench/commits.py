@@ -43,6 +43,7 @@ from hsearch.index.manifest import ModelSpec
 from . import corpus as bench_corpus
 from .datasets import cache_dir
 from .timing import machine
+from hsearch.index.writer import IndexRun
 
 DIM = 384
 SPEC = ModelSpec(kind="bench-stand-in", name="bench-stand-in-384", dim=DIM)
@@ -133,8 +134,7 @@ def build(folder: Path, corpus: Path, every: int) -> dict:
 
     shutil.rmtree(folder, ignore_errors=True)
     began, written = time.perf_counter(), wchar()
-    report = index_paths(folder, [corpus], IndexSettings(model=SPEC.name), encoder=StandIn(),
-                         commits=CommitPolicy(every_articles=every), embedder=lambda _: RowsEmbedder())
+    report = index_paths(folder, [corpus], IndexSettings(model=SPEC.name), IndexRun(commits=CommitPolicy(every_articles=every)), encoder=StandIn(), embedder=lambda _: RowsEmbedder())
     return {"articles": report.total_articles, "commits": report.commits, "seconds": time.perf_counter() - began,
             "written": wchar() - written, "index_bytes": rewritten({}, files_of(folder))[1],
             "peak_rss": peak_rss()}

@@ -16,6 +16,7 @@ from hsearch.index import manifest
 from hsearch.index.atomic import atomic_write_text
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
+from hsearch.index.writer import IndexRun
 
 CACHE_ENV = "HSEARCH_BENCH_CACHE"
 
@@ -86,5 +87,5 @@ def cached_index(docs: list[dict[str, str]], name: str, settings: IndexSettings,
             return target
     except Exception:  # missing, old analyzer version, half-built: rebuild
         pass
-    index_paths(target, [source], settings, rebuild=True)
+    index_paths(target, [source], settings, IndexRun(rebuild=True))
     return target

@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hsearch.index.writer import IndexRun
+
 from . import corpus as bench_corpus
 from .timing import (
     RESULTS,
@@ -79,7 +81,7 @@ def child_fulltext(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
         profiler = Profiler(interval=0.002)
         profiler.start()
-    report = index_paths(target, [path], IndexSettings(model="none", procs=args.procs_child), rebuild=True)
+    report = index_paths(target, [path], IndexSettings(model="none", procs=args.procs_child), IndexRun(rebuild=True))
     seconds = time.perf_counter() - began
     if args.profile:
         profiler.stop()

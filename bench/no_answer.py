@@ -49,6 +49,7 @@ from hsearch.search.relevance import MODEL_FLOORS, Signals, apply_floor, backgro
 
 from .datasets import EvalSet, all_sets, cached_index
 from hsearch.search.request import SearchRequest
+from hsearch.index.writer import IndexRun
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -120,7 +121,7 @@ def main() -> None:
             if s.name != "xquad-en":
                 probes[s.name] = nonsense(engine, NONSENSE)
     with tempfile.TemporaryDirectory() as tmp:
-        index_paths(Path(tmp), [SEEDS], IndexSettings(), rebuild=True)
+        index_paths(Path(tmp), [SEEDS], IndexSettings(), IndexRun(rebuild=True))
         with SearchEngine(Path(tmp), SearchSettings(preload=True)) as engine:
             probes["seeds"] = nonsense(engine, NONSENSE + SEED_QUERIES)
     text = render(table, probes, args.data)

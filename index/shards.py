@@ -45,13 +45,12 @@ from .errors import (HsearchError, IndexNotFoundError, IndexVersionError, InputE
                      SettingsError)
 from .hashing import hash64
 from .health import HealthReport
-from .ingest import read_articles
 from .lock import OnWait, WriteLock
 from .model_spec import ModelSpec
 from .schema import SCHEMA_VERSION
 from .settings import DEFAULT_MODEL, NO_MODEL, IndexSettings
 from .stories import StoryClusters, StoryUpdates
-from .writer import IndexReport, IndexWriter, dedupe
+from .writer import IndexReport, IndexRun, IndexWriter, RunSources
 
 SHARDS_FORMAT = 1
 MAX_SHARDS = 1024
@@ -228,24 +227,27 @@ class _Run:
     advance: Callable[[int], None] | None = None
 
 
-def index_sharded(index_dir: Path, paths: Sequence[Path], settings: IndexSettings = IndexSettings(), *,
-                  shards: int | None = None, strict: bool = False, rebuild: bool = False, wait: bool = False,
-                  progress: Callable[[int, int], Callable[[int], None]] | None = None,
-                  encoder: Encoder | None = None, commits: CommitPolicy = CommitPolicy(),
-                  embedder: Callable[[Encoder], Embedder] | None = None, report: IndexReport | None = None,
-                  csv_delimiter: str | None = None, on_wait: OnWait | None = None) -> IndexReport:
-    """:func:`hsearch.index.writer.index_paths` for a sharded index (created with ``shards`` when new)."""
+def index_sharded(index_dir: Path, paths: Sequence[Path], settings: IndexSettings = IndexSettings(),
+                  run: IndexRun = IndexRun(), *, shards: int | None = None, encoder: Encoder | None = None,
+                  embedder: Callable[[Encoder], Embedder] | None = None,
+                  progress: Callable[[int], Callable[[int], None]] | None = None,
+                  report: IndexReport | None = None, on_wait: OnWait | None = None) -> IndexReport:
+    """:func:`hsearch.index.writer.index_paths` for a sharded index (created with ``shards`` when new).
+
+    The articles of one run are held in memory while they are routed to their shards."""
     report = report if report is not None else IndexReport()
-    articles = dedupe(read_articles(paths, report.ingest, strict=strict, csv_delimiter=csv_delimiter), report.ingest)
+    sources = RunSources(paths, run)
+    articles = list(sources.latest(sources.survey(report.ingest)))
+    rebuild, wait, commits = run.rebuild, run.wait, run.commits
     if not articles:
         where = ", ".join(str(p) for p in paths)
         raise InputError(f"{where}: no articles to index ({report.ingest.skipped} records skipped)")
-    advance = progress(len(articles), 0) if progress else None
-    run = _Run(settings, rebuild, encoder, commits, embedder, advance)
+    advance = progress(len(articles)) if progress else None
+    job = _Run(settings, rebuild, encoder, commits, embedder, advance)
     with WriteLock(Path(index_dir), wait=wait, on_wait=on_wait) as lock:
         report.stale_lock_pid = lock.stale_pid
-        built, run.encoder = _open_set(Path(index_dir), shards, settings, encoder, rebuild)
-        _write(Path(index_dir), built, articles, [], run, report)
+        built, job.encoder = _open_set(Path(index_dir), shards, settings, encoder, rebuild)
+        _write(Path(index_dir), built, articles, [], job, report)
     return report
 
 

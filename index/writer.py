@@ -16,6 +16,7 @@ digest of the text it was made from).
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import numpy as np
 from whoosh import index as whoosh_index
@@ -35,7 +37,7 @@ from .checkpoints import Checkpoints, CommitPolicy
 from .encoders import Encoder, encoder_for_name, encoder_for_spec, same_model
 from .errors import (UNWRITABLE_ADVICE, FullTextDamagedError, IndexInterrupted, IndexVersionError, IndexWriteError,
                      InputError, ModelMismatchError, Remedy, damage_reason, os_error_reason)
-from .ingest import IngestIssue, IngestReport, read_articles
+from .ingest import STDIN, IngestIssue, IngestReport, read_articles
 from .lock import OnWait, WriteLock
 from .manifest import Manifest
 from .model_spec import ModelSpec
@@ -47,6 +49,8 @@ from .boilerplate import Boilerplate
 from .stories import StoryUpdates
 from .vector_segments import SegmentWriter
 from .wording import counted
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -457,92 +461,162 @@ def _document(article: Article) -> dict[str, object]:
     return document
 
 
-def dedupe(articles: Iterable[Article], report: IngestReport) -> list[Article]:
-    """Keep the last article of each id (a later line corrects an earlier one), reporting each."""
-    latest: dict[str, Article] = {}
-    for article in articles:
-        earlier = latest.pop(article.id, None)
-        if earlier is not None:
-            path, _, line = article.origin.rpartition(":")
-            report.issues.append(IngestIssue(
-                path or article.origin, int(line) if line.isdigit() else None,
-                f"duplicate id {article.id!r} (also at {earlier.origin}); the later one wins",
-            ))
-        latest[article.id] = article
-    return list(latest.values())
+@dataclass(frozen=True)
+class IndexRun:
+    """How one indexing run reads its sources and commits: the options of ``hsearch index``.
+
+    ``strict`` fails the run at the first bad record (before anything is
+    written); ``rebuild`` starts the index afresh; ``wait`` queues behind
+    another writer instead of failing; ``commits`` says when a long run
+    commits; ``csv_delimiter`` fixes the CSV separator (default: each file's
+    header line decides).
+    """
+
+    strict: bool = False
+    rebuild: bool = False
+    wait: bool = False
+    commits: CommitPolicy = CommitPolicy()
+    csv_delimiter: str | None = None
 
 
-def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings = IndexSettings(), *,
-                strict: bool = False, rebuild: bool = False, wait: bool = False,
-                progress: Callable[[int, int], Callable[[int], None]] | None = None,
-                encoder: Encoder | None = None, commits: CommitPolicy = CommitPolicy(),
+def index_paths(index_dir: Path, paths: Sequence[Path], settings: IndexSettings = IndexSettings(),
+                run: IndexRun = IndexRun(), *, encoder: Encoder | None = None,
                 embedder: Callable[[Encoder], Embedder] | None = None,
-                report: IndexReport | None = None, csv_delimiter: str | None = None,
-                on_wait: OnWait | None = None) -> IndexReport:
+                progress: Callable[[int], Callable[[int], None]] | None = None,
+                report: IndexReport | None = None, on_wait: OnWait | None = None) -> IndexReport:
     """Read ``paths`` and add every good article to the index at ``index_dir``.
 
-    All input is read and checked before the index is touched, so ``strict``
-    failures and unreadable paths leave the index exactly as it was.  Articles
-    the index already holds unchanged are skipped; the rest are written in
-    batches and committed as ``commits`` says, so a killed build keeps what it
-    committed and the same call resumes it.  ``embedder(encoder)`` makes the
-    vectors (default: :class:`LocalEmbedder`; the Ray one for a cluster).
-    ``progress(total, unchanged)`` returns a callback advanced by articles
-    written; ``report``, when given, is filled in as the build goes.
+    The sources are read twice, and never held in memory (standard input is):
+    first every record is checked and each id's last copy noted (a later line
+    corrects an earlier one), so ``strict`` failures and unreadable paths
+    leave the index exactly as it was; then the articles stream into the
+    writer in batches.  Articles the index already holds unchanged are
+    skipped; the rest are committed as ``run.commits`` says, so a killed build
+    keeps what it committed and the same call resumes it.
+    ``embedder(encoder)`` makes the vectors (default: :class:`LocalEmbedder`;
+    the Ray one for a cluster).  ``progress(total)`` returns a callback
+    advanced by articles done (written, or found unchanged and skipped);
+    ``report``, when given, is filled in as the build goes.
     """
     report = report if report is not None else IndexReport()
     try:
-        articles = dedupe(read_articles(paths, report.ingest, strict=strict, csv_delimiter=csv_delimiter),
-                          report.ingest)
+        sources = RunSources(paths, run)
+        latest = sources.survey(report.ingest)
     except KeyboardInterrupt:  # still reading: the index was not opened
         raise IndexInterrupted(index_dir, committed=False) from None
-    if not articles:
+    if not latest:
         where = ", ".join(str(p) for p in paths)
         reasons = "".join(f"\n  {issue}" for issue in report.ingest.issues[:5])
         more = f"\n  … and {len(report.ingest.issues) - 5} more" if len(report.ingest.issues) > 5 else ""
         skipped = counted(report.ingest.skipped, "record") + (
             f" and {counted(report.ingest.files_skipped, 'file')}" if report.ingest.files_skipped else "")
         raise InputError(f"{where}: no articles to index ({skipped} skipped){reasons}{more}")
-    with _interruptible(IndexWriter(index_dir, settings, rebuild=rebuild, wait=wait, encoder=encoder,
+    with _interruptible(IndexWriter(index_dir, settings, rebuild=run.rebuild, wait=run.wait, encoder=encoder,
                                     on_wait=on_wait), report) as writer:
         report.stale_lock_pid = writer.stale_lock_pid
         writer.drop_orphan_vectors()
-        changed = [a for a in articles if not writer.unchanged(a)]
-        report.unchanged = len(articles) - len(changed)
-        chrome = Boilerplate() if rebuild else Boilerplate.load(index_dir)
-        changed = chrome.prepare(changed)  # lines the sources repeat stay out of passages and shingles
-        advance = progress(len(articles), report.unchanged) if progress else None
-        report.replaced = sum(1 for a in changed if writer.exists(a.id))
-        report.added = len(changed) - report.replaced
-        size = min(settings.batch_size, commits.every_articles or settings.batch_size)  # commits fall on batch ends
-        batches = [changed[start:start + size] for start in range(0, len(changed), size)]
-        _write_batches(writer, batches, report, commits, embedder, advance)
+        chrome = Boilerplate() if run.rebuild else Boilerplate.load(index_dir)
+        advance = progress(len(latest)) if progress else None
+        size = min(settings.batch_size, run.commits.every_articles or settings.batch_size)  # commits at batch ends
+        batches = _changed_batches(writer, sources.latest(latest), chrome, size, report, advance)
+        _write_batches(writer, batches, report, run.commits, embedder, advance)
         report.total_articles = writer.commit().articles
         report.commits += 1
-        report.committed = len(changed)
+        report.committed = report.added + report.replaced
         chrome.save(index_dir)  # derived: a table lost to a crash only forgets lines it had counted
     return report
 
 
-def _write_batches(writer: IndexWriter, batches: Sequence[Sequence[Article]], report: IndexReport,
+class RunSources:
+    """The paths of one run, read once to check them and once to write (standard input is kept in memory).
+
+    ``survey`` reads and checks every record; ``latest`` then yields each id's
+    last copy (a later line corrects an earlier one).
+    """
+
+    def __init__(self, paths: Sequence[Path], run: IndexRun) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.run = run
+        self._kept: list[Article] | None = None
+
+    def _read(self, report: IngestReport) -> Iterator[Article]:
+        if self._kept is not None:
+            return iter(self._kept)
+        articles = read_articles(self.paths, report, strict=self.run.strict, csv_delimiter=self.run.csv_delimiter)
+        if STDIN in self.paths:  # read once: keep it
+            self._kept = list(articles)
+            return iter(self._kept)
+        return articles
+
+    def survey(self, report: IngestReport) -> dict[str, int]:
+        """Each id's position in the sources' order of its last copy; every problem (and repeated id) reported."""
+        latest: dict[str, tuple[int, str]] = {}
+        for position, article in enumerate(self._read(report)):
+            earlier = latest.get(article.id)
+            if earlier is not None:
+                path, _, line = article.origin.rpartition(":")
+                report.issues.append(IngestIssue(
+                    path or article.origin, int(line) if line.isdigit() else None,
+                    f"duplicate id {article.id!r} (also at {earlier[1]}); the later one wins",
+                ))
+            latest[article.id] = (position, article.origin)
+        return {article_id: position for article_id, (position, _) in latest.items()}
+
+    def latest(self, positions: dict[str, int]) -> Iterator[Article]:
+        """The articles again, each id's last copy only (what :meth:`survey` reported is not reported again)."""
+        for position, article in enumerate(self._read(IngestReport())):
+            if positions.get(article.id) == position:
+                yield article
+
+
+def _changed_batches(writer: IndexWriter, articles: Iterable[Article], chrome: Boilerplate, size: int,
+                     report: IndexReport, advance: Callable[[int], None] | None) -> Iterator[list[Article]]:
+    """Batches of ``size`` articles the index does not already hold as they are, counted as added or replaced.
+
+    The site chrome of each batch is found before it is embedded (``chrome.prepare``)."""
+    batch: list[Article] = []
+    for article in articles:
+        if writer.unchanged(article):
+            report.unchanged += 1
+            if advance:
+                advance(1)
+            continue
+        if writer.exists(article.id):
+            report.replaced += 1
+        else:
+            report.added += 1
+        batch.append(article)
+        if len(batch) >= size:
+            yield chrome.prepare(batch)  # lines the sources repeat stay out of passages and shingles
+            batch = []
+    if batch:
+        yield chrome.prepare(batch)
+
+
+def _write_batches(writer: IndexWriter, batches: Iterable[Sequence[Article]], report: IndexReport,
                    commits: CommitPolicy, make_embedder: Callable[[Encoder], Embedder] | None,
                    advance: Callable[[int], None] | None) -> None:
-    """Embed and write ``batches`` in order, committing whenever ``commits`` says one is due."""
-    if writer.encoder is None or not batches:
-        vectors: Iterable[Sequence[np.ndarray] | None] = (None for _ in batches)
+    """Embed and write ``batches`` in order, committing whenever ``commits`` says one is due.
+
+    The embedder may run ahead of the writer (Ray keeps batches in flight); the
+    batches it has taken and the writer has not are all that is held.
+    """
+    to_write, to_embed = itertools.tee(batches)
+    if writer.encoder is None:
+        vectors: Iterator[Sequence[np.ndarray] | None] = itertools.repeat(None)
         embedder: Embedder | None = None
     else:
         embedder = (make_embedder or _local_embedder(writer.settings))(writer.encoder)
-        vectors = embedder.embed_batches(batches)
+        vectors = embedder.embed_batches(to_embed)
     checkpoints = Checkpoints(commits)
-    written, total = 0, sum(map(len, batches))
+    written = 0
     try:
-        for batch, rows in zip(batches, vectors, strict=True):
+        for (batch, last), rows in zip(_marking_last(to_write), vectors):
             report.passages += writer.add(batch, rows)
             written += len(batch)
             if advance:
                 advance(len(batch))
-            if checkpoints.wrote(len(batch)) and written < total:  # the last commit follows anyway
+            if checkpoints.wrote(len(batch)) and not last:  # the last commit follows anyway
                 started = time.monotonic()
                 writer.checkpoint()
                 checkpoints.committed(time.monotonic() - started)
@@ -551,6 +625,19 @@ def _write_batches(writer: IndexWriter, batches: Sequence[Sequence[Article]], re
     finally:
         if embedder is not None:
             embedder.close()
+
+
+def _marking_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
+    """Each item and whether it is the last (one item of look-ahead)."""
+    iterator = iter(items)
+    try:
+        current = next(iterator)
+    except StopIteration:
+        return
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True
 
 
 def _local_embedder(settings: IndexSettings) -> Callable[[Encoder], Embedder]:

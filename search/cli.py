@@ -139,7 +139,7 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
                   ray_gpus_per_actor: float, shards: int | None) -> None:
     """Add (or replace, by id) the articles in SOURCES: .jsonl, .csv (also gzipped), folders, - for JSONL on stdin."""
     from hsearch.index.checkpoints import CommitPolicy
-    from hsearch.index.writer import IndexReport, index_paths
+    from hsearch.index.writer import IndexReport, IndexRun, index_paths
 
     target = resolve_index(index_dir)
     settings = IndexSettings(model=model, ann=ann, procs=procs)
@@ -157,10 +157,10 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
     from hsearch.index.shards import index_sharded, is_sharded
 
     write = partial(index_sharded, shards=shards) if shards is not None or is_sharded(target) else index_paths
-    write(target, list(sources), settings, strict=strict, rebuild=rebuild, wait=wait,
-                progress=None if quiet else _progress_bar, commits=CommitPolicy(every_articles=commit_every),
-                embedder=embedder, report=report, on_wait=_waiting_note(target),
-                csv_delimiter=csv_delimiter.replace("\\t", "\t") if csv_delimiter else None)
+    run = IndexRun(strict=strict, rebuild=rebuild, wait=wait, commits=CommitPolicy(every_articles=commit_every),
+                   csv_delimiter=csv_delimiter.replace("\\t", "\t") if csv_delimiter else None)
+    write(target, list(sources), settings, run, progress=None if quiet else _progress_bar, embedder=embedder,
+          report=report, on_wait=_waiting_note(target))
     if not quiet:
         for issue in report.issues[:MAX_ISSUES_SHOWN]:
             click.echo(f"warning: {issue}", err=True)
@@ -178,20 +178,16 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
     )
 
 
-def _progress_bar(total: int, unchanged: int = 0) -> Callable[[int], None]:
+def _progress_bar(total: int) -> Callable[[int], None]:
+    """Articles done of ``total``: written, or (a resumed build) found unchanged and skipped."""
     from tqdm import tqdm
 
-    bar = tqdm(total=total, initial=unchanged, unit="article", file=sys.stderr, disable=None, leave=False)
-    if unchanged:  # a resumed build starts where the last commit left it
-        bar.set_postfix_str(f"{unchanged} unchanged, skipped")
+    bar = tqdm(total=total, unit="article", file=sys.stderr, disable=None, leave=False)
 
     def advance(count: int) -> None:
         bar.update(count)
         if bar.n >= total:
             bar.close()
-
-    if unchanged >= total:
-        bar.close()
 
     return advance
 

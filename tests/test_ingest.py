@@ -11,7 +11,7 @@ import pytest
 from hsearch.index.articles import stable_id
 from hsearch.index.errors import IngestError, InputError
 from hsearch.index.ingest import IngestReport, read_articles
-from hsearch.index.writer import dedupe
+from hsearch.index.writer import IndexRun, RunSources
 
 from .conftest import SAMPLE_ARTICLES, SEED_ARTICLE_ID, SEEDS
 
@@ -146,6 +146,7 @@ def test_binary_txt_file_is_reported(tmp_path: Path) -> None:
 def test_duplicate_ids_last_wins_and_is_reported(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "dup.jsonl", [{"id": "x", **KIM}, {"id": "x", **KURSK}])
     report = IngestReport()
-    articles = dedupe(read_articles([source], report), report)
+    sources = RunSources([source], IndexRun())
+    articles = list(sources.latest(sources.survey(report)))
     assert [a.title for a in articles] == [KURSK["title"]]
     assert str(report.issues[0]).startswith(f"{source}:2: duplicate id 'x'")

@@ -36,6 +36,7 @@ from .test_lifecycle import (RECORDS, REPO, SEED_ARTICLE, HashEncoder, fulltext_
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 from hsearch.index.ray_embedding import RayCluster, RayEmbedder, RaySettings, ray_embedder  # noqa: E402
 from hsearch.index import vector_segments
+from hsearch.index.writer import IndexRun
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 __all__ = ["hash_encoder"]
@@ -135,9 +136,7 @@ def test_ray_actors_store_the_vectors_the_local_build_stores(cluster: RayCluster
     sources = [write_jsonl(tmp_path / "wikinews.jsonl", short_records(8)), SEED_ARTICLE]
     settings = IndexSettings(batch_size=3)
     local = index_paths(tmp_path / "local", sources, settings)
-    on_ray = index_paths(tmp_path / "ray", sources, settings,
-                         embedder=ray_embedder(RaySettings(actors=2), settings.passages),
-                         commits=CommitPolicy(every_articles=6))
+    on_ray = index_paths(tmp_path / "ray", sources, settings, IndexRun(commits=CommitPolicy(every_articles=6)), embedder=ray_embedder(RaySettings(actors=2), settings.passages))
     assert (on_ray.added, on_ray.passages, on_ray.commits) == (local.added, local.passages, 2)
     assert fulltext_ids(tmp_path / "ray") == fulltext_ids(tmp_path / "local")
     ours, theirs = stored_vectors(tmp_path / "ray"), stored_vectors(tmp_path / "local")
@@ -199,8 +198,7 @@ def test_an_actor_killed_mid_batch_is_restarted_and_its_batch_retried_without_lo
 
     def build() -> None:
         try:
-            outcome["report"] = index_paths(tmp_path / "ray", [source], settings, embedder=embedder,
-                                            commits=CommitPolicy(every_articles=8))
+            outcome["report"] = index_paths(tmp_path / "ray", [source], settings, IndexRun(commits=CommitPolicy(every_articles=8)), embedder=embedder)
         except BaseException as exc:  # noqa: BLE001 - reported by the test thread below
             outcome["error"] = exc
 

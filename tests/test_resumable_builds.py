@@ -22,8 +22,9 @@ from hsearch.index import manifest as manifest_io
 from hsearch.index.checkpoints import COMMIT_COST_SHARE, Checkpoints, CommitPolicy
 from hsearch.index.errors import IndexInterrupted, SettingsError
 from hsearch.index.settings import IndexSettings
-from hsearch.index.writer import IndexReport, index_paths
 from hsearch.index import vector_segments
+from hsearch.index import writer as writer_module
+from hsearch.index.writer import IndexReport, IndexRun, IndexWriter, index_paths
 
 try:
     from .test_lifecycle import (RECORDS, REPO, TESTS, HashEncoder, assert_consistent, assert_ok, cli, expected,
@@ -100,11 +101,11 @@ def test_a_build_commits_every_n_articles_and_reports_what_it_committed(tmp_path
     seen: list[int] = []
     manifests: list[int] = []
 
-    def progress(total: int, unchanged: int):  # type: ignore[no-untyped-def]
-        assert (total, unchanged) == (30, 0)
+    def progress(total: int):  # type: ignore[no-untyped-def]
+        assert total == 30
         return lambda count: (seen.append(count), manifests.append(manifest_io.load(target).articles))
 
-    report = index_paths(target, [source], HASH, commits=CommitPolicy(every_articles=8), progress=progress)
+    report = index_paths(target, [source], HASH, IndexRun(commits=CommitPolicy(every_articles=8)), progress=progress)
     # batches of 4, a commit after each 8 articles (3 checkpoints) and the final one
     assert seen == [4] * 7 + [2]
     assert report.commits == 4 and report.committed == 30 and report.added == 30
@@ -114,27 +115,55 @@ def test_a_build_commits_every_n_articles_and_reports_what_it_committed(tmp_path
     assert_consistent(target)
 
 
+def test_a_build_streams_its_sources_checking_them_first_and_holding_a_batch_at_a_time(
+        tmp_path: Path, hash_model: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = write_jsonl(tmp_path / "wikinews.jsonl", RECORDS[:30] + [revised(RECORDS[3])])  # id repeated: last wins
+    passes: list[list[str]] = []
+    real_read, real_add = writer_module.read_articles, IndexWriter.add
+
+    def counted_read(*args, **kwargs):  # type: ignore[no-untyped-def]
+        passes.append([])
+        for article in real_read(*args, **kwargs):
+            passes[-1].append(article.id)
+            yield article
+
+    read_when_written: list[int] = []
+
+    def add(self, articles, vectors=None):  # type: ignore[no-untyped-def]
+        read_when_written.append(len(passes[-1]))
+        return real_add(self, articles, vectors)
+
+    monkeypatch.setattr(writer_module, "read_articles", counted_read)
+    monkeypatch.setattr(IndexWriter, "add", add)
+    report = index_paths(tmp_path / "index", [source], HASH)
+    assert len(passes) == 2 and len(passes[0]) == len(passes[1]) == 31  # checked whole, then read again
+    # the first batch was written while most of the sources were still unread: what is held is the batch
+    # written, the one being embedded, and one batch of look-ahead (to know which commit is the last)
+    assert read_when_written[0] <= 3 * HASH.batch_size < 31
+    assert report.added == 30 and "duplicate id" in str(report.issues[0])
+    assert fulltext_ids(tmp_path / "index") == expected(RECORDS[:3] + [revised(RECORDS[3])] + RECORDS[4:30])
+
+
 def test_a_build_given_a_report_fills_it_in_as_it_goes_so_an_interrupted_caller_can_say_what_is_safe(
         tmp_path: Path, hash_model: None) -> None:
     source = write_jsonl(tmp_path / "wikinews.jsonl", RECORDS[:24])
     target = tmp_path / "index"
     report = IndexReport()
 
-    def progress(total: int, unchanged: int):  # type: ignore[no-untyped-def]
+    def progress(total: int):  # type: ignore[no-untyped-def]
         def advance(count: int) -> None:
             if manifest_io.load(target).articles == 16:  # the second checkpoint is on disk
                 raise KeyboardInterrupt
         return advance
 
     with pytest.raises(IndexInterrupted) as interrupted:
-        index_paths(target, [source], HASH, commits=CommitPolicy(every_articles=8), progress=progress,
-                    report=report)
+        index_paths(target, [source], HASH, IndexRun(commits=CommitPolicy(every_articles=8)), progress=progress, report=report)
     assert (report.commits, report.committed) == (2, 16)
     assert interrupted.value.checkpointed == 16 and "interrupted: 16 articles of this run were committed" in str(
         interrupted.value)
     assert fulltext_ids(target) == vector_digests(target) == expected(RECORDS[:16])
 
-    again = index_paths(target, [source], HASH, commits=CommitPolicy(every_articles=8))
+    again = index_paths(target, [source], HASH, IndexRun(commits=CommitPolicy(every_articles=8)))
     assert (again.unchanged, again.added, again.replaced) == (16, 8, 0)
     assert fulltext_ids(target) == expected(RECORDS[:24])
     assert_consistent(target)
@@ -146,10 +175,10 @@ def test_a_resumed_build_counts_the_skipped_articles_on_the_progress_bar_and_in_
     everything = write_jsonl(tmp_path / "all.jsonl", RECORDS[:10] + [revised(RECORDS[10])] + RECORDS[11:16])
     target = tmp_path / "index"
     index_paths(target, [first], HASH)
-    bars: list[tuple[int, int]] = []
-    report = index_paths(target, [everything], HASH,
-                         progress=lambda total, unchanged: bars.append((total, unchanged)) or (lambda n: None))
-    assert bars == [(16, 10)]
+    bars: list[int] = []
+    done: list[int] = []
+    report = index_paths(target, [everything], HASH, progress=lambda total: bars.append(total) or done.append)
+    assert bars == [16] and sum(done) == 16  # the skipped ones count as done, as they are met
     assert (report.unchanged, report.added) == (10, 6)
     result = assert_ok(cli("index", "--index", target, "-q", "--commit-every", 2, everything))
     assert "0 new articles and 0 replaced (16 unchanged and kept, 0 passages embedded" in result.output

@@ -26,6 +26,7 @@ from hsearch.search.server import WEB_DIR, create_app, listen
 from hsearch.search.request import SearchRequest
 
 from .conftest import RECORDS, SEED_ARTICLE_ID, SEED_ARTICLES, SEED_CORPUS
+from hsearch.index.writer import IndexRun
 
 SERVE = [sys.executable, "-c", "from hsearch.search.cli import main; main()", "serve"]
 
@@ -280,7 +281,7 @@ def test_an_index_rebuilt_without_vectors_is_picked_up(seed_index: Path, tmp_pat
     index_dir = copy_index(seed_index, tmp_path)
     with EnginePool(index_dir, size=1) as engines, TestClient(create_app(engines)) as test_client:
         assert test_client.get("/api/search", params={"q": "कुर्स्क"}).json()["mode"] == "hybrid"
-        index_paths(index_dir, list(SEED_CORPUS), IndexSettings(model="none"), rebuild=True)
+        index_paths(index_dir, list(SEED_CORPUS), IndexSettings(model="none"), IndexRun(rebuild=True))
         assert test_client.get("/api/search", params={"q": "कुर्स्क"}).json()["mode"] == "bm25"
         assert test_client.get("/api/search", params={"q": "कुर्स्क", "mode": "semantic"}).status_code == 400
 

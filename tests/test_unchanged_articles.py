@@ -14,7 +14,7 @@ import pytest
 
 from hsearch.index import manifest as manifest_io
 from hsearch.index.settings import IndexSettings
-from hsearch.index.writer import IndexWriter, index_paths
+from hsearch.index.writer import IndexRun, IndexWriter, index_paths
 
 from .test_lifecycle import (  # noqa: F401 - fixtures
     BASE, NEW, HashEncoder, assert_consistent, assert_ok, cli, expected, fulltext_ids, hash_encoder, hash_index,
@@ -92,6 +92,6 @@ def test_an_article_whose_vectors_are_missing_is_not_skipped(hash_index: Path, t
 
 
 def test_a_rebuild_embeds_everything_again(hash_index: Path, tmp_path: Path, encoded: list[str]) -> None:  # noqa: F811
-    report = index_paths(hash_index, [write_jsonl(tmp_path / "again.jsonl", BASE)], IndexSettings(), rebuild=True)
+    report = index_paths(hash_index, [write_jsonl(tmp_path / "again.jsonl", BASE)], IndexSettings(), IndexRun(rebuild=True))
     assert report.unchanged == 0 and report.passages == len(encoded) > 0
     assert_consistent(hash_index)
