@@ -390,6 +390,22 @@ def stats_command(index_dir: Path | None, as_json: bool) -> None:
     click.echo(to_json(info) if as_json else "\n".join(stats_lines(info)))
 
 
+@main.command("merge")
+@index_option
+@click.option("--max-segments", type=click.IntRange(min=1), default=None,
+              help="Merge the vector segments down to this many (default: the merges the tiered policy asks for).")
+@wait_option()
+def merge_command(index_dir: Path | None, max_segments: int | None, wait: bool) -> None:
+    """Merge small vector segments and purge deleted rows (commits merge only small ones; run this from cron)."""
+    from hsearch.index.vector_segments import force_merge, merge_pending
+
+    target = resolve_index(index_dir)
+    done = (force_merge(target, wait=wait, max_segments=max_segments) if max_segments is not None
+            else merge_pending(target, wait=wait))
+    click.echo(f"{counted(done['merged'], 'merge')}: {done['segments_before']} vector segments -> "
+               f"{done['segments_after']} ({counted(done['passages'], 'passage')})")
+
+
 @main.command("verify")
 @index_option
 @click.option("--repair", is_flag=True,

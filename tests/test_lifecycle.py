@@ -548,7 +548,7 @@ import test_lifecycle
 from hsearch.index import health, keytable, vector_segments
 from hsearch.index.segment_policy import MergePolicy
 from hsearch.index.settings import IndexSettings
-from hsearch.index.writer import IndexWriter, delete_ids, index_paths
+from hsearch.index.writer import IndexRun, IndexWriter, delete_ids, index_paths
 
 if os.environ.get("HS_ENCODER") == "hash":
     test_lifecycle.install_hash_encoder()
@@ -612,7 +612,7 @@ if action == "index":
                 IndexSettings(model=os.environ.get("HS_MODEL") or None,
                               batch_size=int(os.environ.get("HS_BATCH", "64")),
                               merge=MergePolicy(max_segments=int(os.environ.get("HS_MAX_SEGMENTS") or 0) or None)),
-                rebuild=os.environ.get("HS_REBUILD") == "1")
+                IndexRun(rebuild=os.environ.get("HS_REBUILD") == "1"))
 elif action == "delete":
     delete_ids(index_dir, os.environ["HS_IDS"].split(","))
 elif action == "repair":

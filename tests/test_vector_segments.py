@@ -179,6 +179,20 @@ def test_a_commit_leaves_big_merges_for_merge_pending(hash_index: Path, tmp_path
     assert_consistent(hash_index)
 
 
+def test_hsearch_merge_runs_the_pending_merges_and_merges_down_on_request(hash_index: Path, tmp_path: Path) -> None:
+    for k, record in enumerate(NEW):
+        assert_ok(cli("index", "--index", hash_index, "-q", write_jsonl(tmp_path / f"n{k}.jsonl", [record])))
+    before = len(manifest_io.load(hash_index).segments)
+    assert before > 1
+    pending = assert_ok(cli("merge", "--index", hash_index))
+    assert f"{before} vector segments -> " in pending.output
+    merged = assert_ok(cli("merge", "--index", hash_index, "--max-segments", 1))
+    assert "1 merge: " in merged.output and " vector segments -> 1 (" in merged.output
+    assert len(manifest_io.load(hash_index).segments) == 1
+    assert vector_digests(hash_index) == fulltext_ids(hash_index) == expected(BASE + NEW)
+    assert_consistent(hash_index)
+
+
 def test_write_amplification_is_bounded_by_the_tiers() -> None:
     """1,000 commits of 400 passages: each passage is rewritten a few times, not once per commit."""
     policy = MergePolicy()
