@@ -50,7 +50,7 @@ from hsearch.index import layout
 from hsearch.index import shards as shard_set
 from hsearch.index.collection import CollectionStats, CollectionTable
 from hsearch.index.encoders import Encoder, encoder_for_spec
-from hsearch.index.errors import HsearchError, QueryError, Remedy
+from hsearch.index.errors import ArticleNotFoundError, HsearchError, QueryError, Remedy
 from hsearch.index.keytable import KeyedTerm, KeyTable
 from hsearch.index.schema import build_schema
 from hsearch.index.scripts import is_devanagari_term
@@ -70,6 +70,7 @@ from .relevance import BACKGROUND_RANK, QueryContext, Signals, background, cover
 from .retrieval import Ranked, Ranking, combine, floor_for, has_required, plan_query, word_groups
 from .snapshot import SnapshotSettings
 from .snippets import Snippet, mark_all
+from .similar import centroid, key_terms, key_terms_query, rank_similar
 
 log = logging.getLogger("hsearch.sharded")
 T = TypeVar("T")
@@ -95,6 +96,7 @@ class ShardQuery:
     vector: np.ndarray | None = None
     semantic_text: str = ""
     dense_depth: int = 0
+    key_terms: tuple[tuple[str, float], ...] = ()  # "more like this": weighted terms instead of the text
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,8 @@ class Shard:
         with self._lock:
             snapshot = self._engine.snapshot()
             fulltext = snapshot.fulltext
-            parsed = expand_query(fulltext.parse(query.text), query.replacements)
+            parsed = key_terms_query(query.key_terms) if query.key_terms else \
+                expand_query(fulltext.parse(query.text), query.replacements)
             filter_query = query.filters.to_whoosh()
             bm25 = fulltext.search(parsed, query.bm25_depth, filter_query, query.stats) if query.bm25_depth else []
             dense: Ranked = []
@@ -136,6 +139,17 @@ class Shard:
                 dense = [(hit.article_id, hit.score) for hit in
                          snapshot.semantic.search(query.semantic_text, query.dense_depth, allowed, vector=query.vector)]
             return ShardAnswer(self.name, bm25, dense)
+
+    def similar_sources(self, article_id: str) -> tuple[str, list[tuple[str, float]], np.ndarray | None] | None:
+        """What "articles like this one" searches with: the article's headline, its key terms (weighted by
+        this shard's statistics) and its passages' centroid; None when the shard does not hold it."""
+        with self._lock:
+            snapshot = self._engine.snapshot()
+            stored = snapshot.fulltext.documents([article_id]).get(article_id)
+            if stored is None:
+                return None
+            vector = centroid(snapshot.semantic.store.vectors_of(article_id)) if snapshot.semantic else None
+            return str(stored.get("title") or ""), key_terms(snapshot.fulltext, stored), vector
 
     def matched_terms(self, terms: list[str], ids: list[str]) -> dict[str, set[str]]:
         """Which of ``terms`` each of this shard's articles ``ids`` holds (the relevance decision's word coverage)."""
@@ -523,7 +537,33 @@ class ShardedEngine:
                        lexical=lexical, floor=floor, signals=signals)
 
     def similar(self, article_id: str, *, mode: str | None = None, page: PageRequest = PageRequest()) -> ResultPage:
-        raise QueryError("similar articles are not available on a sharded index yet; search for its headline instead")
+        """Articles like this one over every shard: its key terms (as the owning shard weighs them) searched
+        with the set's statistics, its centroid on every shard's vectors, judged and paged once here."""
+        self._failed = set()
+        view = self.snapshot()
+        chosen = self.resolve_mode(mode)
+        fusion = self.settings.fusion
+        owner = view.manifest.owner(article_id)
+        sources = self._fan_out("similar_sources", lambda n: (article_id,) if n == owner else None).get(owner)
+        if sources is None:
+            raise ArticleNotFoundError(article_id, self.index_dir)
+        title, weighted, vector = sources
+        depth = page.pool_depth(fusion.candidates)
+        wanted = max(depth, fusion.candidates)
+        weighted = weighted if chosen in ("bm25", "hybrid") else []
+        vector = vector if chosen in ("semantic", "hybrid") else None
+        terms_query = key_terms_query(weighted) if weighted else None
+        stats = view.fulltext.collection.stats_for(terms_query.iter_all_terms()) if terms_query is not None else None
+        dense_depth = max(wanted + 1, BACKGROUND_RANK) if vector is not None else 0
+        query = ShardQuery("", {}, Filters(), stats, wanted + 1 if weighted else 0, vector, title, dense_depth,
+                           key_terms=tuple(weighted))
+        answers = self._fan_out("search", lambda _: (query,))
+        ordered = [answers[n] for n in sorted(answers)]
+        ranking = rank_similar(chosen, article_id, title, weighted, merge_bm25([a.bm25 for a in ordered], wanted + 1),
+                               merge_dense([a.dense for a in ordered], dense_depth),
+                               story_of=view.stories.stories, matched_terms=view.fulltext.matched_terms,
+                               model=view.manifest.model, fusion=fusion, depth=depth)
+        return replace(hydrate(view, ranking, page), failed_shards=tuple(sorted(self._failed)))  # type: ignore[arg-type]
 
     # -- articles ----------------------------------------------------------------------------------
     def article(self, article_id: str) -> dict[str, object] | None:

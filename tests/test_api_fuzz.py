@@ -52,7 +52,8 @@ def test_every_operation_keeps_to_its_schema(api_schema: object) -> None:
         tested.append(operation.label)  # type: ignore[attr-defined]
     assert sorted(tested) == ["DELETE /api/alerts/{name}", "GET /api/alerts", "GET /api/alerts/{name}",
                               "GET /api/articles/{article_id}", "GET /api/articles/{article_id}/similar",
-                              "GET /api/facets", "GET /api/health", "GET /api/search", "GET /feeds/{name}.xml",
+                              "GET /api/articles/{article_id}/story", "GET /api/facets", "GET /api/health",
+                              "GET /api/search", "GET /api/stats", "GET /api/timeline", "GET /feeds/{name}.xml",
                               "POST /api/alerts"]
 
 

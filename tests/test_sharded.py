@@ -23,6 +23,7 @@ from hsearch.index import shards as shard_set
 from hsearch.index.encoders import encoder_for_name
 from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
+from hsearch.index.errors import ArticleNotFoundError
 from hsearch.search.engine import SearchEngine
 from hsearch.search.engine_pool import EnginePool
 from hsearch.search.filters import Filters
@@ -160,6 +161,20 @@ class DeadShard:
 
     def close(self) -> None:
         pass
+
+
+def test_similar_articles_over_shards(engines: tuple[SearchEngine, ShardedEngine]) -> None:
+    """The centroid's neighbours are one index's exactly; the key terms are weighted by the owning shard's own
+    statistics (Bo1 needs collection frequencies the set's table does not keep), so BM25's list may differ."""
+    single, sharded = engines
+    article = "tico19-853"  # a COVID-19 report: other reports are like it
+    assert page_of(sharded.similar(article, mode="semantic")) == page_of(single.similar(article, mode="semantic"))
+    for mode in ("bm25", "hybrid"):
+        found = sharded.similar(article, mode=mode).hits
+        assert found and all(hit.id.startswith("tico19-") and hit.id != article for hit in found)
+    assert sharded.similar("000_d92fd9f8a8b58e48").hits == []  # the Kursk story: nothing else is about it
+    with pytest.raises(ArticleNotFoundError):
+        sharded.similar("no-such-article")
 
 
 def test_a_dead_shard_gives_a_partial_page_that_says_so(indexes: tuple[Path, Path]) -> None:
