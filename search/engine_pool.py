@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Generic, Self, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -42,6 +41,7 @@ from .snapshot import Stamp, manifest_stamp
 DEFAULT_WORKERS = 2
 MAX_FACET_VALUES = 200
 T = TypeVar("T")
+E = TypeVar("E")
 
 
 # -- the shared encoder ------------------------------------------------------
@@ -75,42 +75,27 @@ class SerialEncoder:
 
 
 # -- the engine pool -----------------------------------------------------------
-@dataclass
-class _Slot:
-    """One engine of the pool (it follows the index's commits itself)."""
+class LendingPool(Generic[E]):
+    """Engines lent to one worker thread at a time, and the facet counts cached per commit.
 
-    engine: SearchEngine
-
-
-class EnginePool:
-    """``size`` engines over one index, each lent to one worker thread at a time.
-
-    Opening it opens every engine (a missing or unreadable index raises the
-    library's :class:`HsearchError` here, before any port is bound).
+    Subclasses open the engines and say what identifies a commit (:meth:`stamp`).
     """
 
-    def __init__(self, index_dir: Path, size: int = DEFAULT_WORKERS,
-                 settings: SearchSettings | None = None) -> None:
-        if size < 1:
-            raise ValueError("the server needs at least one search worker")
+    def __init__(self, index_dir: Path, settings: SearchSettings, engines: Callable[[], list[E]]) -> None:
         self.index_dir = Path(index_dir)
-        self.settings = settings or SearchSettings(preload=True)
-        self.size = size
-        self._encoders: dict[ModelSpec, Encoder] = {}
-        self._encoder_lock = threading.Lock()
-        self._facets: tuple[Stamp, FacetCounts] | None = None
+        self.settings = settings
+        self._facets: tuple[object, FacetCounts] | None = None
         self._facet_lock = threading.Lock()
-        self._slots: list[_Slot] = []
+        self._engines: list[E] = []
         try:
-            for _ in range(size):
-                self._slots.append(_Slot(SearchEngine(self.index_dir, self.settings, encoder_for=self._encoder)))
+            self._engines = engines()
         except BaseException:
             self.close()
             raise
-        self._free = list(self._slots)
-        self._gate = anyio.CapacityLimiter(size)
+        self.size = len(self._engines)
+        self._free = list(self._engines)
+        self._gate = anyio.CapacityLimiter(self.size)
 
-    # -- lifecycle ---------------------------------------------------------
     def __enter__(self) -> Self:
         return self
 
@@ -119,17 +104,15 @@ class EnginePool:
 
     def warm(self) -> None:
         """Run one query on every engine so the first user does not pay for loading."""
-        for slot in self._slots:
-            slot.engine.rank("समाचार news", depth=1)
+        for engine in self._engines:
+            engine.rank("समाचार news", depth=1)  # type: ignore[attr-defined]
 
     def close(self) -> None:
-        for slot in self._slots:
-            slot.engine.close()
-        self._slots = []
-        self._free = []
+        for engine in self._engines:
+            engine.close()  # type: ignore[attr-defined]
+        self._engines, self._free = [], []
 
-    # -- lending -----------------------------------------------------------
-    async def run(self, work: Callable[[SearchEngine], T]) -> T:
+    async def run(self, work: Callable[[E], T]) -> T:
         """Run ``work(engine)`` in a worker thread on an engine no other thread holds.
 
         Waiting for a free engine happens on the event loop (no thread is
@@ -137,14 +120,41 @@ class EnginePool:
         only returned once its thread is done with it.
         """
         async with self._gate:
-            slot = self._free.pop()
+            engine = self._free.pop()
             try:
-                return await anyio.to_thread.run_sync(self._run_in_thread, slot, work)
+                return await anyio.to_thread.run_sync(work, engine)
             finally:
-                self._free.append(slot)
+                self._free.append(engine)
 
-    def _run_in_thread(self, slot: _Slot, work: Callable[[SearchEngine], T]) -> T:
-        return work(slot.engine)
+    def stamp(self) -> object:
+        raise NotImplementedError
+
+    def facets(self, engine: E) -> FacetCounts:
+        """The engine's facet counts, recomputed only after a commit (run it through :meth:`run`)."""
+        stamp = self.stamp()
+        with self._facet_lock:
+            if self._facets is None or self._facets[0] != stamp:
+                self._facets = (stamp, engine.facets(MAX_FACET_VALUES))  # type: ignore[attr-defined]
+            return self._facets[1]
+
+
+class EnginePool(LendingPool[SearchEngine]):
+    """``size`` engines over one index, each lent to one worker thread at a time (each follows commits).
+
+    Opening it opens every engine (a missing or unreadable index raises the
+    library's :class:`HsearchError` here, before any port is bound).  The
+    engines share one query encoder per model, behind a lock.
+    """
+
+    def __init__(self, index_dir: Path, size: int = DEFAULT_WORKERS,
+                 settings: SearchSettings | None = None) -> None:
+        if size < 1:
+            raise ValueError("the server needs at least one search worker")
+        self._encoders: dict[ModelSpec, Encoder] = {}
+        self._encoder_lock = threading.Lock()
+        chosen = settings or SearchSettings(preload=True)
+        super().__init__(index_dir, chosen, lambda: [SearchEngine(Path(index_dir), chosen, encoder_for=self._encoder)
+                                                     for _ in range(size)])
 
     def stamp(self) -> Stamp:
         """Identity of the manifest file: it is replaced by rename on every commit."""
@@ -155,12 +165,3 @@ class EnginePool:
             if spec not in self._encoders:
                 self._encoders[spec] = SerialEncoder(encoder_for_spec(spec, fast_queries=self.settings.preload))
             return self._encoders[spec]
-
-    # -- facets ------------------------------------------------------------
-    def facets(self, engine: SearchEngine) -> FacetCounts:
-        """The engine's facet counts, recomputed only after a commit (run it through :meth:`run`)."""
-        stamp = self.stamp()
-        with self._facet_lock:
-            if self._facets is None or self._facets[0] != stamp:
-                self._facets = (stamp, engine.facets(MAX_FACET_VALUES))
-            return self._facets[1]

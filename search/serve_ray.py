@@ -73,6 +73,12 @@ class ShardReplica:
     def documents(self, ids: list[str]) -> Any:
         return self.shard.documents(ids)
 
+    def matched_terms(self, terms: list[str], ids: list[str]) -> Any:
+        return self.shard.matched_terms(terms, ids)
+
+    def similar_sources(self, article_id: str) -> Any:
+        return self.shard.similar_sources(article_id)
+
     def facets(self) -> Any:
         return self.shard.facets()
 

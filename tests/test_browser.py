@@ -146,8 +146,12 @@ def test_no_results_suggests_what_to_try(page: Page, server: str, problems: list
     expect(page.locator("#suggestions")).to_contain_text("Try Hybrid ranking")
     page.screenshot(path=str(SCREENSHOT_DIR / "hsearch-no-results.png"))
     page.locator("#suggestions button", has_text="Try Hybrid ranking").click()
-    expect(page.locator("#results li.result").first).to_be_visible()
     expect(page.locator("input[name=mode][value=hybrid]")).to_be_checked()
+    # a made-up word: by meaning too the archive holds nothing close, and the page says so plainly,
+    # offering the nearest articles apart from results, as such
+    expect(page.locator("#no-match")).to_be_visible()
+    expect(page.locator("#results li.result")).to_have_count(0)
+    expect(page.locator("#nearest-list li.result").first).to_be_visible()
     assert problems == []
 
 

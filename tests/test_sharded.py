@@ -269,3 +269,14 @@ def test_the_server_answers_a_sharded_index_as_one(indexes: tuple[Path, Path]) -
         assert {s["status"] for s in health["shards"]} == {"ok"}
         assert sharded.get("/api/stats").json()["articles"] == 154
         assert sharded.get(f"/api/articles/{SEED_STORY}~3").json()["id"] == f"{SEED_STORY}~3"
+
+
+def test_a_ray_replica_answers_every_call_the_ingress_makes_of_a_shard() -> None:
+    """The ingress calls shards by method name; a replica missing one would fail every such query on Ray only."""
+    from hsearch.search.serve_ray import ShardReplica
+    from hsearch.search.sharded import Shard
+
+    def calls(cls: type) -> set[str]:
+        return {name for name in vars(cls) if not name.startswith("_") and callable(getattr(cls, name))}
+
+    assert calls(Shard) - {"close"} <= calls(ShardReplica)
