@@ -16,9 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hsearch.index import shards as shard_set
-from hsearch.index.encoders import encoder_for_name
-from hsearch.index.settings import IndexSettings
-from hsearch.index.writer import index_paths
 from hsearch.search.engine import SearchEngine
 from hsearch.search.filters import Filters
 from hsearch.search.request import SearchRequest
@@ -26,8 +23,7 @@ from hsearch.search.server import create_app
 from hsearch.search.sharded import ShardedEngine
 from hsearch.search.sharded_pool import ShardedPool
 
-from .conftest import SEEDS
-from .test_sharded import QUERIES, assert_same_page
+from .test_sharded import QUERIES, assert_same_page, indexes  # noqa: F401 - indexes: the fixture, one index and 3 shards
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 serve = pytest.importorskip("ray.serve", reason="Ray Serve (hsearch[serve]) is not installed")
@@ -36,15 +32,6 @@ from hsearch.search.serve_ray import ServeSettings, app_name, deploy_shards  # n
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 REPLICAS = 2
-
-
-@pytest.fixture(scope="module")
-def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    encoder = encoder_for_name("e5-small")
-    root = tmp_path_factory.mktemp("serve-ray")
-    index_paths(root / "one", [SEEDS], IndexSettings(), encoder=encoder)
-    shard_set.index_sharded(root / "three", [SEEDS], IndexSettings(), shards=3, encoder=encoder)
-    return root / "one", root / "three"
 
 
 @pytest.fixture(scope="module")
