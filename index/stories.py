@@ -193,9 +193,6 @@ class StoryClusters:
         member = self._members.get(article_id)
         return member.story if member else None
 
-    def members(self, story: str) -> list[str]:
-        return sorted(self._stories.get(story, ()))
-
     def digests(self) -> dict[str, str]:
         return {article_id: m.digest for article_id, m in self._members.items()}
 
