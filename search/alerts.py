@@ -47,7 +47,6 @@ if TYPE_CHECKING:  # the engine loads the index libraries; `alerts list` does no
 
 from .filters import FILTER_FIELDS, Filters
 from .modes import MODES
-from .relevance import BACKGROUND_RANK
 
 STATE_FORMAT = 1
 # Letters of any script (with Devanagari's vowel signs and virama), digits, - and _: a name that is its own URL.
@@ -232,14 +231,12 @@ def matches(engine: SearchEngine, alert: Alert, arrivals: dict[str, int], *, aft
         return []
     ranking = engine.rank(alert.query, mode=alert.mode, depth=min(max(total, 1), MAX_DEPTH),
                           filters=alert.parsed_filters())
-    by_meaning = ranking.margin is not None and len(ranking.dense) >= BACKGROUND_RANK
     chosen = []
     for doc, score in ranking.ranked:
         number = arrivals.get(doc, unnumbered)
         if number is None or (after is not None and number <= after):
             continue
-        if doc in ranking.lexical or by_meaning:
-            chosen.append((doc, score, number))
+        chosen.append((doc, score, number))  # the ranking is the engine's relevance decision
     documents = snapshot.fulltext.documents([doc for doc, _, _ in chosen])
     result = []
     for doc, score, number in chosen:

@@ -219,8 +219,8 @@ def judge(doc: str, cosine: float | None, signals: Signals, floor: Floor | None)
     words = f"matches only {share:.0%} of the query's words" if share > 0 else "matches none of the query's words"
     if cosine is None:
         return Verdict(False, f"{words} and is not among the nearest by meaning")
-    if context.background is None:
-        return Verdict(True, "no floor (the index holds too few articles for a background)")
+    if context.background is None:  # too few articles to tell a close one from the rest: words are the evidence
+        return Verdict(False, f"{words}, and the index holds too few articles to judge by meaning")
     margin = floor.margin_for(context)
     if share > 0 and floor.agree is not None:
         margin = min(margin, floor.agree)  # a partial word match that the vector side confirms

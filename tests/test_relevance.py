@@ -62,6 +62,15 @@ def test_a_word_match_passes_and_a_vector_only_hit_needs_the_margin() -> None:
     assert apply_floor(ranked, dict(dense), _signals({}), None)[0] == ranked  # no floor: nothing removed
 
 
+def test_in_an_index_too_small_for_a_background_only_word_matches_are_shown() -> None:
+    dense = _dense(10)  # ten articles: no 50th, no background
+    floor = Floor(lexical=0.05, semantic=0.01, no_terms=0.06, unmatched=0.08)
+    ranked = [("d0", 0.9), ("d1", 0.8), ("d2", 0.7)]
+    kept, why = apply_floor(ranked, dict(dense), _signals({"d2": 1.0}, background=None), floor)
+    assert [doc for doc, _ in kept] == ["d2"]  # the same rule as a search, a page, an alert: words, or nothing
+    assert why["d2"] == "matches the query's words (100% of their weight)"
+
+
 def test_a_long_query_needs_a_word_match_that_covers_enough_of_it() -> None:
     """A ten-word headline whose article is gone: an article matching one common word of it is no answer."""
     floor = Floor(lexical=0.05, semantic=0.01, no_terms=0.06, min_should_match=0.4)
