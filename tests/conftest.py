@@ -65,6 +65,34 @@ def copy_of(template: Path, tmp_path: Path) -> Path:
     return target
 
 
+class IndexBytes(dict):
+    """Every byte of an index folder but its lock file (a writer's PID is all a refused run may leave).
+
+    ``IndexBytes.of(index_dir) == before`` pins "nothing was changed"; when it
+    fails, the comparison names the files added, removed or changed rather than
+    printing their bytes.
+    """
+
+    @classmethod
+    def of(cls, index_dir: Path) -> IndexBytes:
+        from hsearch.index.lock import LOCK_NAME
+
+        return cls({str(p.relative_to(index_dir)): p.read_bytes() for p in sorted(index_dir.rglob("*"))
+                    if p.is_file() and p.name != LOCK_NAME})
+
+    def changes_since(self, before: dict[str, bytes]) -> list[str]:
+        return ([f"added {name}" for name in sorted(self.keys() - before.keys())]
+                + [f"removed {name}" for name in sorted(before.keys() - self.keys())]
+                + [f"changed {name} ({len(before[name])} -> {len(self[name])} bytes)"
+                   for name in sorted(self.keys() & before.keys()) if self[name] != before[name]])
+
+
+def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
+    if op == "==" and isinstance(left, IndexBytes) and isinstance(right, dict):
+        return ["the index folder changed:", *left.changes_since(right)]
+    return None
+
+
 def assert_ok(result: Result) -> Result:
     assert result.exit_code == 0, (result.output, result.exception)
     return result

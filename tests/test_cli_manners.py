@@ -19,7 +19,7 @@ from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
 from hsearch.search.cli import main
 
-from .conftest import SEED_ARTICLE_ID, SEEDS
+from .conftest import IndexBytes, SEED_ARTICLE_ID, SEEDS
 
 HSEARCH = [sys.executable, "-m", "hsearch"]
 SEED_JSONL = SEEDS / "wikinews-flores-hi.jsonl"
@@ -36,10 +36,6 @@ def write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return path
 
-
-def snapshot(index_dir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(index_dir)): p.read_bytes() for p in sorted(index_dir.rglob("*"))
-            if p.is_file() and p.name != LOCK_NAME}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +68,7 @@ def test_a_closed_pipe_prints_the_first_lines_and_ends_quietly(text_index: Path,
 @pytest.mark.slow  # a real SIGINT to a real indexing run
 def test_ctrl_c_while_indexing_exits_130_and_says_nothing_was_written(text_index: Path, tmp_path: Path) -> None:
     index_dir = private_copy(text_index, tmp_path)
-    before = snapshot(index_dir)
+    before = IndexBytes.of(index_dir)
     big = write_jsonl(tmp_path / "big.jsonl", [
         {"id": f"a{n}", "title": f"कुर्स्क समाचार {n}", "body": " ".join(f"शब्द{n}_{j} कोरिया" for j in range(200))}
         for n in range(20000)])
@@ -90,7 +86,7 @@ def test_ctrl_c_while_indexing_exits_130_and_says_nothing_was_written(text_index
     assert process.returncode == 130, (out, err)
     assert err.strip() == f"Error: interrupted: nothing of this run was written; the index in {index_dir} is as it was"
     assert "Traceback" not in err and "Aborted" not in err
-    assert snapshot(index_dir) == before
+    assert IndexBytes.of(index_dir) == before
 
 
 def test_ctrl_c_after_the_full_text_commit_names_the_repair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,7 +107,7 @@ def test_ctrl_c_after_the_full_text_commit_names_the_repair(tmp_path: Path, monk
 def test_ctrl_c_before_the_commit_writes_nothing(text_index: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     index_dir = private_copy(text_index, tmp_path)
-    before = snapshot(index_dir)
+    before = IndexBytes.of(index_dir)
 
     def interrupted(self: object, *args: object) -> int:
         raise KeyboardInterrupt
@@ -120,7 +116,7 @@ def test_ctrl_c_before_the_commit_writes_nothing(text_index: Path, tmp_path: Pat
     result = CliRunner().invoke(main, ["index", str(write_jsonl(tmp_path / "new.jsonl", [KURSK])),
                                        "--index", str(index_dir)])
     assert result.exit_code == 130 and "nothing of this run was written" in result.output
-    assert snapshot(index_dir) == before
+    assert IndexBytes.of(index_dir) == before
 
 
 # -- --wait says what it waits for -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from click.testing import Result
 from hsearch.index.settings import IndexSettings
 from hsearch.search.request import SearchRequest
 
-from .conftest import RECORDS, SEED_ARTICLE, cli, copy_of
+from .conftest import IndexBytes, RECORDS, SEED_ARTICLE, cli, copy_of
 BASE = [{**r, "date": f"2025-08-{10 + i:02d}"} for i, r in enumerate(RECORDS[:6])]
 GOOD = RECORDS[30:33]  # good records fed alongside the bad ones
 
@@ -41,9 +41,6 @@ def stored(index_dir: Path) -> dict[str, dict[str, object]]:
     with ix.searcher() as searcher:
         return {f["id"]: dict(f) for f in searcher.all_stored_fields()}
 
-
-def snapshot(index_dir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(index_dir)): p.read_bytes() for p in sorted(index_dir.rglob("*")) if p.is_file()}
 
 
 def headline_query(title: str) -> str:
@@ -250,29 +247,29 @@ def test_many_bad_lines_are_counted_and_the_list_is_cut(index_dir: Path, tmp_pat
 ])
 def test_a_file_with_nothing_to_index_is_a_clear_error(name: str, content: bytes, message: str,
                                                       index_dir: Path, tmp_path: Path) -> None:
-    before = snapshot(index_dir)
+    before = IndexBytes.of(index_dir)
     result, (path,) = feed(tmp_path, index_dir, {name: content})
     assert result.exit_code == 1, result.output
     assert f"Error: {path}" in result.output and message in result.output
-    assert snapshot(index_dir) == before
+    assert IndexBytes.of(index_dir) == before
     assert_base_intact(index_dir)
 
 
 def test_a_missing_path_with_strict_fails_before_anything_is_written(index_dir: Path, tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_bytes(jsonl(GOOD))
-    before = snapshot(index_dir)
+    before = IndexBytes.of(index_dir)
     result = cli("index", "--index", index_dir, "--strict", good, tmp_path / "typo.jsonl")
     no_traceback(result)
     assert result.exit_code == 1
     assert f"{tmp_path / 'typo.jsonl'}: no such file or folder" in result.output
-    assert snapshot(index_dir) == before  # not even the good file went in
+    assert IndexBytes.of(index_dir) == before  # not even the good file went in
     empty = tmp_path / "empty-folder"
     empty.mkdir()
     (empty / "notes.md").write_text("# not news")
     result = cli("index", "--index", index_dir, empty)
     assert result.exit_code == 1 and "the folder holds no articles" in result.output
-    assert snapshot(index_dir) == before
+    assert IndexBytes.of(index_dir) == before
     assert_base_intact(index_dir)
 
 
@@ -286,13 +283,13 @@ def test_binary_and_empty_files_in_a_folder_are_skipped(index_dir: Path, tmp_pat
         "news/feed.jsonl": gzip.compress(jsonl(GOOD)),  # compressed, but named .jsonl
     }
     folder = tmp_path / "input" / "news"
-    before = snapshot(index_dir)
+    before = IndexBytes.of(index_dir)
     result, _ = feed(tmp_path, index_dir, files, "--strict")
     no_traceback(result)
     # Files named one by one include the .pdf: --strict refuses it before writing anything (without --strict it
     # is reported and skipped, tests/test_cli_edges.py); the folder form passes over it.
     assert result.exit_code == 1 and "cannot read '.pdf' files" in result.output
-    assert snapshot(index_dir) == before
+    assert IndexBytes.of(index_dir) == before
     result = cli("index", "--index", index_dir, folder)
     no_traceback(result)
     assert result.exit_code == 0, result.output
@@ -348,12 +345,12 @@ STRICT_CASES = {
 def test_strict_makes_the_first_bad_record_fatal_and_writes_nothing(case: str, index_dir: Path,
                                                                     tmp_path: Path) -> None:
     content, line, message = STRICT_CASES[case]
-    before = snapshot(index_dir)
+    before = IndexBytes.of(index_dir)
     result, (path,) = feed(tmp_path, index_dir, {"strict.jsonl": content + jsonl(GOOD[2:])}, "--strict")
     assert result.exit_code == 1, result.output
     assert f"Error: {path}:{line}: {message}" in result.output
     assert "stopped by --strict; nothing was written" in result.output
-    assert snapshot(index_dir) == before  # byte for byte, the good records before the bad one included
+    assert IndexBytes.of(index_dir) == before  # byte for byte, the good records before the bad one included
     assert_base_intact(index_dir)
 
 

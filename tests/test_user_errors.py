@@ -27,7 +27,7 @@ from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
 from hsearch.search.cli import main
 
-from .conftest import SEED_ARTICLE_ID, SEEDS
+from .conftest import IndexBytes, SEED_ARTICLE_ID, SEEDS
 
 HSEARCH = [sys.executable, "-m", "hsearch"]
 SEED_JSONL = SEEDS / "wikinews-flores-hi.jsonl"
@@ -45,11 +45,6 @@ def one_line_error(result: Result) -> str:
     assert len(lines) == 1, result.output
     return lines[0]
 
-
-def snapshot(index_dir: Path) -> dict[str, bytes]:
-    """Every byte of the index but the lock file (whose PID is the only thing a writer may leave)."""
-    return {str(p.relative_to(index_dir)): p.read_bytes() for p in sorted(index_dir.rglob("*"))
-            if p.is_file() and p.name != "write.lock"}
 
 
 def text_only_index(target: Path) -> Path:
@@ -113,13 +108,13 @@ def test_indexing_onto_a_read_only_mount_is_one_line(mount_tmpfs, tmp_path: Path
 
 def test_an_immutable_index_is_left_as_it_was_by_index_and_delete(immutable, tmp_path: Path) -> None:
     index_dir = text_only_index(tmp_path / "index")
-    before = snapshot(index_dir)
+    before = IndexBytes.of(index_dir)
     immutable(index_dir)
     for args in (["index", str(new_articles(tmp_path))], ["delete", SEED_ARTICLE_ID]):
         line = one_line_error(cli(*args, "--index", str(index_dir)))
         assert line.startswith(f"Error: cannot write {index_dir}: operation not permitted (is the folder immutable?")
         assert "Nothing was changed" in line
-    assert snapshot(index_dir) == before
+    assert IndexBytes.of(index_dir) == before
     found = cli("query", "कुर्स्क", "--index", str(index_dir), "--mode", "bm25")
     assert found.exit_code == 0 and f"id {SEED_ARTICLE_ID}" in found.output  # reading still works
 
@@ -127,11 +122,11 @@ def test_an_immutable_index_is_left_as_it_was_by_index_and_delete(immutable, tmp
 def test_an_immutable_fulltext_folder_is_found_before_anything_is_committed(immutable, tmp_path: Path) -> None:
     """The lock file is writable here, so only the check before writing stops a half-done commit."""
     index_dir = text_only_index(tmp_path / "index")
-    before = snapshot(index_dir)
+    before = IndexBytes.of(index_dir)
     immutable(index_dir / "fulltext")
     line = one_line_error(cli("index", str(new_articles(tmp_path)), "--index", str(index_dir)))
     assert line.startswith(f"Error: cannot write {index_dir / 'fulltext'}: operation not permitted")
-    assert snapshot(index_dir) == before
+    assert IndexBytes.of(index_dir) == before
 
 
 def test_index_dir_sub_under_an_immutable_folder_fails_in_mkdir_with_one_line(immutable, tmp_path: Path) -> None:
@@ -175,7 +170,7 @@ def test_a_disk_that_fills_during_indexing_leaves_the_index_and_the_space_as_the
     disk = mount_tmpfs("size=2m")
     index_dir = disk / "index"
     assert cli("index", str(SEEDS / f"{SEED_ARTICLE_ID}.txt"), "--index", str(index_dir), "--model", "none").exit_code == 0
-    before = snapshot(index_dir)
+    before = IndexBytes.of(index_dir)
     big = tmp_path / "big.jsonl"
     with big.open("w", encoding="utf-8") as out:
         for n in range(3000):  # ~14 MB of text: far more than the disk holds
@@ -186,7 +181,7 @@ def test_a_disk_that_fills_during_indexing_leaves_the_index_and_the_space_as_the
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
     assert run.stderr.strip() == (f"Error: cannot write {index_dir / 'fulltext'}: no space left on the device. "
                                   "Nothing of this run was written; the index is as it was before it.")
-    assert snapshot(index_dir) == before  # and the half-written segment is gone, so the space is free again
+    assert IndexBytes.of(index_dir) == before  # and the half-written segment is gone, so the space is free again
     assert shutil.disk_usage(disk).used < 1_000_000
     assert cli("verify", "--index", str(index_dir)).output.startswith("ok: 1 article,")
 
