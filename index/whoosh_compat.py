@@ -20,7 +20,8 @@ against the installed version) instead of failing in six:
 * :func:`searcher_at` opens the full text at one commit generation (a
   snapshot that both sides of a query read from one manifest);
 * :class:`ParallelWriter` is Whoosh's multi-process writer with its commit
-  made safe (see :mod:`hsearch.index.parallel_writer`).
+  made safe (see :mod:`hsearch.index.parallel_writer`);
+* :func:`cancel_writer` drops an uncommitted write with every file it began.
 """
 
 from __future__ import annotations
@@ -193,6 +194,41 @@ def field_b(weighting: Any, field: str) -> float:
 def segments(ix: Any) -> list[Any]:
     """The segments of the index's latest commit (Whoosh lists them only through a private method)."""
     return list(ix._segments())
+
+
+def cancel_writer(writer: Any) -> None:
+    """Drop an uncommitted Whoosh write and every file it had begun (after a full disk they hold the space).
+
+    Whoosh's ``cancel`` leaves them: the new segment's files, the posting
+    pool's temporary folder, and a TOC cut short under its temporary name
+    (``_MAIN_<generation>.toc.<time>``, which its own clean-up never matches),
+    so a commit that failed half-way would not leave the folder as it was.
+    """
+    segment = getattr(writer, "newsegment", None)
+    storage = getattr(writer, "storage", None)
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - a writer that failed mid-write may not close cleanly
+        pass
+    if storage is not None:
+        prefixes = []
+        if segment is not None:
+            prefixes.append(segment.segment_id() + ".")
+        generation = getattr(writer, "generation", None)
+        if generation is not None:
+            prefixes.append(f"_{writer.indexname}_{generation}.toc.")
+        for name in list(storage.list()):
+            if name.startswith(tuple(prefixes)):
+                try:
+                    storage.delete_file(name)
+                except OSError:
+                    pass
+    temporary = getattr(writer, "_tempstorage", None)
+    if temporary is not None:
+        try:
+            temporary.destroy()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
 
 
 # -- one commit generation ---------------------------------------------------------

@@ -122,7 +122,7 @@ class IndexWriter:
                 self._committed.close()
                 self._committed = None
             if self._writer is not None:
-                _cancel(self._writer)
+                whoosh_compat.cancel_writer(self._writer)
                 self._writer = None
         finally:
             self._lock.__exit__(exc_type, exc, tb)
@@ -397,31 +397,6 @@ def _exists_in(index_dir: Path) -> bool:
         return bool(whoosh_index.exists_in(str(layout.fulltext_dir(index_dir))))
     except Exception as exc:  # noqa: BLE001 - a TOC file that is not Whoosh's
         raise FullTextDamagedError(index_dir, damage_reason(exc)) from None
-
-
-def _cancel(writer: writing.IndexWriter) -> None:
-    """Drop an uncommitted Whoosh write and the files it had begun (after a full disk they hold the space)."""
-    segment = getattr(writer, "newsegment", None)
-    storage = getattr(writer, "storage", None)
-    try:
-        writer.cancel()
-    except Exception:  # noqa: BLE001 - a writer that failed mid-write may not close cleanly
-        pass
-    if segment is None or storage is None:
-        return
-    prefix = segment.segment_id() + "."
-    for name in list(storage.list()):
-        if name.startswith(prefix):
-            try:
-                storage.delete_file(name)
-            except OSError:
-                pass
-    temporary = getattr(writer, "_tempstorage", None)
-    if temporary is not None:
-        try:
-            temporary.destroy()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
 
 
 def _check_writable(index_dir: Path) -> None:

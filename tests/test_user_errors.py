@@ -186,6 +186,30 @@ def test_a_disk_that_fills_during_indexing_leaves_the_index_and_the_space_as_the
     assert cli("verify", "--index", str(index_dir)).output.startswith("ok: 1 article,")
 
 
+def test_a_disk_that_fills_while_the_full_text_commit_is_written_leaves_every_byte_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last file of a Whoosh commit is its table of contents, written under a temporary name: cut short there
+    (as a full disk cuts it), the half-written file goes with the rest of the run."""
+    from whoosh.index import TOC
+
+    index_dir = tmp_path / "index"
+    assert cli("index", str(SEEDS / f"{SEED_ARTICLE_ID}.txt"), "--index", str(index_dir), "--model", "none").exit_code == 0
+    before = IndexBytes.of(index_dir)
+
+    def cut_short(toc: TOC, storage: object, indexname: str) -> None:
+        stream = storage.create_file(f"_{indexname}_{toc.generation}.toc.1765000000.5")  # type: ignore[attr-defined]
+        stream.write(b"half a table of contents")
+        stream.close()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(TOC, "write", cut_short)
+    line = one_line_error(cli("index", str(new_articles(tmp_path)), "--index", str(index_dir)))
+    assert line.endswith("no space left on the device. Nothing of this run was written; the index is as it was before it.")
+    assert IndexBytes.of(index_dir) == before
+    monkeypatch.undo()
+    assert cli("index", str(new_articles(tmp_path)), "--index", str(index_dir)).exit_code == 0  # and the next run commits
+
+
 def test_a_disk_that_fills_while_saving_vectors_leaves_the_index_as_it_was(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Vectors are written as a new generation before the full text commits: a full disk there changes nothing."""
