@@ -22,7 +22,7 @@ from hsearch.search.request import SearchRequest
 from .conftest import REPO, SEED_ARTICLE_ID, SEEDS
 
 HINDI_SENTENCES = [
-    line for record in (json.loads(l) for l in (SEEDS / "wikinews-flores-hi.jsonl").read_text(encoding="utf-8").splitlines())
+    line for record in (json.loads(text) for text in (SEEDS / "wikinews-flores-hi.jsonl").read_text(encoding="utf-8").splitlines())
     for line in (record["title"], record["body"])
 ]
 

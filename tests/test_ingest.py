@@ -20,7 +20,7 @@ KURSK = {"title": "कुर्स्क में पुनर्निर्�
 
 
 def write_jsonl(path: Path, lines: list[object]) -> Path:
-    path.write_text("\n".join(l if isinstance(l, str) else json.dumps(l, ensure_ascii=False) for l in lines) + "\n",
+    path.write_text("\n".join(item if isinstance(item, str) else json.dumps(item, ensure_ascii=False) for item in lines) + "\n",
                     encoding="utf-8")
     return path
 
