@@ -202,7 +202,8 @@ def word_groups(fulltext: object, terms: frozenset[str], plan: QueryPlan) -> lis
     its spelling weight) and its idf (that of its likeliest term the index holds; the word's own when none).
 
     Function words typed in Latin script (romanized ``ki``, ``ke``, ``par``; English ``the``) are left
-    out, as the analyzer leaves out Devanagari stopwords: they say nothing about the topic.
+    out, as the analyzer leaves out Devanagari stopwords: they say nothing about the topic, even where a
+    near spelling of theirs is an index term (``se`` -> असहाय, ``yah`` -> याह).
     """
     groups: list[dict[str, float]] = []
     seen: set[str] = set()
@@ -220,7 +221,7 @@ def word_groups(fulltext: object, terms: frozenset[str], plan: QueryPlan) -> lis
     for members in groups:
         known = sorted((t for t in members if held(t)), key=lambda t: (-members[t], -idf(t)))
         typed = [t for t in members if t.isascii() and t.isalpha()]
-        if not known and typed and all(is_function_word(t) for t in typed):
+        if typed and all(is_function_word(t) for t in typed):
             continue
         out.append((members, idf(known[0]) if known else max(idf(t) for t in members)))
     return out
