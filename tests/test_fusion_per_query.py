@@ -25,13 +25,13 @@ ROMANIZED = "makka mein chhatravas dhah gaya"
 # ------------------------------------------------------------ the rule, pure
 def test_a_peaked_vector_side_and_a_thin_word_match_lean_on_the_vectors() -> None:
     weights = weigh(FusionSettings(), latin=True, peak=0.142, cover=0.15)
-    assert weights.semantic == pytest.approx(0.142 / (0.142 + 0.15 * 0.15))
+    assert weights.semantic == pytest.approx(0.142 / (0.142 + FusionSettings().bm25_trust * 0.15))
     assert weights.semantic > 0.8
 
 
 def test_a_word_match_of_the_whole_query_with_a_flat_vector_side_leans_on_bm25() -> None:
     weights = weigh(FusionSettings(), peak=0.057, cover=0.96)
-    assert weights.bm25 > 0.7
+    assert weights.bm25 > 0.6
 
 
 def test_weights_are_fixed_when_asked_or_when_the_index_has_no_background() -> None:
@@ -114,10 +114,10 @@ def test_hybrid_is_not_below_its_better_side_on_a_small_real_set(seed_engine: Se
 def test_explain_and_json_show_the_weights_used(seed_index: Path) -> None:
     explained = cli("query", ROMANIZED, "--index", seed_index, "--explain")
     assert explained.exit_code == 0, explained.output
-    assert "fused bm25 0.7" in explained.output and "best word match covers" in explained.output
+    assert "fused bm25 0.6" in explained.output and "best word match covers 9" in explained.output
     as_json = cli("query", ROMANIZED, "--index", seed_index, "--json")
     first = json.loads(as_json.output.splitlines()[0])
-    assert first["id"] == "wikinews-249" and "fused bm25 0.7" in first["evidence"]
+    assert first["id"] == "wikinews-249" and "fused bm25 0.6" in first["evidence"]
 
 
 def test_a_weight_asked_for_is_the_weight_used(seed_index: Path) -> None:
