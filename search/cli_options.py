@@ -90,8 +90,9 @@ def fusion_options(func: F) -> F:
              "with --weight alone, that weight).")(func)
     func = click.option(
         "--weight", type=click.FloatRange(0, 1), default=None,
-        help=f"Semantic share in hybrid, 0..1 (default {defaults.weight}). Applies to Latin-script "
-             "queries too unless --latin-weight is given.")(func)
+        help="Semantic share in hybrid, 0..1, fixed for every query (default: weighed per query, by how "
+             f"peaked the vector side is and how much of the query BM25 matches; {defaults.weight} where the "
+             "index is too small to tell). Applies to Latin-script queries too unless --latin-weight is given.")(func)
     return click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None,
                         help=f"Hybrid fusion method (default {defaults.method}).")(func)
 
@@ -113,6 +114,8 @@ def fusion_settings(fusion: str | None, weight: float | None, latin_weight: floa
         method=fusion or defaults.method,
         weight=defaults.weight if weight is None else weight,
         latin_weight=latin_weight if latin_weight is not None else defaults.latin_weight if weight is None else weight,
+        # a weight asked for is the weight used: per-query weighing only when neither is given
+        bm25_trust=defaults.bm25_trust if weight is None and latin_weight is None else None,
         min_score=min_score,
     )
 

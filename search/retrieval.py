@@ -19,7 +19,7 @@ from hsearch.index.errors import QueryError
 from hsearch.index.romanize import loose_key
 
 from .expansion import QueryPlan, english_zipf, expand_query, stopword_keys
-from .fusion import FusionSettings, Side, fuse, is_latin_query, needs_upper
+from .fusion import FusionSettings, Side, Weights, fuse, is_latin_query, needs_upper, weigh
 from .modes import MODES, modes_for
 from .query_parser import positive_terms
 from .relevance import (BACKGROUND_RANK, Floor, QueryContext, Signals, WordGroup, apply_floor, background, coverage,
@@ -45,7 +45,8 @@ class Ranking:
     ids that matched the query's words, ``floor`` the relevance floor in force
     (None: none), ``signals`` what it judged from, ``evidence`` why each id of
     ``ranked`` passed it, and ``nearest`` the best few candidates when none did
-    (shown only as "nearest", apart from results).
+    (shown only as "nearest", apart from results).  ``weights`` is how much
+    each side counted in hybrid (None in a single-side mode).
     """
 
     mode: str
@@ -61,6 +62,7 @@ class Ranking:
     signals: Signals | None = None
     evidence: Mapping[str, str] = field(default_factory=dict)
     nearest: Ranked = field(default_factory=list)
+    weights: Weights | None = None
 
     @property
     def margin(self) -> float | None:
@@ -74,6 +76,16 @@ class Ranking:
         """Nothing cleared the floor although the sides found candidates (the edges say so)."""
         return not self.ranked and bool(self.nearest)
 
+    def weights_for(self, settings: FusionSettings) -> Weights:
+        """How much each side counts for this query under ``settings``: the vector side by how far its best
+        cosine stands above the background, BM25 by how much of the query its best hit covers."""
+        context = self.signals.context if self.signals is not None else None
+        peak = cover = None
+        if context is not None and context.background is not None and self.dense:
+            peak = max(0.0, self.dense[0][1] - context.background)
+            cover = self.signals.coverage.get(self.bm25[0][0], 0.0) if self.bm25 else 0.0  # type: ignore[union-attr]
+        return weigh(settings, latin=self.latin, peak=peak, cover=cover)
+
     def fused(self, settings: FusionSettings) -> Ranked:
         """The two sides fused under ``settings`` (fusion studies need no new search, nor an open engine)."""
         upper = 0.0
@@ -81,7 +93,8 @@ class Ranking:
             if self.bm25_upper is None:
                 raise ValueError(f"fusing with {settings.method!r} needs the BM25 reference: rank with reference=True")
             upper = self.bm25_upper
-        return fuse(Side(self.bm25, upper), Side(self.dense, 1.0), settings, latin=self.latin)
+        return fuse(Side(self.bm25, upper), Side(self.dense, 1.0), settings, latin=self.latin,
+                    weights=self.weights_for(settings))
 
     def passed(self, ranked: Ranked) -> Ranked:
         """The hits of ``ranked`` (another fusion of the sides) that clear this query's floor."""
@@ -189,7 +202,8 @@ def word_groups(fulltext: object, terms: frozenset[str], plan: QueryPlan) -> lis
     its spelling weight) and its idf (that of its likeliest term the index holds; the word's own when none).
 
     Function words typed in Latin script (romanized ``ki``, ``ke``, ``par``; English ``the``) are left
-    out, as the analyzer leaves out Devanagari stopwords: they say nothing about the topic.
+    out, as the analyzer leaves out Devanagari stopwords: they say nothing about the topic, even where a
+    near spelling of theirs is an index term (``se`` -> असहाय, ``yah`` -> याह).
     """
     groups: list[dict[str, float]] = []
     seen: set[str] = set()
@@ -207,7 +221,7 @@ def word_groups(fulltext: object, terms: frozenset[str], plan: QueryPlan) -> lis
     for members in groups:
         known = sorted((t for t in members if held(t)), key=lambda t: (-members[t], -idf(t)))
         typed = [t for t in members if t.isascii() and t.isalpha()]
-        if not known and typed and all(is_function_word(t) for t in typed):
+        if typed and all(is_function_word(t) for t in typed):
             continue
         out.append((members, idf(known[0]) if known else max(idf(t) for t in members)))
     return out
@@ -232,19 +246,28 @@ def combine(mode: str, bm25: Ranked, dense: Ranked, terms: frozenset[str], plan:
     """The ranking of ``mode`` from each side's list, fused where hybrid, under the relevance decision.
 
     BM25 mode is judged too (a long query's weak word matches are not
-    evidence), by its word coverage alone.
+    evidence), by its word coverage alone.  Hybrid weighs its sides for this
+    query (:func:`~hsearch.search.fusion.weigh`); each hit's evidence says how.
     """
-    shown = bm25 if mode == "bm25" else dense if mode == "semantic" else \
-        Ranking(mode, [], bm25, dense, terms, plan, latin, bm25_upper).fused(fusion)
+    weights = None
+    if mode == "hybrid":
+        sides = Ranking(mode, [], bm25, dense, terms, plan, latin, bm25_upper, signals=signals)
+        weights = sides.weights_for(fusion)
+        shown = sides.fused(fusion)
+    else:
+        shown = bm25 if mode == "bm25" else dense
     if signals is None:
         ranked, evidence = list(shown[:depth]), {}
     else:
         kept, evidence = apply_floor(shown, dict(dense), signals, floor)
         ranked = kept[:depth]
+    if weights is not None and bm25 and dense:  # one side alone is shown as it is
+        evidence = {doc: f"{reason}; {weights.describe()}" for doc, reason in evidence.items()}
     # a query with something to look for, that nothing answers: its nearest articles, offered as such
     nearest = list(shown[:NEAREST]) if not ranked and signals is not None and signals.context.has_terms else []
     if nearest and signals is not None:
         cosines = dict(dense)
         evidence = {doc: judge(doc, cosines.get(doc), signals, floor).reason for doc, _ in nearest}
     return Ranking(mode, ranked, bm25, dense, terms, plan, latin=latin, bm25_upper=bm25_upper,
-                   lexical=lexical, floor=floor, signals=signals, evidence=evidence, nearest=nearest)
+                   lexical=lexical, floor=floor, signals=signals, evidence=evidence, nearest=nearest,
+                   weights=weights if bm25 and dense else None)
