@@ -80,7 +80,8 @@ def prepared(data: dict, hub: float) -> dict[str, list[dict]]:
                        "semantic_signals": Signals(context, {} if ctx["latin"] else cover),
                        "hybrid-fixed": fuse(*sides, replace(fusion, bm25_trust=None), latin=ctx["latin"])}
                 row["hybrid"] = hybrid(row, fusion)
-                row["q"] = r["q"]; rows.append(row)
+                row["q"] = r["q"]
+                rows.append(row)
         sets.setdefault(name, [])
         for row in rows:
             sets.setdefault(row["set"], []).append(row)
