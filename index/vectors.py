@@ -9,9 +9,12 @@ written whole under a temporary name and then renamed, never changed after
 * ``ids.npy``, ``digests.npy``, ``starts.npy`` -- per article, in row order: its
   id, the content digest of the text its vectors embed, and its first row (an
   article's rows are contiguous);
-* ``ann.faiss`` -- beyond exact search only: FAISS's index over 8-bit scalar-
-  quantized codes (384 bytes a passage instead of 1,536), ids = pids: all codes
-  scanned (``sq8``, the default beyond ``exact_limit``), or IVF or HNSW over them;
+* ``ann.faiss`` -- beyond exact search only: FAISS's index, ids = pids: 4-bit
+  product-quantized codes read with FAISS's fast scan (``pq4``: 96 bytes a
+  passage at 384 dims instead of 1,536, all scanned; ``ivfpq4``: the same codes
+  in IVF lists, a share of them scanned), or 8-bit scalar-quantized codes (384
+  bytes a passage) all scanned (``sq8``), or IVF or HNSW over those;
+  :func:`~hsearch.index.segment_policy.segment_ann` picks the kind by size;
 * ``meta.json`` -- written last: dims, the kind of search, and every file's size.
 
 Opening maps the files and reads nothing else, so a query on a million passages
@@ -41,12 +44,18 @@ from .errors import IndexDamagedError, Remedy
 from .layout import GENERATION_ANN_NAME as ANN_NAME
 from .layout import GENERATION_ARRAYS as ARRAYS
 from .layout import GENERATION_META_NAME as META_NAME
-from .segment_policy import APPROXIMATE, IVF_MIN_TRAIN  # noqa: F401  (re-exported)
+from .segment_policy import APPROXIMATE, FAST_SCAN, IVF_MIN_TRAIN, segment_ann  # noqa: F401  (re-exported)
 
 GENERATION_FORMAT = 1
 HNSW_M = 32
 RERANK_DEPTH = 4  # an approximate search shortlists this many times the passages it needs ...
 SHORTLIST = 256  # ... and at least this many (bench/results/ann_recall.md: recall against exact)
+#: Fast-scan kinds: dimensions per 4-bit sub-quantizer (2: 192 sub-quantizers, 96 bytes a passage at 384 dims)
+#: and the passages their shortlist re-ranks with exact cosines (bench/results/ann_fast_scan.md).
+PQ_DIMS = 2
+FAST_SCAN_SHORTLIST = 1024
+IVF_FAST_SCAN_SHARE = 4  # an ``ivfpq4`` search scans this share (1/n) of its lists
+PQ_TRAIN = 65_536  # training sample of the fast-scan codebooks (FAISS uses 4,096 points per sub-quantizer)
 REBUILD_DEAD_SHARE = 0.25  # rebuild the ANN index when this share of it is removed passages
 
 
@@ -71,8 +80,8 @@ class VectorStore:
         self.ann = ann
         self.nprobe = nprobe
         self.ef_search = 64
-        self.rerank = True  # approximate search: exact cosines of the shortlist (False: FAISS's 8-bit scores)
-        self.shortlist = SHORTLIST  # passages an approximate search asks FAISS for, at least
+        self.rerank = True  # approximate search: exact cosines of the shortlist (False: FAISS's quantized scores)
+        self.shortlist = shortlist_of(ann)  # passages an approximate search asks FAISS for, at least
         self._vectors = np.zeros((0, dim), np.float32)
         self._pids = np.zeros(0, np.int64)
         self._ids = np.zeros(0, "<U1")
@@ -272,20 +281,17 @@ class VectorStore:
             self._digest_of[article_id] = digest
 
     def choose_ann(self, requested: str, exact_limit: int) -> None:
-        """Exact search up to ``exact_limit`` passages, 8-bit codes re-ranked beyond (``auto``), or as ``requested``.
+        """Search this store as :func:`~hsearch.index.segment_policy.segment_ann` says for its size.
 
-        ``auto`` keeps article Recall@10 at 0.99 against exact search (0.988 by id, 1.0 counting exact
-        ties, on the real 10k bench vectors); IVF and HNSW answer faster but lose 3-20 points of recall
-        there (bench/results/ann_recall.md), so they are chosen only when asked for.
+        ``requested``: ``auto`` (exact up to ``exact_limit`` passages, then fast-scan
+        codes re-ranked with exact cosines) or an explicit kind; the store is
+        searched as one segment the size of the archive.
         """
-        wanted = requested
-        if requested == "auto":
-            wanted = "sq8" if self.passage_count > exact_limit else "flat"
-        if wanted in APPROXIMATE and self.passage_count < IVF_MIN_TRAIN:
-            wanted = "flat"
+        wanted = segment_ann(requested, self.passage_count, self.passage_count, exact_limit)
         if wanted != self.ann:
             self._fold()
             self._index, self._index_dead, self.ann = None, 0, wanted
+            self.shortlist = shortlist_of(wanted)
         self._ensure_ann()
 
     def row_owners(self) -> np.ndarray:
@@ -356,8 +362,7 @@ class VectorStore:
         if len(vectors) < IVF_MIN_TRAIN:
             return
         if self.ann == "ivf":
-            # 4*sqrt(n) lists, but at least 39 training points per list (FAISS's own floor).
-            nlist = max(16, min(int(4 * math.sqrt(len(vectors))), len(vectors) // 39))
+            nlist = ivf_lists(len(vectors))
             index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(self.dim), self.dim, nlist,
                                                   faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
             sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), nlist * 64),
@@ -365,6 +370,8 @@ class VectorStore:
             index.train(sample)
             index.add_with_ids(vectors, self._pids)
             self.nprobe = max(8, nlist // 16)
+        elif self.ann in FAST_SCAN:
+            index = self._fast_scan_index(vectors)
         else:
             if self.ann == "sq8":  # every passage's 8-bit code scanned: exact up to quantization, 1/4 of the bytes
                 inner = faiss.IndexScalarQuantizer(self.dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
@@ -375,6 +382,30 @@ class VectorStore:
             index = faiss.IndexIDMap(inner)
             index.add_with_ids(vectors, self._pids)
         self._index = index
+
+    def _fast_scan_index(self, vectors: np.ndarray) -> faiss.Index:
+        """4-bit product-quantized codes laid out for FAISS's fast scan (SIMD table look-ups, André et al. 2015).
+
+        ``pq4`` scans every code; ``ivfpq4`` keeps them in IVF lists (codes of the
+        residual to the list's centroid) and scans ``nprobe`` lists of them.
+        """
+        subquantizers = pq_subquantizers(self.dim)
+        rng = np.random.default_rng(0)
+        if self.ann == "pq4":
+            sample = vectors if len(vectors) <= PQ_TRAIN else vectors[np.sort(rng.choice(len(vectors), PQ_TRAIN,
+                                                                                        replace=False))]
+            inner = faiss.IndexPQFastScan(self.dim, subquantizers, 4, faiss.METRIC_INNER_PRODUCT)
+            inner.train(np.ascontiguousarray(sample))
+            index = faiss.IndexIDMap(inner)
+        else:
+            nlist = fast_scan_lists(len(vectors))
+            index = faiss.IndexIVFPQFastScan(faiss.IndexFlatIP(self.dim), self.dim, nlist, subquantizers, 4,
+                                             faiss.METRIC_INNER_PRODUCT)
+            size = min(len(vectors), max(nlist * 64, PQ_TRAIN))
+            index.train(np.ascontiguousarray(vectors[np.sort(rng.choice(len(vectors), size, replace=False))]))
+            self.nprobe = fast_scan_probes(nlist)
+        index.add_with_ids(vectors, self._pids)
+        return index
 
     # -- persistence -----------------------------------------------------
     def save(self, folder: Path) -> None:
@@ -444,7 +475,8 @@ class VectorStore:
             if ANN_NAME in meta["files"]:
                 # IVF lists map with IO_FLAG_MMAP; flat 8-bit codes (and HNSW's) only with the
                 # "in-memory format compatible" mapping, which IO_FLAG_MMAP would read into memory instead.
-                mapping = faiss.IO_FLAG_MMAP if store.ann == "ivf" else faiss.IO_FLAG_MMAP_IFC
+                # Fast-scan codes (SIMD-aligned blocks) are read into memory either way: 96 bytes a passage.
+                mapping = faiss.IO_FLAG_MMAP if store.ann in ("ivf", "ivfpq4") else faiss.IO_FLAG_MMAP_IFC
                 flags = 0 if writable else mapping | faiss.IO_FLAG_READ_ONLY
                 store._index = faiss.read_index(str(folder / ANN_NAME), flags)
                 store._index_dead, store._index_writable = int(meta.get("ann_dead", 0)), writable
@@ -488,6 +520,31 @@ class VectorStore:
             raise IndexDamagedError(f"vector file {path} holds an article's passages apart",
                                     remedy=Remedy("repair", str(path.parent)), retry={"mode": "bm25"})
         return store
+
+
+def shortlist_of(kind: str) -> int:
+    """How many passages a search of this kind re-ranks with exact cosines, at least."""
+    return FAST_SCAN_SHORTLIST if kind in FAST_SCAN else SHORTLIST
+
+
+def pq_subquantizers(dim: int) -> int:
+    """4-bit sub-quantizers of a fast-scan code: one per :data:`PQ_DIMS` dimensions (one per dimension if uneven)."""
+    return dim // PQ_DIMS if dim % PQ_DIMS == 0 else dim
+
+
+def ivf_lists(passages: int) -> int:
+    """IVF lists of a segment: 4*sqrt(n), but at least 39 training points per list (FAISS's own floor)."""
+    return max(16, min(int(4 * math.sqrt(passages)), passages // 39))
+
+
+def fast_scan_lists(passages: int) -> int:
+    """IVF lists of an ``ivfpq4`` segment: sqrt(n) (fast scan reads long lists well; k-means of few centroids is quick)."""
+    return max(16, min(int(math.sqrt(passages)), passages // 39))
+
+
+def fast_scan_probes(nlist: int) -> int:
+    """Lists an ``ivfpq4`` search scans (bench/results/ann_fast_scan.md: recall against the probed share)."""
+    return max(8, nlist // IVF_FAST_SCAN_SHARE)
 
 
 def remove_folder(folder: Path) -> None:
