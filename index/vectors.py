@@ -231,18 +231,26 @@ class VectorStore:
 
     def _best_per_article(self, rows: np.ndarray, scores: np.ndarray,
                           allowed: set[str] | None) -> dict[str, float]:
+        """Each live (and allowed) article's best score among these rows, and the ``k`` best of them.
+
+        In numpy: a shortlist of a thousand passages cost 0.3 ms as a Python loop, as much as
+        the fast scan that found it.
+        """
         owners = np.searchsorted(self._starts, rows, side="right") - 1
-        best: dict[str, float] = {}
-        dead = self._dead
-        for owner, score in zip(owners.tolist(), scores.tolist()):
-            if dead is not None and dead[owner]:
-                continue
-            article_id = str(self._ids[owner])
-            if allowed is not None and article_id not in allowed:
-                continue
-            if score > best.get(article_id, -math.inf):
-                best[article_id] = score
-        return best
+        if self._dead is not None:
+            live = ~self._dead[owners]
+            owners, scores = owners[live], scores[live]
+        if not len(owners):
+            return {}
+        order = np.argsort(owners, kind="stable")
+        owners, scores = owners[order], np.asarray(scores, np.float32)[order]
+        first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+        owners, scores = owners[first], np.maximum.reduceat(scores, first)
+        ids = self._ids[owners].tolist()
+        if allowed is not None:
+            kept = [i for i, article_id in enumerate(ids) if article_id in allowed]
+            ids, scores = [ids[i] for i in kept], scores[kept]
+        return dict(zip(ids, scores.tolist()))
 
     # -- writing ---------------------------------------------------------
     def remove(self, article_ids: Iterable[str]) -> int:
