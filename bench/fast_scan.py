@@ -17,7 +17,7 @@ against exact search (best passage per article), and "with ties" counts a
 returned article whose exact score equals the exact 10th.  Never run on
 reused rows: their noise makes neighbours easier to find than real ones.
 
-**timing** (``bench/results/ann_fast_scan_timing.{md,json}``): a micro-benchmark
+**timing** (``bench/results/ann_fast_scan_timing-<sizes>.{md,json}``): a micro-benchmark
 of the vector side alone at 100k and 1M articles, **not** a full hsearch index:
 the rows are ``--vectors reuse`` rows (the real embeddings of the embedded
 articles, then seeded noisy copies of them, the recipe of
@@ -273,17 +273,27 @@ def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: in
         root.mkdir(exist_ok=True)
         bounds = segment_bounds(counts, limit)
         built: dict[str, float] = {kind: 0.0 for kind in kinds}
-        stores: dict[str, list[VectorStore]] = {kind: [] for kind in kinds}
         for number, (a0, a1, r0, r1) in enumerate(bounds):
             flat = root / f"s{number:03d}-flat"
             if not flat.exists():
                 write_flat_segment(flat, rows[r0:r1], counts[a0:a1], a0)
             for kind in kinds:
-                folder = flat if kind == "flat" else root / f"s{number:03d}-{kind}"
-                if kind != "flat":
-                    built[kind] += add_kind(flat, folder, kind)
-                    print(f"{size:,}: segment {number} ({r1 - r0:,} passages) {kind} ready", flush=True)
-                stores[kind].append(VectorStore.load(folder, rows.shape[1]))
+                base = kind.split(":")[0]
+                if base != "flat":
+                    built[kind] += add_kind(flat, root / f"s{number:03d}-{base}", base)
+                    print(f"{size:,}: segment {number} ({r1 - r0:,} passages) {base} ready", flush=True)
+        stores: dict[str, list[VectorStore]] = {kind: [] for kind in kinds}
+        opened: dict[str, float] = {}
+        vector_module.faiss.omp_get_max_threads()  # FAISS imported before any open is timed
+        for kind in kinds:  # what opening the segments costs (files in the page cache): the ANN files are read
+            base, _, shortlist = kind.partition(":")
+            began = time.perf_counter()
+            stores[kind] = [VectorStore.load(root / f"s{number:03d}-{base}", rows.shape[1])
+                            for number in range(len(bounds))]
+            opened[kind] = time.perf_counter() - began
+            for store in stores[kind]:
+                store.shortlist = int(shortlist) if shortlist else store.shortlist
+        depths = {kind: [store.shortlist for store in stores[kind]] for kind in kinds}
         searched = {kind: SegmentedStore(rows.shape[1], [(None, s) for s in stores[kind]]) for kind in kinds}
         for kind in kinds:  # warm-up: page in what each search touches
             for query in queries[:50]:
@@ -312,9 +322,10 @@ def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: in
                 "ratio_to_flat": p50 / flat_p50 if flat_p50 else None,
                 "ratio_to_sq8": p50 / sq8_p50 if sq8_p50 else None,
                 "build_s": built[kind], "top10_overlap_with_flat": float(np.mean(overlap[kind])) if overlap[kind] else None,
-                "load_before": before, "load_after": loadavg(), "rss_mb": rss_mb(),
+                "open_ms": opened[kind] * 1000, "load_before": before, "load_after": loadavg(), "rss_mb": rss_mb(),
                 "ann_mb": sum((f / GENERATION_ANN_NAME).stat().st_size for f in
-                              (root.glob(f"s*-{kind}") if kind != "flat" else [])) / 2**20,
+                              (root.glob(f"s*-{kind.split(':')[0]}") if kind != "flat" else [])) / 2**20,
+                "shortlists": sorted(set(depths[kind])) if kind != "flat" else [],
             })
             print(json.dumps(results[-1]), flush=True)
         del searched, stores
@@ -331,15 +342,17 @@ def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: in
          f"opens a segment; `SegmentedStore.search(query, 10)` on one thread over {len(queries)} real queries "
          "(query encoding not included), the kinds taking turns query by query. \"top-10 overlap\" compares "
          "with exact search on the same noisy rows: a sanity check, not recall (see ann_fast_scan.md for recall "
-         "on real vectors)."),
+         "on real vectors). \"open ms\": `VectorStore.load` of every segment with its files in the page cache "
+         "(fast-scan codes are read into memory; 8-bit codes and float rows are mapped)."),
         "",
-        *md_table(["articles", "passages", "segments", "kind", "p50 ms", "p95 ms", "p50 / flat", "p50 / sq8",
-                   "top-10 overlap with flat", "ANN files MB", "build s", "load before / after"],
-                  [[f"{r['articles']:,}", f"{r['passages']:,}", r["segments"], r["kind"], f"{r['p50_ms']:.2f}",
+        *md_table(["articles", "passages", "segments", "kind", "re-ranked per segment", "p50 ms", "p95 ms", "p50 / flat", "p50 / sq8",
+                   "top-10 overlap with flat", "ANN files MB", "open ms", "build s", "load before / after"],
+                  [[f"{r['articles']:,}", f"{r['passages']:,}", r["segments"], r["kind"],
+                    "/".join(f"{d:,}" for d in r["shortlists"]), f"{r['p50_ms']:.2f}",  # type: ignore[attr-defined]
                     f"{r['p95_ms']:.2f}", "" if r["ratio_to_flat"] is None else f"{r['ratio_to_flat']:.3f}",
                     "" if r["ratio_to_sq8"] is None else f"{r['ratio_to_sq8']:.3f}",
                     "" if r["top10_overlap_with_flat"] is None else f"{r['top10_overlap_with_flat']:.3f}",
-                    f"{r['ann_mb']:.0f}", f"{r['build_s']:.0f}",
+                    f"{r['ann_mb']:.0f}", f"{r['open_ms']:.0f}", f"{r['build_s']:.0f}",
                     f"{r['load_before'][0]:.1f} / {r['load_after'][0]:.1f}"]  # type: ignore[index]
                    for r in results]),
         "",
@@ -348,7 +361,7 @@ def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: in
     ])
     payload = {"sizes": sizes, "kinds": kinds, "queries": len(queries), "rows": results, "machine": info,
                "versions": versions("faiss-cpu", "numpy")}
-    for path in write_results("ann_fast_scan_timing", payload, markdown):
+    for path in write_results("ann_fast_scan_timing-" + "-".join(str(s) for s in sizes), payload, markdown):
         print(path)
 
 
@@ -358,7 +371,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="../shared/data")
     parser.add_argument("--size", type=int, action="append", default=None,
                         help="recall: articles of the real corpus (repeat); timing: articles of reused rows")
-    parser.add_argument("--kinds", nargs="+", default=["flat", "sq8", "pq4", "ivfpq4"], help="timing: kinds")
+    parser.add_argument("--kinds", nargs="+", default=["flat", "sq8", "pq4", "pq4:1024"],
+                        help="timing: kinds, each with an optional :shortlist (its re-rank depth) instead of the policy's")
     parser.add_argument("--queries", type=int, default=500, help="timing: how many of the bench queries")
     args = parser.parse_args()
     if args.what == "recall":

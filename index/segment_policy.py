@@ -20,8 +20,6 @@ if TYPE_CHECKING:  # settings import this policy, and settings load without the 
 IVF_MIN_TRAIN = 4096  # below this an IVF index (or a quantizer) has too little to learn from: search exactly
 FAST_SCAN = ("pq4", "ivfpq4")  # 4-bit PQ codes read by FAISS's fast scan: all of them, or IVF lists of them
 APPROXIMATE = (*FAST_SCAN, "sq8", "ivf", "hnsw")  # every kind with a FAISS index beside the float rows
-#: ``auto`` gives segments of this many passages or more IVF lists of fast-scan codes (``ivfpq4``).
-IVF_FAST_SCAN_MIN = 1_000_000
 
 
 # --------------------------------------------------------------------------
@@ -34,17 +32,19 @@ def segment_ann(requested: str, passages: int, archive_passages: int, exact_limi
     quantizer or IVF has too little to learn from, and a scan of them is
     cheap).  ``auto`` keeps every segment exact until the archive passes
     ``exact_limit`` passages, then gives each bigger segment 4-bit fast-scan
-    PQ codes re-ranked with exact cosines: every code scanned (``pq4``), or,
-    from :data:`IVF_FAST_SCAN_MIN` passages, IVF lists of them (``ivfpq4``),
-    as measured in bench/results/ann_fast_scan*.md.  An explicit kind (``pq4``,
-    ``ivfpq4``, ``sq8``, ``ivf``, ``hnsw``) is given to every segment big enough for it.
+    PQ codes, every one scanned, the shortlist re-ranked with exact cosines
+    (``pq4``).  Measured on the real vectors of the bench corpus
+    (bench/results/ann_fast_scan.md, at 5.6k, 11k and 37k passages) it finds
+    what ``sq8`` finds (article Recall@10 0.990 against 0.991 at 37k) at a
+    quarter of its bytes and scan time; IVF lists of the same codes
+    (``ivfpq4``) lose 4 to 11 points of recall there, so no size gets them
+    unless asked for.  An explicit kind (``pq4``, ``ivfpq4``, ``sq8``, ``ivf``,
+    ``hnsw``) is given to every segment big enough for it.
     """
     if requested == "flat" or passages < IVF_MIN_TRAIN:
         return "flat"
     if requested == "auto":
-        if archive_passages <= exact_limit:
-            return "flat"
-        return "ivfpq4" if passages >= IVF_FAST_SCAN_MIN else "pq4"
+        return "pq4" if archive_passages > exact_limit else "flat"
     return requested if requested in APPROXIMATE else "flat"
 
 

@@ -51,10 +51,16 @@ HNSW_M = 32
 RERANK_DEPTH = 4  # an approximate search shortlists this many times the passages it needs ...
 SHORTLIST = 256  # ... and at least this many (bench/results/ann_recall.md: recall against exact)
 #: Fast-scan kinds: dimensions per 4-bit sub-quantizer (2: 192 sub-quantizers, 96 bytes a passage at 384 dims)
-#: and the passages their shortlist re-ranks with exact cosines (bench/results/ann_fast_scan.md).
+#: and the passages their shortlist re-ranks with exact cosines: 1,024 up to a segment of FAST_SCAN_MEASURED
+#: passages, growing with the square root of the segment beyond.  bench/results/ann_fast_scan.md, on real
+#: vectors: the share of the exact top 10 missed grows about as n^0.85 at a fixed shortlist and falls about
+#: as its square, so a shortlist growing as sqrt(n) keeps the miss rate of 1,024 at 37k (Recall@10 0.990,
+#: 0.999 counting ties); the same as sq8's on those vectors.
 PQ_DIMS = 2
 FAST_SCAN_SHORTLIST = 1024
+FAST_SCAN_MEASURED = 37_170
 IVF_FAST_SCAN_SHARE = 4  # an ``ivfpq4`` search scans this share (1/n) of its lists
+RERANK_SLICE = 1024  # rows per matrix-vector product of a re-rank (one thread below OpenBLAS's threshold)
 PQ_TRAIN = 65_536  # training sample of the fast-scan codebooks (FAISS uses 4,096 points per sub-quantizer)
 REBUILD_DEAD_SHARE = 0.25  # rebuild the ANN index when this share of it is removed passages
 
@@ -81,7 +87,7 @@ class VectorStore:
         self.nprobe = nprobe
         self.ef_search = 64
         self.rerank = True  # approximate search: exact cosines of the shortlist (False: FAISS's quantized scores)
-        self.shortlist = shortlist_of(ann)  # passages an approximate search asks FAISS for, at least
+        self.shortlist = shortlist_of(ann, 0)  # passages an approximate search asks FAISS for, at least
         self._vectors = np.zeros((0, dim), np.float32)
         self._pids = np.zeros(0, np.int64)
         self._ids = np.zeros(0, "<U1")
@@ -181,16 +187,16 @@ class VectorStore:
         query = np.asarray(query, np.float32).reshape(-1)
         if self._index is None:
             return self._exact(query, k, allowed)
-        depth = min(total, max(k * RERANK_DEPTH, self.shortlist) if allowed is None else max(k * 40, 2048))
+        depth = min(total, max(k * RERANK_DEPTH, self.shortlist) if allowed is None else
+                    max(k * 40, 2048, self.shortlist))
         dead = self._index_dead + self._dead_passages
         depth = min(int(self._index.ntotal), depth + dead * depth // max(total - self._dead_passages, 1))
         while True:
             rows, scores = self._shortlist(query, depth)
             if self.rerank:
-                order = np.argsort(rows)
-                rows = rows[order]
-                scores = self._vectors[rows] @ query  # exact cosines of the shortlist, read in file order
-            best = self._best_per_article(rows, scores, allowed)
+                rows = np.sort(rows)
+                scores = self._exact_scores(rows, query)
+            best = self._best_per_article(rows, scores, allowed, k)
             if len(best) >= k or depth >= self._index.ntotal:
                 break
             depth = min(int(self._index.ntotal), depth * 4)
@@ -212,6 +218,18 @@ class VectorStore:
         best = {str(self._ids[i]): float(per_article[i]) for i in top.tolist() if np.isfinite(per_article[i])}
         return _ranked(best, k)
 
+    def _exact_scores(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Exact cosines of these rows (ascending: read in file order), in slices of :data:`RERANK_SLICE`.
+
+        A longer matrix-vector product is spread over OpenBLAS's threads, which on a busy
+        machine made 9,300 rows take 7.7 ms instead of 0.44.
+        """
+        scores = np.empty(len(rows), np.float32)
+        for start in range(0, len(rows), RERANK_SLICE):
+            part = rows[start:start + RERANK_SLICE]
+            np.matmul(self._vectors[part], query, out=scores[start:start + len(part)])
+        return scores
+
     def _shortlist(self, query: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the ``depth`` best passages by the ANN index, and its (quantized) scores."""
         assert self._index is not None
@@ -229,9 +247,9 @@ class VectorStore:
         live = (pids >= 0) & (self._pids[rows] == pids)  # a removed passage has no row any more
         return rows[live], scores[live]
 
-    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray,
-                          allowed: set[str] | None) -> dict[str, float]:
-        """Each live (and allowed) article's best score among these rows, and the ``k`` best of them.
+    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray, allowed: set[str] | None,
+                          limit: int | None = None) -> dict[str, float]:
+        """Each live (and allowed) article's best score among these rows; only the ``limit`` best (and ties).
 
         In numpy: a shortlist of a thousand passages cost 0.3 ms as a Python loop, as much as
         the fast scan that found it.
@@ -246,11 +264,14 @@ class VectorStore:
         owners, scores = owners[order], np.asarray(scores, np.float32)[order]
         first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
         owners, scores = owners[first], np.maximum.reduceat(scores, first)
-        ids = self._ids[owners].tolist()
         if allowed is not None:
+            ids = self._ids[owners].tolist()
             kept = [i for i, article_id in enumerate(ids) if article_id in allowed]
-            ids, scores = [ids[i] for i in kept], scores[kept]
-        return dict(zip(ids, scores.tolist()))
+            owners, scores = owners[kept], scores[kept]
+        if limit is not None and len(scores) > limit:  # the rest cannot reach the top ``limit``
+            top = scores >= np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            owners, scores = owners[top], scores[top]
+        return dict(zip(self._ids[owners].tolist(), scores.tolist()))
 
     # -- writing ---------------------------------------------------------
     def remove(self, article_ids: Iterable[str]) -> int:
@@ -299,7 +320,7 @@ class VectorStore:
         if wanted != self.ann:
             self._fold()
             self._index, self._index_dead, self.ann = None, 0, wanted
-            self.shortlist = shortlist_of(wanted)
+        self.shortlist = shortlist_of(wanted, self.passage_count)
         self._ensure_ann()
 
     def row_owners(self) -> np.ndarray:
@@ -476,6 +497,7 @@ class VectorStore:
             store._ids, store._digests = np.asarray(mapped["ids"]), np.asarray(mapped["digests"])
             store._starts = np.asarray(mapped["starts"])
             store._next_id = int(meta["next_id"])
+            store.shortlist = shortlist_of(store.ann, len(store._pids))
             store._ids_sorted = bool(meta.get("ids_sorted", False))
             if store._vectors.shape != (int(meta["passages"]), dim) or len(store._pids) != len(store._vectors) \
                     or len(store._starts) != len(store._ids) + 1 or int(store._starts[-1]) != len(store._pids):
@@ -530,9 +552,11 @@ class VectorStore:
         return store
 
 
-def shortlist_of(kind: str) -> int:
-    """How many passages a search of this kind re-ranks with exact cosines, at least."""
-    return FAST_SCAN_SHORTLIST if kind in FAST_SCAN else SHORTLIST
+def shortlist_of(kind: str, passages: int) -> int:
+    """How many passages a search of this kind over this many re-ranks with exact cosines, at least."""
+    if kind in FAST_SCAN:
+        return max(FAST_SCAN_SHORTLIST, math.ceil(FAST_SCAN_SHORTLIST * math.sqrt(passages / FAST_SCAN_MEASURED)))
+    return SHORTLIST
 
 
 def pq_subquantizers(dim: int) -> int:

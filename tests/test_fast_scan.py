@@ -1,9 +1,8 @@
 """Fast-scan PQ segments: 4-bit codes scanned by FAISS's fast scan, the shortlist re-ranked with exact cosines.
 
 ``auto`` gives a segment past the exact limit ``pq4`` codes (every code
-scanned) or, for the largest segments, ``ivfpq4`` (IVF lists of them), by
-size, in :func:`~hsearch.index.segment_policy.segment_ann` alone; explicit
-``--ann`` kinds are kept.  These tests pin what a user relies on: the scores
+scanned), in :func:`~hsearch.index.segment_policy.segment_ann` alone; IVF
+lists of them (``ivfpq4``) and the older kinds are there when asked for.  These tests pin what a user relies on: the scores
 are exact cosines and the top hits those of exact search wherever the
 shortlist holds them; the codes are saved with the segment, rebuilt by a
 merge and checked by ``verify``; and an index whose segments were given 8-bit
@@ -22,10 +21,10 @@ import pytest
 from hsearch.index import layout, segment_policy, vectors
 from hsearch.index import manifest as manifest_io
 from hsearch.index.manifest import Manifest, ModelSpec
-from hsearch.index.segment_policy import IVF_FAST_SCAN_MIN, IVF_MIN_TRAIN, MergePolicy, segment_ann
+from hsearch.index.segment_policy import IVF_MIN_TRAIN, MergePolicy, segment_ann
 from hsearch.index.settings import ANN_KINDS, IndexSettings
 from hsearch.index.vector_segments import SegmentWriter, open_store
-from hsearch.index.vectors import FAST_SCAN_SHORTLIST, VectorStore
+from hsearch.index.vectors import FAST_SCAN_MEASURED, FAST_SCAN_SHORTLIST, VectorStore, shortlist_of
 
 from .test_lifecycle import RECORDS, assert_consistent, assert_ok, cli, hash_encoder, write_jsonl  # noqa: F401
 
@@ -58,17 +57,23 @@ def stage_segment(folder: Path, rows: np.ndarray, ann: str, per_article: int = 3
 # --------------------------------------------------------------------------
 # The policy
 # --------------------------------------------------------------------------
-def test_auto_gives_segments_past_the_exact_limit_fast_scan_codes_by_their_size() -> None:
+def test_auto_gives_every_segment_past_the_exact_limit_fast_scan_codes() -> None:
     limit = IndexSettings().exact_limit
     assert segment_ann("auto", IVF_MIN_TRAIN - 1, 10**8, limit) == "flat"  # too small to learn codes from
     assert segment_ann("auto", 150_000, limit, limit) == "flat"  # the archive is still under the exact limit
-    # the sizes bench/results/ann_fast_scan.md measured on real vectors: every 4-bit code scanned, re-ranked
-    for passages in (IVF_MIN_TRAIN, 5_500, 11_000, 37_170, IVF_FAST_SCAN_MIN - 1):
+    # bench/results/ann_fast_scan.md, real vectors: pq4 re-ranked finds what sq8 finds at 5.6k, 11k and 37k
+    # passages (bigger segments: its shortlist grows, below), and IVF lists of the codes lose recall there
+    for passages in (IVF_MIN_TRAIN, 5_628, 11_185, 37_170, 372_066, 500_000, 3_700_000):
         assert segment_ann("auto", passages, limit + 1, limit) == "pq4"
-    # the largest segments: IVF lists of fast-scan codes (bench/results/ann_fast_scan_timing.md)
-    assert segment_ann("auto", IVF_FAST_SCAN_MIN, 10**8, limit) == "ivfpq4"
     for kind in ("pq4", "ivfpq4", "sq8", "ivf", "hnsw"):  # explicit kinds are kept, and --ann offers each
-        assert segment_ann(kind, IVF_FAST_SCAN_MIN, 10**8, limit) == kind and kind in ANN_KINDS
+        assert segment_ann(kind, 500_000, 10**8, limit) == kind and kind in ANN_KINDS
+
+
+def test_the_fast_scan_shortlist_grows_with_the_square_root_of_the_segment() -> None:
+    assert shortlist_of("pq4", 5_628) == shortlist_of("pq4", FAST_SCAN_MEASURED) == FAST_SCAN_SHORTLIST
+    assert shortlist_of("pq4", 4 * FAST_SCAN_MEASURED) == 2 * FAST_SCAN_SHORTLIST
+    assert shortlist_of("pq4", 100 * FAST_SCAN_MEASURED) == 10 * FAST_SCAN_SHORTLIST
+    assert shortlist_of("sq8", 10**6) == 256  # 8-bit codes keep theirs
 
 
 def test_a_store_chooses_by_the_same_policy(tmp_path: Path) -> None:
@@ -80,7 +85,7 @@ def test_a_store_chooses_by_the_same_policy(tmp_path: Path) -> None:
     assert store.ann == "flat"
     store.choose_ann("auto", exact_limit=len(rows) - 1)
     assert store.ann == segment_ann("auto", len(rows), len(rows), len(rows) - 1) == "pq4"
-    assert store.shortlist == FAST_SCAN_SHORTLIST
+    assert store.shortlist == FAST_SCAN_SHORTLIST  # at least 1,024, and 1/40 of bigger segments
 
 
 # --------------------------------------------------------------------------
