@@ -417,7 +417,9 @@ class VectorStore:
         """4-bit product-quantized codes laid out for FAISS's fast scan (SIMD table look-ups, André et al. 2015).
 
         ``pq4`` scans every code; ``ivfpq4`` keeps them in IVF lists (codes of the
-        residual to the list's centroid) and scans ``nprobe`` lists of them.
+        residual to the list's centroid) and scans ``nprobe`` lists of them.  Training
+        runs on one thread: its k-means of 16 centroids per sub-quantizer is many tiny
+        parallel regions, and on two busy cores two OpenMP threads took 5-8 s where one took 0.07.
         """
         subquantizers = pq_subquantizers(self.dim)
         rng = np.random.default_rng(0)
@@ -425,14 +427,16 @@ class VectorStore:
             sample = vectors if len(vectors) <= PQ_TRAIN else vectors[np.sort(rng.choice(len(vectors), PQ_TRAIN,
                                                                                         replace=False))]
             inner = faiss.IndexPQFastScan(self.dim, subquantizers, 4, faiss.METRIC_INNER_PRODUCT)
-            inner.train(np.ascontiguousarray(sample))
+            with _one_thread():  # see below
+                inner.train(np.ascontiguousarray(sample))
             index = faiss.IndexIDMap(inner)
         else:
             nlist = fast_scan_lists(len(vectors))
             index = faiss.IndexIVFPQFastScan(faiss.IndexFlatIP(self.dim), self.dim, nlist, subquantizers, 4,
                                              faiss.METRIC_INNER_PRODUCT)
             size = min(len(vectors), max(nlist * 64, PQ_TRAIN))
-            index.train(np.ascontiguousarray(vectors[np.sort(rng.choice(len(vectors), size, replace=False))]))
+            with _one_thread():
+                index.train(np.ascontiguousarray(vectors[np.sort(rng.choice(len(vectors), size, replace=False))]))
             self.nprobe = fast_scan_probes(nlist)
         index.add_with_ids(vectors, self._pids)
         return index
