@@ -37,7 +37,7 @@ def segment_ann(requested: str, passages: int, archive_passages: int, exact_limi
     (bench/results/ann_fast_scan.md, at 5.6k, 11k and 37k passages) it finds
     what ``sq8`` finds (article Recall@10 0.990 against 0.991 at 37k) at a
     quarter of its bytes and scan time; IVF lists of the same codes
-    (``ivfpq4``) lose 4 to 11 points of recall there, so no size gets them
+    (``ivfpq4``) lose 3 to 8 points of recall there probing half the lists, so no size gets them
     unless asked for.  An explicit kind (``pq4``, ``ivfpq4``, ``sq8``, ``ivf``,
     ``hnsw``) is given to every segment big enough for it.
     """
