@@ -20,9 +20,9 @@ written whole under a temporary name and then renamed, never changed after
 Opening maps the files and reads nothing else but fast-scan codes (FAISS keeps
 them in SIMD-aligned memory: 96 bytes a passage are read), so a query on a
 million passages starts almost as fast as one on a thousand, and memory holds
-only those codes and the pages a search touches.  Exact search (``flat``) is a matrix-vector product over the mapped
-rows; beyond it FAISS gives a shortlist, re-ranked against the float rows, so
-scores are exact cosines.
+only those codes and the pages a search touches.  Exact search (``flat``) is a
+matrix-vector product over the mapped rows; beyond it FAISS gives a shortlist,
+re-ranked against the float rows, so scores are exact cosines.
 """
 
 from __future__ import annotations
@@ -427,7 +427,7 @@ class VectorStore:
             sample = vectors if len(vectors) <= PQ_TRAIN else vectors[np.sort(rng.choice(len(vectors), PQ_TRAIN,
                                                                                         replace=False))]
             inner = faiss.IndexPQFastScan(self.dim, subquantizers, 4, faiss.METRIC_INNER_PRODUCT)
-            with _one_thread():  # see below
+            with _one_thread():  # (see above)
                 inner.train(np.ascontiguousarray(sample))
             index = faiss.IndexIDMap(inner)
         else:
