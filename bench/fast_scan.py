@@ -325,7 +325,8 @@ def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: in
                 "p50_ms": p50 * 1000, "p95_ms": percentile(times[kind], 0.95) * 1000,
                 "ratio_to_flat": p50 / flat_p50 if flat_p50 else None,
                 "ratio_to_sq8": p50 / sq8_p50 if sq8_p50 else None,
-                "build_s": built[kind], "top10_overlap_with_flat": float(np.mean(overlap[kind])) if overlap[kind] else None,
+                "build_s": built[kind],
+                "top10_overlap_with_flat": float(np.mean(overlap[kind])) if overlap[kind] else None,
                 "open_ms": opened[kind] * 1000, "load_before": before, "load_after": loadavg(), "rss_mb": rss_mb(),
                 "ann_mb": sum((f / GENERATION_ANN_NAME).stat().st_size for f in
                               (root.glob(f"s*-{kind.split(':')[0]}") if kind != "flat" else [])) / 2**20,
@@ -349,7 +350,8 @@ def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: in
          "on real vectors). \"open ms\": `VectorStore.load` of every segment with its files in the page cache "
          "(fast-scan codes are read into memory; 8-bit codes and float rows are mapped)."),
         "",
-        *md_table(["articles", "passages", "segments", "kind", "re-ranked per segment", "p50 ms", "p95 ms", "p50 / flat", "p50 / sq8",
+        *md_table(["articles", "passages", "segments", "kind", "re-ranked per segment", "p50 ms", "p95 ms",
+                   "p50 / flat", "p50 / sq8",
                    "top-10 overlap with flat", "ANN files MB", "open ms", "build s", "load before / after"],
                   [[f"{r['articles']:,}", f"{r['passages']:,}", r["segments"], r["kind"],
                     "/".join(f"{d:,}" for d in r["shortlists"]), f"{r['p50_ms']:.2f}",  # type: ignore[attr-defined]
@@ -376,7 +378,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, action="append", default=None,
                         help="recall: articles of the real corpus (repeat); timing: articles of reused rows")
     parser.add_argument("--kinds", nargs="+", default=["flat", "sq8", "pq4", "pq4:1024"],
-                        help="timing: kinds, each with an optional :shortlist (its re-rank depth) instead of the policy's")
+                        help="timing: kinds, each with an optional :shortlist (re-rank depth) instead of the policy's")
     parser.add_argument("--queries", type=int, default=500, help="timing: how many of the bench queries")
     args = parser.parse_args()
     if args.what == "recall":

@@ -575,7 +575,7 @@ def ivf_lists(passages: int) -> int:
 
 
 def fast_scan_lists(passages: int) -> int:
-    """IVF lists of an ``ivfpq4`` segment: sqrt(n) (fast scan reads long lists well; k-means of few centroids is quick)."""
+    """IVF lists of an ``ivfpq4`` segment: sqrt(n) (fast scan reads long lists well; a k-means of few is quick)."""
     return max(16, min(int(math.sqrt(passages)), passages // 39))
 
 

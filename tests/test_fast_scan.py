@@ -1,13 +1,11 @@
 """Fast-scan PQ segments: 4-bit codes scanned by FAISS's fast scan, the shortlist re-ranked with exact cosines.
 
-``auto`` gives a segment past the exact limit ``pq4`` codes (every code
-scanned), in :func:`~hsearch.index.segment_policy.segment_ann` alone; IVF
-lists of them (``ivfpq4``) and the older kinds are there when asked for.  These tests pin what a user relies on: the scores
-are exact cosines and the top hits those of exact search wherever the
-shortlist holds them; the codes are saved with the segment, rebuilt by a
-merge and checked by ``verify``; and an index whose segments were given 8-bit
-codes (``sq8``, ``auto`` before fast scan) opens, searches and is carried
-forward by the next writes.
+``auto`` gives a segment past the exact limit ``pq4`` codes (every code scanned), in
+:func:`~hsearch.index.segment_policy.segment_ann` alone; IVF lists of them (``ivfpq4``) and the older kinds
+are there when asked for. These tests pin what a user relies on: the scores are exact cosines and the top hits
+those of exact search wherever the shortlist holds them; the codes are saved with the segment, rebuilt by a
+merge and checked by ``verify``; and an index whose segments were given 8-bit codes (``sq8``, ``auto`` before
+fast scan) opens, searches and is carried forward by the next writes.
 """
 
 from __future__ import annotations
