@@ -35,10 +35,10 @@ def segment_ann(requested: str, passages: int, archive_passages: int, exact_limi
     PQ codes, every one scanned, the shortlist re-ranked with exact cosines
     (``pq4``).  Measured on the real vectors of the bench corpus
     (bench/results/ann_fast_scan.md, at 5.6k, 11k and 37k passages) it finds
-    what ``sq8`` finds (article Recall@10 0.990 against 0.991 at 37k) at a
-    quarter of its bytes and scan time; IVF lists of the same codes
-    (``ivfpq4``) lose 3 to 8 points of recall there probing half the lists, so no size gets them
-    unless asked for.  An explicit kind (``pq4``, ``ivfpq4``, ``sq8``, ``ivf``,
+    what ``sq8`` finds (article Recall@10 0.990 against 0.991 at 37k) from a
+    quarter of its bytes, in under half its time; IVF lists of the same codes
+    (``ivfpq4``) lose 3 to 8 points of recall there probing half the lists,
+    so no size gets them unless asked for.  An explicit kind (``pq4``, ``ivfpq4``, ``sq8``, ``ivf``,
     ``hnsw``) is given to every segment big enough for it.
     """
     if requested == "flat" or passages < IVF_MIN_TRAIN:
