@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import SettingsError
-from .segment_policy import MergePolicy
+from .segment_policy import APPROXIMATE, MergePolicy
 
 DEFAULT_MODEL = "e5-small"
 NO_MODEL = "none"
-ANN_KINDS = ("auto", "flat", "sq8", "ivf", "hnsw")
+ANN_KINDS = ("auto", "flat", *APPROXIMATE)  # what ``--ann`` accepts (segment_policy.segment_ann applies it)
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,20 @@ written whole under a temporary name and then renamed, never changed after
 * ``ids.npy``, ``digests.npy``, ``starts.npy`` -- per article, in row order: its
   id, the content digest of the text its vectors embed, and its first row (an
   article's rows are contiguous);
-* ``ann.faiss`` -- beyond exact search only: FAISS's index over 8-bit scalar-
-  quantized codes (384 bytes a passage instead of 1,536), ids = pids: all codes
-  scanned (``sq8``, the default beyond ``exact_limit``), or IVF or HNSW over them;
+* ``ann.faiss`` -- beyond exact search only: FAISS's index, ids = pids: 4-bit
+  product-quantized codes read with FAISS's fast scan (``pq4``: 96 bytes a
+  passage at 384 dims instead of 1,536, all scanned; ``ivfpq4``: the same codes
+  in IVF lists, a share of them scanned), or 8-bit scalar-quantized codes (384
+  bytes a passage) all scanned (``sq8``), or IVF or HNSW over those;
+  :func:`~hsearch.index.segment_policy.segment_ann` picks the kind by size;
 * ``meta.json`` -- written last: dims, the kind of search, and every file's size.
 
-Opening maps the files and reads nothing else, so a query on a million passages
-starts as fast as one on a thousand, and memory holds only the pages a search
-touches.  Exact search (``flat``) is a matrix-vector product over the mapped
-rows; beyond it FAISS gives a shortlist, re-ranked against the float rows, so
-scores are exact cosines.
+Opening maps the files and reads nothing else but fast-scan codes (FAISS keeps
+them in SIMD-aligned memory: 96 bytes a passage are read), so a query on a
+million passages starts almost as fast as one on a thousand, and memory holds
+only those codes and the pages a search touches.  Exact search (``flat``) is a
+matrix-vector product over the mapped rows; beyond it FAISS gives a shortlist,
+re-ranked against the float rows, so scores are exact cosines.
 """
 
 from __future__ import annotations
@@ -41,12 +45,24 @@ from .errors import IndexDamagedError, Remedy
 from .layout import GENERATION_ANN_NAME as ANN_NAME
 from .layout import GENERATION_ARRAYS as ARRAYS
 from .layout import GENERATION_META_NAME as META_NAME
-from .segment_policy import APPROXIMATE, IVF_MIN_TRAIN  # noqa: F401  (re-exported)
+from .segment_policy import APPROXIMATE, FAST_SCAN, IVF_MIN_TRAIN, segment_ann  # noqa: F401  (re-exported)
 
 GENERATION_FORMAT = 1
 HNSW_M = 32
 RERANK_DEPTH = 4  # an approximate search shortlists this many times the passages it needs ...
 SHORTLIST = 256  # ... and at least this many (bench/results/ann_recall.md: recall against exact)
+#: Fast-scan kinds: dimensions per 4-bit sub-quantizer (2: 192 sub-quantizers, 96 bytes a passage at 384 dims)
+#: and the passages their shortlist re-ranks with exact cosines: 1,024 up to a segment of FAST_SCAN_MEASURED
+#: passages, growing with the square root of the segment beyond.  bench/results/ann_fast_scan.md, on real
+#: vectors: the share of the exact top 10 missed grows about as n^0.85 at a fixed shortlist and falls about
+#: as its square, so a shortlist growing as sqrt(n) keeps the miss rate of 1,024 at 37k (Recall@10 0.990,
+#: 0.999 counting ties); the same as sq8's on those vectors.
+PQ_DIMS = 2
+FAST_SCAN_SHORTLIST = 1024
+FAST_SCAN_MEASURED = 37_170
+IVF_FAST_SCAN_SHARE = 4  # an ``ivfpq4`` search scans this share (1/n) of its lists
+RERANK_SLICE = 1024  # rows per matrix-vector product of a re-rank (one thread below OpenBLAS's threshold)
+PQ_TRAIN = 65_536  # training sample of the fast-scan codebooks (FAISS uses 4,096 points per sub-quantizer)
 REBUILD_DEAD_SHARE = 0.25  # rebuild the ANN index when this share of it is removed passages
 
 
@@ -71,8 +87,8 @@ class VectorStore:
         self.ann = ann
         self.nprobe = nprobe
         self.ef_search = 64
-        self.rerank = True  # approximate search: exact cosines of the shortlist (False: FAISS's 8-bit scores)
-        self.shortlist = SHORTLIST  # passages an approximate search asks FAISS for, at least
+        self.rerank = True  # approximate search: exact cosines of the shortlist (False: FAISS's quantized scores)
+        self.shortlist = shortlist_of(ann, 0)  # passages an approximate search asks FAISS for, at least
         self._vectors = np.zeros((0, dim), np.float32)
         self._pids = np.zeros(0, np.int64)
         self._ids = np.zeros(0, "<U1")
@@ -172,16 +188,16 @@ class VectorStore:
         query = np.asarray(query, np.float32).reshape(-1)
         if self._index is None:
             return self._exact(query, k, allowed)
-        depth = min(total, max(k * RERANK_DEPTH, self.shortlist) if allowed is None else max(k * 40, 2048))
+        depth = min(total, max(k * RERANK_DEPTH, self.shortlist) if allowed is None else
+                    max(k * 40, 2048, self.shortlist))
         dead = self._index_dead + self._dead_passages
         depth = min(int(self._index.ntotal), depth + dead * depth // max(total - self._dead_passages, 1))
         while True:
             rows, scores = self._shortlist(query, depth)
             if self.rerank:
-                order = np.argsort(rows)
-                rows = rows[order]
-                scores = self._vectors[rows] @ query  # exact cosines of the shortlist, read in file order
-            best = self._best_per_article(rows, scores, allowed)
+                rows = np.sort(rows)
+                scores = self._exact_scores(rows, query)
+            best = self._best_per_article(rows, scores, allowed, k)
             if len(best) >= k or depth >= self._index.ntotal:
                 break
             depth = min(int(self._index.ntotal), depth * 4)
@@ -203,6 +219,18 @@ class VectorStore:
         best = {str(self._ids[i]): float(per_article[i]) for i in top.tolist() if np.isfinite(per_article[i])}
         return _ranked(best, k)
 
+    def _exact_scores(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Exact cosines of these rows (ascending: read in file order), in slices of :data:`RERANK_SLICE`.
+
+        A longer matrix-vector product is spread over OpenBLAS's threads, which on a busy
+        machine made 9,300 rows take 7.7 ms instead of 0.44.
+        """
+        scores = np.empty(len(rows), np.float32)
+        for start in range(0, len(rows), RERANK_SLICE):
+            part = rows[start:start + RERANK_SLICE]
+            np.matmul(self._vectors[part], query, out=scores[start:start + len(part)])
+        return scores
+
     def _shortlist(self, query: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the ``depth`` best passages by the ANN index, and its (quantized) scores."""
         assert self._index is not None
@@ -220,20 +248,31 @@ class VectorStore:
         live = (pids >= 0) & (self._pids[rows] == pids)  # a removed passage has no row any more
         return rows[live], scores[live]
 
-    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray,
-                          allowed: set[str] | None) -> dict[str, float]:
+    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray, allowed: set[str] | None,
+                          limit: int | None = None) -> dict[str, float]:
+        """Each live (and allowed) article's best score among these rows; only the ``limit`` best (and ties).
+
+        In numpy: a shortlist of a thousand passages cost 0.3 ms as a Python loop, as much as
+        the fast scan that found it.
+        """
         owners = np.searchsorted(self._starts, rows, side="right") - 1
-        best: dict[str, float] = {}
-        dead = self._dead
-        for owner, score in zip(owners.tolist(), scores.tolist()):
-            if dead is not None and dead[owner]:
-                continue
-            article_id = str(self._ids[owner])
-            if allowed is not None and article_id not in allowed:
-                continue
-            if score > best.get(article_id, -math.inf):
-                best[article_id] = score
-        return best
+        if self._dead is not None:
+            live = ~self._dead[owners]
+            owners, scores = owners[live], scores[live]
+        if not len(owners):
+            return {}
+        order = np.argsort(owners, kind="stable")
+        owners, scores = owners[order], np.asarray(scores, np.float32)[order]
+        first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+        owners, scores = owners[first], np.maximum.reduceat(scores, first)
+        if allowed is not None:
+            ids = self._ids[owners].tolist()
+            kept = [i for i, article_id in enumerate(ids) if article_id in allowed]
+            owners, scores = owners[kept], scores[kept]
+        if limit is not None and len(scores) > limit:  # the rest cannot reach the top ``limit``
+            top = scores >= np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            owners, scores = owners[top], scores[top]
+        return dict(zip(self._ids[owners].tolist(), scores.tolist()))
 
     # -- writing ---------------------------------------------------------
     def remove(self, article_ids: Iterable[str]) -> int:
@@ -272,20 +311,17 @@ class VectorStore:
             self._digest_of[article_id] = digest
 
     def choose_ann(self, requested: str, exact_limit: int) -> None:
-        """Exact search up to ``exact_limit`` passages, 8-bit codes re-ranked beyond (``auto``), or as ``requested``.
+        """Search this store as :func:`~hsearch.index.segment_policy.segment_ann` says for its size.
 
-        ``auto`` keeps article Recall@10 at 0.99 against exact search (0.988 by id, 1.0 counting exact
-        ties, on the real 10k bench vectors); IVF and HNSW answer faster but lose 3-20 points of recall
-        there (bench/results/ann_recall.md), so they are chosen only when asked for.
+        ``requested``: ``auto`` (exact up to ``exact_limit`` passages, then fast-scan
+        codes re-ranked with exact cosines) or an explicit kind; the store is
+        searched as one segment the size of the archive.
         """
-        wanted = requested
-        if requested == "auto":
-            wanted = "sq8" if self.passage_count > exact_limit else "flat"
-        if wanted in APPROXIMATE and self.passage_count < IVF_MIN_TRAIN:
-            wanted = "flat"
+        wanted = segment_ann(requested, self.passage_count, self.passage_count, exact_limit)
         if wanted != self.ann:
             self._fold()
             self._index, self._index_dead, self.ann = None, 0, wanted
+        self.shortlist = shortlist_of(wanted, self.passage_count)
         self._ensure_ann()
 
     def row_owners(self) -> np.ndarray:
@@ -356,8 +392,7 @@ class VectorStore:
         if len(vectors) < IVF_MIN_TRAIN:
             return
         if self.ann == "ivf":
-            # 4*sqrt(n) lists, but at least 39 training points per list (FAISS's own floor).
-            nlist = max(16, min(int(4 * math.sqrt(len(vectors))), len(vectors) // 39))
+            nlist = ivf_lists(len(vectors))
             index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(self.dim), self.dim, nlist,
                                                   faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
             sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), nlist * 64),
@@ -365,6 +400,8 @@ class VectorStore:
             index.train(sample)
             index.add_with_ids(vectors, self._pids)
             self.nprobe = max(8, nlist // 16)
+        elif self.ann in FAST_SCAN:
+            index = self._fast_scan_index(vectors)
         else:
             if self.ann == "sq8":  # every passage's 8-bit code scanned: exact up to quantization, 1/4 of the bytes
                 inner = faiss.IndexScalarQuantizer(self.dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
@@ -375,6 +412,34 @@ class VectorStore:
             index = faiss.IndexIDMap(inner)
             index.add_with_ids(vectors, self._pids)
         self._index = index
+
+    def _fast_scan_index(self, vectors: np.ndarray) -> faiss.Index:
+        """4-bit product-quantized codes laid out for FAISS's fast scan (SIMD table look-ups, André et al. 2015).
+
+        ``pq4`` scans every code; ``ivfpq4`` keeps them in IVF lists (codes of the
+        residual to the list's centroid) and scans ``nprobe`` lists of them.  Training
+        runs on one thread: its k-means of 16 centroids per sub-quantizer is many tiny
+        parallel regions, and on two busy cores two OpenMP threads took 5-8 s where one took 0.07.
+        """
+        subquantizers = pq_subquantizers(self.dim)
+        rng = np.random.default_rng(0)
+        if self.ann == "pq4":
+            sample = vectors if len(vectors) <= PQ_TRAIN else vectors[np.sort(rng.choice(len(vectors), PQ_TRAIN,
+                                                                                        replace=False))]
+            inner = faiss.IndexPQFastScan(self.dim, subquantizers, 4, faiss.METRIC_INNER_PRODUCT)
+            with _one_thread():  # (see above)
+                inner.train(np.ascontiguousarray(sample))
+            index = faiss.IndexIDMap(inner)
+        else:
+            nlist = fast_scan_lists(len(vectors))
+            index = faiss.IndexIVFPQFastScan(faiss.IndexFlatIP(self.dim), self.dim, nlist, subquantizers, 4,
+                                             faiss.METRIC_INNER_PRODUCT)
+            size = min(len(vectors), max(nlist * 64, PQ_TRAIN))
+            with _one_thread():
+                index.train(np.ascontiguousarray(vectors[np.sort(rng.choice(len(vectors), size, replace=False))]))
+            self.nprobe = fast_scan_probes(nlist)
+        index.add_with_ids(vectors, self._pids)
+        return index
 
     # -- persistence -----------------------------------------------------
     def save(self, folder: Path) -> None:
@@ -437,6 +502,7 @@ class VectorStore:
             store._ids, store._digests = np.asarray(mapped["ids"]), np.asarray(mapped["digests"])
             store._starts = np.asarray(mapped["starts"])
             store._next_id = int(meta["next_id"])
+            store.shortlist = shortlist_of(store.ann, len(store._pids))
             store._ids_sorted = bool(meta.get("ids_sorted", False))
             if store._vectors.shape != (int(meta["passages"]), dim) or len(store._pids) != len(store._vectors) \
                     or len(store._starts) != len(store._ids) + 1 or int(store._starts[-1]) != len(store._pids):
@@ -444,7 +510,8 @@ class VectorStore:
             if ANN_NAME in meta["files"]:
                 # IVF lists map with IO_FLAG_MMAP; flat 8-bit codes (and HNSW's) only with the
                 # "in-memory format compatible" mapping, which IO_FLAG_MMAP would read into memory instead.
-                mapping = faiss.IO_FLAG_MMAP if store.ann == "ivf" else faiss.IO_FLAG_MMAP_IFC
+                # Fast-scan codes (SIMD-aligned blocks) are read into memory either way: 96 bytes a passage.
+                mapping = faiss.IO_FLAG_MMAP if store.ann in ("ivf", "ivfpq4") else faiss.IO_FLAG_MMAP_IFC
                 flags = 0 if writable else mapping | faiss.IO_FLAG_READ_ONLY
                 store._index = faiss.read_index(str(folder / ANN_NAME), flags)
                 store._index_dead, store._index_writable = int(meta.get("ann_dead", 0)), writable
@@ -488,6 +555,33 @@ class VectorStore:
             raise IndexDamagedError(f"vector file {path} holds an article's passages apart",
                                     remedy=Remedy("repair", str(path.parent)), retry={"mode": "bm25"})
         return store
+
+
+def shortlist_of(kind: str, passages: int) -> int:
+    """How many passages a search of this kind over this many re-ranks with exact cosines, at least."""
+    if kind in FAST_SCAN:
+        return max(FAST_SCAN_SHORTLIST, math.ceil(FAST_SCAN_SHORTLIST * math.sqrt(passages / FAST_SCAN_MEASURED)))
+    return SHORTLIST
+
+
+def pq_subquantizers(dim: int) -> int:
+    """4-bit sub-quantizers of a fast-scan code: one per :data:`PQ_DIMS` dimensions (one per dimension if uneven)."""
+    return dim // PQ_DIMS if dim % PQ_DIMS == 0 else dim
+
+
+def ivf_lists(passages: int) -> int:
+    """IVF lists of a segment: 4*sqrt(n), but at least 39 training points per list (FAISS's own floor)."""
+    return max(16, min(int(4 * math.sqrt(passages)), passages // 39))
+
+
+def fast_scan_lists(passages: int) -> int:
+    """IVF lists of an ``ivfpq4`` segment: sqrt(n) (fast scan reads long lists well; a k-means of few is quick)."""
+    return max(16, min(int(math.sqrt(passages)), passages // 39))
+
+
+def fast_scan_probes(nlist: int) -> int:
+    """Lists an ``ivfpq4`` search scans (bench/results/ann_fast_scan.md: recall against the probed share)."""
+    return max(8, nlist // IVF_FAST_SCAN_SHARE)
 
 
 def remove_folder(folder: Path) -> None:

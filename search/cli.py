@@ -110,7 +110,8 @@ def main(index_dir: Path | None) -> None:
               help="Encoder for the vector side: e5-small (default, embedded), labse, any "
                    "sentence-transformers name or folder, or none (full text only). Fixed when the index is built.")
 @click.option("--ann", type=click.Choice(ANN_KINDS), default="auto", show_default=True,
-              help="Vector search: exact (flat), every 8-bit code re-ranked (sq8), approximate (ivf, hnsw), or by size (auto).")
+              help="Vector search, re-ranked with exact cosines: by segment size (auto), exact (flat), every 4-bit "
+                   "fast-scan code (pq4) or IVF lists of them (ivfpq4), every 8-bit code (sq8), approximate (ivf, hnsw).")
 @click.option("--rebuild", is_flag=True, help="Replace the whole index with these sources.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad record instead of skipping it.")
 @wait_option()

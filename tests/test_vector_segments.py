@@ -214,13 +214,14 @@ def test_write_amplification_is_bounded_by_the_tiers() -> None:
 def test_segment_search_kind_is_chosen_by_size_in_one_place() -> None:
     assert segment_ann("auto", 100, 10**7, 200_000) == "flat"  # small segments are scanned exactly
     assert segment_ann("auto", 50_000, 100_000, 200_000) == "flat"  # the archive is under the exact limit
-    assert segment_ann("auto", 50_000, 300_000, 200_000) == "sq8"
+    assert segment_ann("auto", 50_000, 300_000, 200_000) == "pq4"  # fast-scan codes, re-ranked
     assert segment_ann("hnsw", IVF_MIN_TRAIN, 0, 200_000) == "hnsw"
+    assert segment_ann("sq8", 50_000, 300_000, 200_000) == "sq8"  # an explicit kind is kept
     assert segment_ann("ivf", IVF_MIN_TRAIN - 1, 0, 200_000) == "flat"
     assert segment_ann("flat", 10**6, 10**7, 0) == "flat"
 
 
-@pytest.mark.parametrize("ann", ["sq8", "ivf", "hnsw"])
+@pytest.mark.parametrize("ann", ["pq4", "ivfpq4", "sq8", "ivf", "hnsw"])
 def test_approximate_segments_are_re_ranked_merged_across_segments_and_skip_tombstones(ann: str,
                                                                                        tmp_path: Path) -> None:
     rng = np.random.default_rng(7)

@@ -79,7 +79,7 @@ def test_ivf_is_not_trained_on_too_few_vectors(store: VectorStore) -> None:
     assert store.ann == "flat"
 
 
-def test_auto_scans_8_bit_codes_beyond_the_exact_limit_and_scores_exactly(tmp_path: Path) -> None:
+def test_auto_scans_fast_scan_codes_beyond_the_exact_limit_and_scores_exactly(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     vectors = unit(rng.normal(size=(IVF_MIN_TRAIN + 50, 16)))
     store = VectorStore(16)
@@ -88,7 +88,7 @@ def test_auto_scans_8_bit_codes_beyond_the_exact_limit_and_scores_exactly(tmp_pa
     store.choose_ann("auto", exact_limit=len(vectors) + 1)
     assert store.ann == "flat"
     store.choose_ann("auto", exact_limit=1000)
-    assert store.ann == "sq8"
+    assert store.ann == "pq4"  # segment_policy.segment_ann: 4-bit fast-scan codes, re-ranked
     store.save(tmp_path / "g000001")
     mapped = VectorStore.load(tmp_path / "g000001", 16)
     exact = {i: vectors[i] @ vectors[i] for i in range(0, len(vectors), 131)}
