@@ -52,6 +52,11 @@ from .bm25_kernels import AddTerm, numpy_add_term
 # Whoosh's field length of each length byte; 0 means "no length", which its BM25F scorer reads as 1
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)], dtype=np.float64)
 FILTER_CACHE = 32
+#: Above this many postings per document of the segment, a query is scored into a dense array of scores
+#: (measured: bench/notes/issue-23.md, "BM25 and filters").
+DENSE_SHARE = 1.0
+#: Relative slack of MaxScore's decisions, far above the rounding of a sum of a query's terms in another order.
+MARGIN = 1e-9
 _warned: set[str] = set()
 
 
@@ -124,10 +129,11 @@ class ArrayScorer:
             allowed = self._allowed(seg, filter_query)
             if seg.sidecar is None:
                 scores, matched = self._whoosh(q, seg, stats)
+                local = top_k(scores, matched, allowed, limit)
+                found_scores.append(scores[local])
             else:
-                scores, matched = self._eval(q, seg, stats)
-            local = top_k(scores, matched, allowed, limit)
-            found_scores.append(scores[local])
+                local, best = self._top(q, seg, stats, allowed, limit)
+                found_scores.append(best)
             found_docs.append(local)
             owners.append(np.full(len(local), len(owners), dtype=np.int64))
         if not found_scores:
@@ -189,29 +195,197 @@ class ArrayScorer:
                 self._filters.popitem(last=False)
         return mask
 
+    # -- top k without a score per document ----------------------------------
+    def _top(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None, allowed: np.ndarray | None,
+             k: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(local document numbers, scores)`` of the segment's best ``k`` allowed matches, exactly.
+
+        The query is scored only at its *candidates* (:meth:`_candidates`: a
+        sorted superset of the top k), through the same evaluation as the
+        dense path restricted to them (:meth:`_eval` with ``at``), so every
+        score is the dense path's to the bit; a query whose candidates cannot
+        be told cheaply (a ``Not``, an unknown query type, or posting lists
+        covering more than :data:`DENSE_SHARE` of the segment) is scored densely.
+        """
+        at = self._candidates(q, seg, stats, allowed, k)
+        if at is None:
+            scores, matched = self._eval(q, seg, stats)
+            local = top_k(scores, matched, allowed, k)
+            return local, scores[local]
+        scores, matched = self._eval(q, seg, stats, at)
+        picked = top_k(scores, matched, None if allowed is None else allowed[at], k)
+        return at[picked], scores[picked]
+
+    def _candidates(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None,
+                    allowed: np.ndarray | None, k: int) -> np.ndarray | None:
+        """Sorted local document numbers that hold every allowed top-``k`` match; None: score densely."""
+        leaves = self._sum_of_terms(q, seg, 1.0)
+        if leaves is not None:
+            postings = [(self._term_postings(term, seg), factor, term) for term, factor in leaves]
+            postings = [(found, factor, term) for found, factor, term in postings if found is not None]
+            if sum(len(found[0]) for found, _, _ in postings) > DENSE_SHARE * seg.size:
+                return None
+            return self._maxscore(postings, seg, stats, allowed, k)
+        budget = [DENSE_SHARE * seg.size]
+        docs = self._matches(q, seg, budget)
+        if docs is None:
+            return None
+        return docs if allowed is None else docs[allowed[docs]]
+
+    def _sum_of_terms(self, q: wq.Query, seg: _Segment, factor: float) -> list[tuple[wq.Term, float]] | None:
+        """The query's terms with the product of the boosts above each, when it is a plain sum of terms
+        (``Or``s of sidecar terms, positive boosts); None for anything else."""
+        kind = type(q)
+        if kind is wq.Term:
+            return [(q, factor * q.boost)] if q.fieldname in seg.sidecar.fields and q.boost > 0 else None  # type: ignore[union-attr]
+        if kind is wq.Or and not q.minmatch and not q.scale and q.subqueries and q.boost > 0:
+            scale = factor * q.boost if len(q.subqueries) > 1 else factor  # a lone child is matched without the boost
+            found: list[tuple[wq.Term, float]] = []
+            for sub in q.subqueries:
+                part = self._sum_of_terms(sub, seg, scale)
+                if part is None:
+                    return None
+                found += part
+            return found
+        return None
+
+    def _term_postings(self, q: wq.Term, seg: _Segment) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """``(documents, weights, term ordinal)`` of a term in this segment, or None."""
+        try:
+            text = self._searcher.schema[q.fieldname].to_bytes(q.text)
+        except ValueError:
+            return None
+        field = seg.sidecar.fields[q.fieldname]  # type: ignore[union-attr]
+        ordinal = field.find(text)
+        if ordinal < 0:
+            return None
+        docs, weights = field.postings_at(ordinal)
+        return (docs, weights, ordinal) if len(docs) else None
+
+    def _maxscore(self, postings: list[tuple[tuple[np.ndarray, np.ndarray, int], float, wq.Term]], seg: _Segment,
+                  stats: CollectionStats | None, allowed: np.ndarray | None, k: int) -> np.ndarray:
+        """MaxScore over a sum of terms: the candidates that can still reach the top ``k``.
+
+        Each term's best possible contribution (its bound: idf, its largest
+        weight and its documents' shortest field length, from the sidecar) is
+        known before its postings are read.  Terms are merged best bound
+        first into sorted candidate arrays with partial scores; once the
+        bounds of the terms left sum to less than the k-th best partial score
+        (a lower bound of the final k-th score), a document that only they
+        hold cannot enter the top k, so they are only looked up at the
+        candidates, and a candidate whose partial score plus the bounds left
+        stays below that k-th score is dropped.  Partial sums are only for
+        these decisions (with a relative margin of :data:`MARGIN` for the
+        order of additions); the candidates are then scored exactly.
+        """
+        k1 = self._weighting.K1
+        terms = []
+        for (docs, weights, ordinal), factor, term in postings:
+            field = seg.sidecar.fields[term.fieldname]  # type: ignore[union-attr]
+            idf = self._idf(term, stats)
+            norm = self._norm(seg, term.fieldname, stats)
+            shortest = self._norm_of_byte(seg, term.fieldname, int(field.min_length_bytes[ordinal]), stats)
+            top = float(field.max_weights[ordinal])
+            bound = factor * idf * ((top * (k1 + 1)) / (top + shortest)) * (1 + MARGIN)
+            terms.append((bound, docs, weights, norm, idf * factor))
+        terms.sort(key=lambda t: -t[0])
+        rest = np.cumsum([t[0] for t in terms][::-1])[::-1].tolist() + [0.0]
+        cands = np.zeros(0, dtype=np.int64)
+        partial = np.zeros(0)
+        theta = -np.inf
+        i = 0
+        while i < len(terms):  # essential terms: every document they hold is a candidate
+            if rest[i] < theta:
+                break
+            _, docs, weights, norm, scale = terms[i]
+            docs = docs.astype(np.int64)
+            if allowed is not None:
+                keep = allowed[docs]
+                docs, weights = docs[keep], weights[keep]
+            tf = weights.astype(np.float64)
+            parts = scale * ((tf * (k1 + 1)) / (tf + norm[docs]))
+            cands, partial = _merge(cands, partial, docs, parts)
+            if len(cands) >= k:
+                theta = _kth(partial, k) * (1 - MARGIN)
+            i += 1
+        for j in range(i, len(terms)):  # the rest: looked up at the candidates only
+            keep = partial + rest[j] >= theta
+            cands, partial = cands[keep], partial[keep]
+            _, docs, weights, norm, scale = terms[j]
+            pos = np.searchsorted(docs, cands)
+            pos[pos >= len(docs)] = 0
+            hit = np.flatnonzero(docs[pos] == cands)
+            tf = weights[pos[hit]].astype(np.float64)
+            partial[hit] += scale * ((tf * (k1 + 1)) / (tf + norm[cands[hit]]))
+            if len(cands) >= k:
+                theta = max(theta, _kth(partial, k) * (1 - MARGIN))
+        if i < len(terms):
+            cands = cands[partial >= theta]
+        return cands
+
+    def _matches(self, q: wq.Query, seg: _Segment, budget: list[float]) -> np.ndarray | None:
+        """Sorted documents that may match ``q`` (a superset is fine: the evaluation decides); None when
+        that is not cheap to know (``Not``, unknown query types, or more postings than ``budget`` allows)."""
+        kind = type(q)
+        if q is wq.NullQuery or kind is wq.NullQuery.__class__:
+            return np.zeros(0, dtype=np.int64)
+        if kind is wq.Term and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
+            found = self._term_postings(q, seg)
+            if found is None:
+                return np.zeros(0, dtype=np.int64)
+            budget[0] -= len(found[0])
+            return found[0].astype(np.int64) if budget[0] >= 0 else None
+        if kind is wq.Phrase and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
+            # a phrase matches only where all its words are
+            return self._matches(wq.And([wq.Term(q.fieldname, w) for w in q.words]), seg, budget)
+        if kind is wq.Or:
+            parts = [self._matches(sub, seg, budget) for sub in q.subqueries]
+            if any(p is None for p in parts):
+                return None
+            return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        if kind in (wq.And, wq.Require):
+            children = q.subqueries if kind is wq.And else (q.a, q.b)
+            if not children:
+                return np.zeros(0, dtype=np.int64)
+            parts = [self._matches(sub, seg, budget) for sub in children]
+            if any(p is None for p in parts):
+                return None
+            found = parts[0]
+            for other in parts[1:]:
+                found = np.intersect1d(found, other, assume_unique=True)
+            return found
+        if kind in (wq.AndMaybe, wq.AndNot):
+            return self._matches(q.a, seg, budget)
+        return None
+
     # -- evaluation --------------------------------------------------------
-    def _eval(self, q: wq.Query, seg: _Segment,
-              stats: CollectionStats | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        """Dense (scores, matched) of ``q`` on one segment; ``matched`` None means "score > 0"."""
+    def _eval(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None = None,
+              at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(scores, matched) of ``q`` on one segment; ``matched`` None means "score > 0".
+
+        Dense (one entry per document) when ``at`` is None; else one entry per
+        document of ``at`` (sorted local numbers), with the same values.
+        """
+        size = seg.size if at is None else len(at)
         kind = type(q)
         if q is wq.NullQuery or kind is wq.NullQuery.__class__ or (kind in (wq.Or, wq.And) and not q.subqueries):
-            return np.zeros(seg.size), np.zeros(seg.size, dtype=bool)
+            return np.zeros(size), np.zeros(size, dtype=bool)
         if kind in (wq.Or, wq.And) and len(q.subqueries) == 1:  # Whoosh matches the child alone (no boost)
-            return self._eval(q.subqueries[0], seg, stats)
+            return self._eval(q.subqueries[0], seg, stats, at)
         if kind is wq.Term and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
-            scores = np.zeros(seg.size)
-            self._add_term(scores, q, seg, stats)
+            scores = np.zeros(size)
+            self._add_term(scores, q, seg, stats, at)
             return scores, None
         if kind is wq.Or and not q.minmatch and not q.scale:
-            scores = np.zeros(seg.size)
+            scores = np.zeros(size)
             matched: np.ndarray | None = None
             for sub in q.subqueries:
                 if type(sub) is wq.Term and sub.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
-                    docs = self._add_term(scores, sub, seg, stats)
+                    docs = self._add_term(scores, sub, seg, stats, at)
                     if matched is not None and docs is not None:
                         matched[docs] = True
                     continue
-                s, m = self._eval(sub, seg, stats)
+                s, m = self._eval(sub, seg, stats, at)
                 if matched is None:
                     matched = scores > 0
                 m = _mask(s, m)
@@ -219,44 +393,58 @@ class ArrayScorer:
                 matched |= m
             return _boosted(scores, q.boost), matched
         if kind is wq.And:
-            parts = [self._eval(sub, seg, stats) for sub in q.subqueries]
+            parts = [self._eval(sub, seg, stats, at) for sub in q.subqueries]
             matched = np.logical_and.reduce([_mask(s, m) for s, m in parts])
             total = parts[0][0].copy()
             for s, _ in parts[1:]:
                 total += s
             return _boosted(np.where(matched, total, 0.0), q.boost), matched
         if kind is wq.AndMaybe:
-            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats), self._eval(q.b, seg, stats)
+            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats, at), self._eval(q.b, seg, stats, at)
             matched = _mask(sa, ma)
             return np.where(matched, sa + np.where(_mask(sb, mb), sb, 0.0), 0.0), matched
         if kind in (wq.AndNot, wq.Require):
-            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats), self._eval(q.b, seg, stats)
+            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats, at), self._eval(q.b, seg, stats, at)
             other = _mask(sb, mb)
             matched = _mask(sa, ma) & (~other if kind is wq.AndNot else other)
             return np.where(matched, sa, 0.0), matched
         if kind is wq.Not:
-            s, m = self._eval(q.query, seg, stats)
+            s, m = self._eval(q.query, seg, stats, at)
             matched = ~_mask(s, m)
             if seg.live is not None:
-                matched &= seg.live
+                matched &= seg.live if at is None else seg.live[at]
             return matched.astype(np.float64), matched  # Whoosh's InverseMatcher: 1.0, whatever the boost
-        return self._whoosh(q, seg, stats)
+        scores, matched = self._whoosh(q, seg, stats)
+        return (scores, matched) if at is None else (scores[at], matched[at])
 
     def _add_term(self, scores: np.ndarray, q: wq.Term, seg: _Segment,
-                  stats: CollectionStats | None = None) -> np.ndarray | None:
-        """Add a term's BM25F scores into ``scores``; returns its documents (None if absent)."""
-        field = self._searcher.schema[q.fieldname]
-        try:
-            text = field.to_bytes(q.text)
-        except ValueError:
+                  stats: CollectionStats | None = None, at: np.ndarray | None = None) -> np.ndarray | None:
+        """Add a term's BM25F scores into ``scores`` (per document, or per entry of ``at``); returns the
+        entries it added to (None if the term is absent)."""
+        found = self._term_postings(q, seg)
+        if found is None:
             return None
-        found = seg.sidecar.fields[q.fieldname].postings(text)  # type: ignore[union-attr]
-        if found is None or not len(found[0]):
-            return None
-        docs, weights = found
-        idf = stats.idf(q.fieldname, text) if stats is not None else self._searcher.idf(q.fieldname, text)
-        self._add(scores, docs, weights, self._norm(seg, q.fieldname, stats), idf, self._weighting.K1, q.boost)
+        docs, weights, _ = found
+        norm = self._norm(seg, q.fieldname, stats)
+        if at is not None:  # the postings of the documents asked for, by their place in ``at``
+            pos = np.searchsorted(docs, at)
+            pos[pos >= len(docs)] = 0
+            hit = np.flatnonzero(docs[pos] == at)
+            docs, weights, norm = hit, weights[pos[hit]], norm[at]
+        self._add(scores, docs, weights, norm, self._idf(q, stats), self._weighting.K1, q.boost)
         return docs
+
+    def _idf(self, q: wq.Term, stats: CollectionStats | None) -> float:
+        text = self._searcher.schema[q.fieldname].to_bytes(q.text)
+        return stats.idf(q.fieldname, text) if stats is not None else self._searcher.idf(q.fieldname, text)
+
+    def _norm_of_byte(self, seg: _Segment, fieldname: str, length_byte: int,
+                      stats: CollectionStats | None = None) -> float:
+        """:meth:`_norm` of a document whose field-length byte is ``length_byte``."""
+        average = stats.avg_field_length(fieldname) if stats is not None else self._searcher.avg_field_length(fieldname)
+        b = whoosh_compat.field_b(self._weighting, fieldname)
+        k1 = self._weighting.K1
+        return float(k1 * ((1 - b) + b * LENGTH_OF_BYTE[length_byte] / (average or 1)))
 
     def _norm(self, seg: _Segment, fieldname: str, stats: CollectionStats | None = None) -> np.ndarray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` of every document: the length part of Whoosh's bm25()."""
@@ -291,6 +479,26 @@ class ArrayScorer:
             scores[at] = values
             matched[at] = True
         return scores, matched
+
+
+def _merge(cands: np.ndarray, partial: np.ndarray, docs: np.ndarray,
+           parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted candidates with partial scores, and a term's (sorted) documents with their parts, merged."""
+    if not len(cands):
+        return docs, parts.copy()
+    pos = np.searchsorted(cands, docs)
+    inside = pos < len(cands)
+    held = np.zeros(len(docs), dtype=bool)
+    held[inside] = cands[pos[inside]] == docs[inside]
+    partial = partial.copy()
+    partial[pos[held]] += parts[held]  # a posting list holds each document once
+    new = ~held
+    return np.insert(cands, pos[new], docs[new]), np.insert(partial, pos[new], parts[new])
+
+
+def _kth(values: np.ndarray, k: int) -> float:
+    """The k-th largest of ``values`` (there are at least k)."""
+    return float(-np.partition(-values, k - 1)[k - 1])
 
 
 def _mask(scores: np.ndarray, matched: np.ndarray | None) -> np.ndarray:
