@@ -7,7 +7,9 @@
 operator variants of them (``+must``, ``-not``, ``AND``, ``OR``/``NOT``, a
 quoted phrase) built from each query's own words, at k = 1, 10 and 100, and
 compares with Whoosh scoring every matching document (``optimize=False``, no
-pruning, its own matchers).  A result differs when the number of hits differs,
+pruning, its own matchers), and with the scorer's own dense path (a score for
+every document, :data:`~hsearch.search.array_scorer.DENSE_SHARE` 0), which the
+candidate path (MaxScore) must equal to the bit: same ids, same scores.  A result differs when the number of hits differs,
 a score differs beyond float tolerance (relative 1e-9: sums of several terms
 may be added in another order than Whoosh's matcher tree adds them), or an id
 differs at a rank whose score is not tied with a neighbour's.  It is a
@@ -66,13 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vectors", choices=("none", "reuse", "real"), default="none",
                         help="which cached bench index (the full-text side is the same whatever its vectors)")
     parser.add_argument("--queries", type=int, default=None, help="only the first N benchmark queries")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="check this index instead of the cached bench index of --size (a copy, say)")
     args = parser.parse_args(argv)
 
+    from hsearch.search import array_scorer
     from hsearch.search.engine import SearchEngine
 
-    index_dir, _ = bench_corpus.bench_index(args.size, args.data, args.seed, vectors=args.vectors)
+    if args.index is not None:
+        index_dir = args.index
+    else:
+        index_dir, _ = bench_corpus.bench_index(args.size, args.data, args.seed, vectors=args.vectors)
     queries = bench_corpus.load_queries(args.data, seed=args.seed)[: args.queries]
-    differences = checked = 0
+    differences = checked = unlike_dense = 0
     by_kind: dict[str, int] = {}
     began = time.perf_counter()
     with SearchEngine(index_dir) as engine:
@@ -86,6 +94,14 @@ def main(argv: list[str] | None = None) -> int:
                 exhaustive = fulltext.exhaustive(parsed)
                 for k in KS:
                     fast = fulltext.search(parsed, k)
+                    share, array_scorer.DENSE_SHARE = array_scorer.DENSE_SHARE, 0.0
+                    try:
+                        dense = fulltext.search(parsed, k)
+                    finally:
+                        array_scorer.DENSE_SHARE = share
+                    if fast != dense:
+                        unlike_dense += 1
+                        print(f"k={k} {kind} {query.qid} {text!r}: candidates {fast[:3]} dense {dense[:3]}")
                     checked += 1
                     by_kind[kind] = by_kind.get(kind, 0) + 1
                     if not same(fast, exhaustive, k):
@@ -93,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"k={k} {kind} {query.qid} {text!r}: fast {fast[:3]} exhaustive {exhaustive[:3]}")
     kinds = ", ".join(f"{kind} {n // len(KS)}" for kind, n in by_kind.items())
     print(f"{args.size:,} articles, {len(queries)} queries ({kinds}) at k={','.join(map(str, KS))}: "
-          f"{checked} rankings checked, {differences} differences ({time.perf_counter() - began:.0f} s)")
-    return 1 if differences else 0
+          f"{checked} rankings checked, {differences} differences, {unlike_dense} unlike the dense path to the bit "
+          f"({time.perf_counter() - began:.0f} s)")
+    return 1 if differences or unlike_dense else 0
 
 
 if __name__ == "__main__":

@@ -52,9 +52,12 @@ from .bm25_kernels import AddTerm, numpy_add_term
 # Whoosh's field length of each length byte; 0 means "no length", which its BM25F scorer reads as 1
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)], dtype=np.float64)
 FILTER_CACHE = 32
+ID_SET_CACHE = 4
 #: Above this many postings per document of the segment, a query is scored into a dense array of scores
 #: (measured: bench/notes/issue-23.md, "BM25 and filters").
 DENSE_SHARE = 1.0
+#: Segments smaller than this are scored densely: an array of their size costs less than looking up candidates.
+DENSE_BELOW = 0
 #: Relative slack of MaxScore's decisions, far above the rounding of a sum of a query's terms in another order.
 MARGIN = 1e-9
 _warned: set[str] = set()
@@ -88,6 +91,8 @@ class ArrayScorer:
         kept = {s.segment_id: s.sidecar for s in previous._segments} if previous else {}
         self._norms: dict[tuple[str, str, float], np.ndarray] = previous._norms if previous else {}
         self._filters: OrderedDict[Any, np.ndarray] = OrderedDict()
+        self._averages: dict[str, float] = {}
+        self._id_sets: dict[Any, frozenset[str]] = {}
         self._segments: list[_Segment] = []
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
@@ -154,12 +159,16 @@ class ArrayScorer:
             hits.append((article_id, float(scores[i])))
         return hits
 
-    def ids_matching(self, filter_query: wq.Query) -> set[str]:
+    def ids_matching(self, filter_query: wq.Query) -> frozenset[str]:
         """Every live article id ``filter_query`` lets through, from the cached per-segment masks.
 
         Ids come from the sidecars' document-number table (no stored field is
-        decoded); a segment without a sidecar reads its stored ids.
+        decoded); a segment without a sidecar reads its stored ids.  The last
+        :data:`ID_SET_CACHE` sets are kept (a filter is usually asked again).
         """
+        key = _hashable(filter_query)
+        if key is not None and key in self._id_sets:
+            return self._id_sets[key]
         found: set[str] = set()
         for seg in self._segments:
             mask = self._allowed(seg, filter_query)
@@ -168,7 +177,12 @@ class ArrayScorer:
                 found.update(seg.sidecar.article_ids(docs))
             else:
                 found.update(seg.searcher.stored_fields(int(d))["id"] for d in docs)
-        return found
+        result = frozenset(found)
+        if key is not None:
+            self._id_sets[key] = result
+            while len(self._id_sets) > ID_SET_CACHE:
+                self._id_sets.pop(next(iter(self._id_sets)))
+        return result
 
     # -- masks ---------------------------------------------------------------
     def _allowed(self, seg: _Segment, filter_query: wq.Query | None) -> np.ndarray | None:
@@ -178,21 +192,44 @@ class ArrayScorer:
         return mask if seg.live is None else mask & seg.live
 
     def _filter_mask(self, seg: _Segment, filter_query: wq.Query) -> np.ndarray:
-        try:
-            key: Any = (seg.segment_id, filter_query)
-            hash(key)
-        except TypeError:
-            key = None
+        key = _hashable((seg.segment_id, filter_query))
         if key is not None and key in self._filters:
             self._filters.move_to_end(key)
             return self._filters[key]
-        mask = np.zeros(seg.size, dtype=bool)
-        docs = np.fromiter(filter_query.docs(seg.searcher), dtype=np.int64)
-        mask[docs] = True
+        mask = self._mask_of(seg, filter_query)
         if key is not None:
             self._filters[key] = mask
             while len(self._filters) > FILTER_CACHE:
                 self._filters.popitem(last=False)
+        return mask
+
+    def _mask_of(self, seg: _Segment, q: wq.Query) -> np.ndarray:
+        """The documents of this segment ``q`` matches, as a mask, with no stored field decoded.
+
+        ``And``/``Or`` combine their parts' masks; a date (numeric) range
+        compares the sidecar's column of that field; a term reads its
+        postings in blocks; anything else asks Whoosh for its documents.
+        """
+        kind = type(q)
+        if kind in (wq.And, wq.Or) and q.subqueries:
+            parts = [self._mask_of(seg, sub) for sub in q.subqueries]
+            return np.logical_and.reduce(parts) if kind is wq.And else np.logical_or.reduce(parts)
+        mask = np.zeros(seg.size, dtype=bool)
+        span = whoosh_compat.numeric_range_keys(self._searcher.schema, q)
+        if span is not None and seg.sidecar is not None and span[0] in seg.sidecar.numeric:
+            return seg.sidecar.numeric[span[0]].between(span[1], span[2])
+        reader = seg.searcher.reader()
+        if kind is wq.Term and q.fieldname in self._searcher.schema:
+            try:
+                text = self._searcher.schema[q.fieldname].to_bytes(q.text)
+            except ValueError:
+                text = None
+            if text is not None:
+                if (q.fieldname, text) in reader:
+                    for docs, _ in whoosh_compat.block_postings(whoosh_compat.unwrap(reader.postings(q.fieldname, text))):
+                        mask[docs] = True
+                return mask
+        mask[np.fromiter(q.docs(seg.searcher), dtype=np.int64)] = True
         return mask
 
     # -- top k without a score per document ----------------------------------
@@ -207,27 +244,30 @@ class ArrayScorer:
         be told cheaply (a ``Not``, an unknown query type, or posting lists
         covering more than :data:`DENSE_SHARE` of the segment) is scored densely.
         """
-        at = self._candidates(q, seg, stats, allowed, k)
+        memo: dict[tuple[str, Any], Any] = {}
+        at = self._candidates(q, seg, stats, allowed, k, memo)
         if at is None:
-            scores, matched = self._eval(q, seg, stats)
+            scores, matched = self._eval(q, seg, stats, memo=memo)
             local = top_k(scores, matched, allowed, k)
             return local, scores[local]
-        scores, matched = self._eval(q, seg, stats, at)
+        scores, matched = self._eval(q, seg, stats, at, memo)
         picked = top_k(scores, matched, None if allowed is None else allowed[at], k)
         return at[picked], scores[picked]
 
     def _candidates(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None,
-                    allowed: np.ndarray | None, k: int) -> np.ndarray | None:
+                    allowed: np.ndarray | None, k: int, memo: dict[tuple[str, Any], Any]) -> np.ndarray | None:
         """Sorted local document numbers that hold every allowed top-``k`` match; None: score densely."""
+        if seg.size < DENSE_BELOW:
+            return None
         leaves = self._sum_of_terms(q, seg, 1.0)
         if leaves is not None:
-            postings = [(self._term_postings(term, seg), factor, term) for term, factor in leaves]
+            postings = [(self._term_postings(term, seg, memo), factor, term) for term, factor in leaves]
             postings = [(found, factor, term) for found, factor, term in postings if found is not None]
             if sum(len(found[0]) for found, _, _ in postings) > DENSE_SHARE * seg.size:
                 return None
-            return self._maxscore(postings, seg, stats, allowed, k)
+            return self._maxscore(postings, seg, stats, allowed, k, memo)
         budget = [DENSE_SHARE * seg.size]
-        docs = self._matches(q, seg, budget)
+        docs = self._matches(q, seg, budget, memo)
         if docs is None:
             return None
         return docs if allowed is None else docs[allowed[docs]]
@@ -249,21 +289,31 @@ class ArrayScorer:
             return found
         return None
 
-    def _term_postings(self, q: wq.Term, seg: _Segment) -> tuple[np.ndarray, np.ndarray, int] | None:
-        """``(documents, weights, term ordinal)`` of a term in this segment, or None."""
+    def _term_postings(self, q: wq.Term, seg: _Segment,
+                       memo: dict[tuple[str, Any], Any] | None = None) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """``(documents, weights, term ordinal)`` of a term in this segment, or None (``memo``: one segment's
+        look-ups during one query)."""
+        key = ("postings", q.fieldname, q.text)
+        if memo is not None and key in memo:
+            return memo[key]  # type: ignore[no-any-return]
+        found = None
         try:
             text = self._searcher.schema[q.fieldname].to_bytes(q.text)
         except ValueError:
-            return None
-        field = seg.sidecar.fields[q.fieldname]  # type: ignore[union-attr]
-        ordinal = field.find(text)
-        if ordinal < 0:
-            return None
-        docs, weights = field.postings_at(ordinal)
-        return (docs, weights, ordinal) if len(docs) else None
+            text = None
+        if text is not None:
+            field = seg.sidecar.fields[q.fieldname]  # type: ignore[union-attr]
+            ordinal = field.find(text)
+            if ordinal >= 0:
+                docs, weights = field.postings_at(ordinal)
+                found = (docs, weights, ordinal) if len(docs) else None
+        if memo is not None:
+            memo[key] = found
+        return found
 
     def _maxscore(self, postings: list[tuple[tuple[np.ndarray, np.ndarray, int], float, wq.Term]], seg: _Segment,
-                  stats: CollectionStats | None, allowed: np.ndarray | None, k: int) -> np.ndarray:
+                  stats: CollectionStats | None, allowed: np.ndarray | None, k: int,
+                  memo: dict[tuple[str, Any], Any]) -> np.ndarray:
         """MaxScore over a sum of terms: the candidates that can still reach the top ``k``.
 
         Each term's best possible contribution (its bound: idf, its largest
@@ -282,7 +332,7 @@ class ArrayScorer:
         terms = []
         for (docs, weights, ordinal), factor, term in postings:
             field = seg.sidecar.fields[term.fieldname]  # type: ignore[union-attr]
-            idf = self._idf(term, stats)
+            idf = self._idf(term, stats, memo)
             norm = self._norm(seg, term.fieldname, stats)
             shortest = self._norm_of_byte(seg, term.fieldname, int(field.min_length_bytes[ordinal]), stats)
             top = float(field.max_weights[ordinal])
@@ -323,23 +373,24 @@ class ArrayScorer:
             cands = cands[partial >= theta]
         return cands
 
-    def _matches(self, q: wq.Query, seg: _Segment, budget: list[float]) -> np.ndarray | None:
+    def _matches(self, q: wq.Query, seg: _Segment, budget: list[float],
+                 memo: dict[tuple[str, Any], Any]) -> np.ndarray | None:
         """Sorted documents that may match ``q`` (a superset is fine: the evaluation decides); None when
         that is not cheap to know (``Not``, unknown query types, or more postings than ``budget`` allows)."""
         kind = type(q)
         if q is wq.NullQuery or kind is wq.NullQuery.__class__:
             return np.zeros(0, dtype=np.int64)
         if kind is wq.Term and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
-            found = self._term_postings(q, seg)
+            found = self._term_postings(q, seg, memo)
             if found is None:
                 return np.zeros(0, dtype=np.int64)
             budget[0] -= len(found[0])
             return found[0].astype(np.int64) if budget[0] >= 0 else None
         if kind is wq.Phrase and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
             # a phrase matches only where all its words are
-            return self._matches(wq.And([wq.Term(q.fieldname, w) for w in q.words]), seg, budget)
+            return self._matches(wq.And([wq.Term(q.fieldname, w) for w in q.words]), seg, budget, memo)
         if kind is wq.Or:
-            parts = [self._matches(sub, seg, budget) for sub in q.subqueries]
+            parts = [self._matches(sub, seg, budget, memo) for sub in q.subqueries]
             if any(p is None for p in parts):
                 return None
             return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
@@ -347,7 +398,7 @@ class ArrayScorer:
             children = q.subqueries if kind is wq.And else (q.a, q.b)
             if not children:
                 return np.zeros(0, dtype=np.int64)
-            parts = [self._matches(sub, seg, budget) for sub in children]
+            parts = [self._matches(sub, seg, budget, memo) for sub in children]
             if any(p is None for p in parts):
                 return None
             found = parts[0]
@@ -355,12 +406,13 @@ class ArrayScorer:
                 found = np.intersect1d(found, other, assume_unique=True)
             return found
         if kind in (wq.AndMaybe, wq.AndNot):
-            return self._matches(q.a, seg, budget)
+            return self._matches(q.a, seg, budget, memo)
         return None
 
     # -- evaluation --------------------------------------------------------
     def _eval(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None = None,
-              at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+              at: np.ndarray | None = None,
+              memo: dict[tuple[str, Any], Any] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(scores, matched) of ``q`` on one segment; ``matched`` None means "score > 0".
 
         Dense (one entry per document) when ``at`` is None; else one entry per
@@ -371,21 +423,21 @@ class ArrayScorer:
         if q is wq.NullQuery or kind is wq.NullQuery.__class__ or (kind in (wq.Or, wq.And) and not q.subqueries):
             return np.zeros(size), np.zeros(size, dtype=bool)
         if kind in (wq.Or, wq.And) and len(q.subqueries) == 1:  # Whoosh matches the child alone (no boost)
-            return self._eval(q.subqueries[0], seg, stats, at)
+            return self._eval(q.subqueries[0], seg, stats, at, memo)
         if kind is wq.Term and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
             scores = np.zeros(size)
-            self._add_term(scores, q, seg, stats, at)
+            self._add_term(scores, q, seg, stats, at, memo)
             return scores, None
         if kind is wq.Or and not q.minmatch and not q.scale:
             scores = np.zeros(size)
             matched: np.ndarray | None = None
             for sub in q.subqueries:
                 if type(sub) is wq.Term and sub.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
-                    docs = self._add_term(scores, sub, seg, stats, at)
+                    docs = self._add_term(scores, sub, seg, stats, at, memo)
                     if matched is not None and docs is not None:
                         matched[docs] = True
                     continue
-                s, m = self._eval(sub, seg, stats, at)
+                s, m = self._eval(sub, seg, stats, at, memo)
                 if matched is None:
                     matched = scores > 0
                 m = _mask(s, m)
@@ -393,23 +445,23 @@ class ArrayScorer:
                 matched |= m
             return _boosted(scores, q.boost), matched
         if kind is wq.And:
-            parts = [self._eval(sub, seg, stats, at) for sub in q.subqueries]
+            parts = [self._eval(sub, seg, stats, at, memo) for sub in q.subqueries]
             matched = np.logical_and.reduce([_mask(s, m) for s, m in parts])
             total = parts[0][0].copy()
             for s, _ in parts[1:]:
                 total += s
             return _boosted(np.where(matched, total, 0.0), q.boost), matched
         if kind is wq.AndMaybe:
-            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats, at), self._eval(q.b, seg, stats, at)
+            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats, at, memo), self._eval(q.b, seg, stats, at, memo)
             matched = _mask(sa, ma)
             return np.where(matched, sa + np.where(_mask(sb, mb), sb, 0.0), 0.0), matched
         if kind in (wq.AndNot, wq.Require):
-            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats, at), self._eval(q.b, seg, stats, at)
+            (sa, ma), (sb, mb) = self._eval(q.a, seg, stats, at, memo), self._eval(q.b, seg, stats, at, memo)
             other = _mask(sb, mb)
             matched = _mask(sa, ma) & (~other if kind is wq.AndNot else other)
             return np.where(matched, sa, 0.0), matched
         if kind is wq.Not:
-            s, m = self._eval(q.query, seg, stats, at)
+            s, m = self._eval(q.query, seg, stats, at, memo)
             matched = ~_mask(s, m)
             if seg.live is not None:
                 matched &= seg.live if at is None else seg.live[at]
@@ -417,11 +469,11 @@ class ArrayScorer:
         scores, matched = self._whoosh(q, seg, stats)
         return (scores, matched) if at is None else (scores[at], matched[at])
 
-    def _add_term(self, scores: np.ndarray, q: wq.Term, seg: _Segment,
-                  stats: CollectionStats | None = None, at: np.ndarray | None = None) -> np.ndarray | None:
+    def _add_term(self, scores: np.ndarray, q: wq.Term, seg: _Segment, stats: CollectionStats | None = None,
+                  at: np.ndarray | None = None, memo: dict[tuple[str, Any], Any] | None = None) -> np.ndarray | None:
         """Add a term's BM25F scores into ``scores`` (per document, or per entry of ``at``); returns the
         entries it added to (None if the term is absent)."""
-        found = self._term_postings(q, seg)
+        found = self._term_postings(q, seg, memo)
         if found is None:
             return None
         docs, weights, _ = found
@@ -431,24 +483,39 @@ class ArrayScorer:
             pos[pos >= len(docs)] = 0
             hit = np.flatnonzero(docs[pos] == at)
             docs, weights, norm = hit, weights[pos[hit]], norm[at]
-        self._add(scores, docs, weights, norm, self._idf(q, stats), self._weighting.K1, q.boost)
+        self._add(scores, docs, weights, norm, self._idf(q, stats, memo), self._weighting.K1, q.boost)
         return docs
 
-    def _idf(self, q: wq.Term, stats: CollectionStats | None) -> float:
+    def _idf(self, q: wq.Term, stats: CollectionStats | None, memo: dict[tuple[str, Any], Any] | None = None) -> float:
+        key = ("idf", q.fieldname, q.text)
+        if memo is not None and key in memo:
+            return memo[key]  # type: ignore[no-any-return]
         text = self._searcher.schema[q.fieldname].to_bytes(q.text)
-        return stats.idf(q.fieldname, text) if stats is not None else self._searcher.idf(q.fieldname, text)
+        idf = stats.idf(q.fieldname, text) if stats is not None else self._searcher.idf(q.fieldname, text)
+        if memo is not None:
+            memo[key] = idf
+        return idf
+
+    def _average(self, fieldname: str, stats: CollectionStats | None) -> float:
+        """The average field length BM25F divides by: the collection's, or this searcher's (computed once)."""
+        if stats is not None:
+            return stats.avg_field_length(fieldname)  # type: ignore[no-any-return]
+        average = self._averages.get(fieldname)
+        if average is None:
+            average = self._averages[fieldname] = self._searcher.avg_field_length(fieldname)
+        return average
 
     def _norm_of_byte(self, seg: _Segment, fieldname: str, length_byte: int,
                       stats: CollectionStats | None = None) -> float:
         """:meth:`_norm` of a document whose field-length byte is ``length_byte``."""
-        average = stats.avg_field_length(fieldname) if stats is not None else self._searcher.avg_field_length(fieldname)
+        average = self._average(fieldname, stats)
         b = whoosh_compat.field_b(self._weighting, fieldname)
         k1 = self._weighting.K1
         return float(k1 * ((1 - b) + b * LENGTH_OF_BYTE[length_byte] / (average or 1)))
 
     def _norm(self, seg: _Segment, fieldname: str, stats: CollectionStats | None = None) -> np.ndarray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` of every document: the length part of Whoosh's bm25()."""
-        average = stats.avg_field_length(fieldname) if stats is not None else self._searcher.avg_field_length(fieldname)
+        average = self._average(fieldname, stats)
         avgfl = average or 1
         key = (seg.segment_id, fieldname, avgfl)
         norm = self._norms.get(key)
@@ -481,6 +548,15 @@ class ArrayScorer:
         return scores, matched
 
 
+def _hashable(key: Any) -> Any:
+    """``key`` if it can key a cache (Whoosh queries hash by value), else None."""
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def _merge(cands: np.ndarray, partial: np.ndarray, docs: np.ndarray,
            parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted candidates with partial scores, and a term's (sorted) documents with their parts, merged."""
@@ -492,8 +568,17 @@ def _merge(cands: np.ndarray, partial: np.ndarray, docs: np.ndarray,
     held[inside] = cands[pos[inside]] == docs[inside]
     partial = partial.copy()
     partial[pos[held]] += parts[held]  # a posting list holds each document once
-    new = ~held
-    return np.insert(cands, pos[new], docs[new]), np.insert(partial, pos[new], parts[new])
+    new = np.flatnonzero(~held)
+    if not len(new):
+        return cands, partial
+    at = pos[new] + np.arange(len(new))  # where the new documents land in the merged arrays
+    old = np.ones(len(cands) + len(new), dtype=bool)
+    old[at] = False
+    merged_docs = np.empty(len(old), dtype=cands.dtype)
+    merged_docs[at], merged_docs[old] = docs[new], cands
+    merged = np.empty(len(old))
+    merged[at], merged[old] = parts[new], partial
+    return merged_docs, merged
 
 
 def _kth(values: np.ndarray, k: int) -> float:
