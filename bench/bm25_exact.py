@@ -7,9 +7,11 @@
 operator variants of them (``+must``, ``-not``, ``AND``, ``OR``/``NOT``, a
 quoted phrase) built from each query's own words, at k = 1, 10 and 100, and
 compares with Whoosh scoring every matching document (``optimize=False``, no
-pruning, its own matchers), and with the scorer's own dense path (a score for
-every document, :data:`~hsearch.search.array_scorer.DENSE_SHARE` 0), which the
-candidate path (MaxScore) must equal to the bit: same ids, same scores.  A result differs when the number of hits differs,
+pruning, its own matchers).  The array scorer's paths are each checked
+whatever the segment sizes: the dense one (a score for every document), which
+must equal Whoosh's, and the candidate ones (MaxScore with numpy, and compiled
+by numba as engines run it), which must equal the dense one to the bit (same
+ids, same floats), as must the default choice between them.  A result differs when the number of hits differs,
 a score differs beyond float tolerance (relative 1e-9: sums of several terms
 may be added in another order than Whoosh's matcher tree adds them), or an id
 differs at a rank whose score is not tied with a neighbour's.  It is a
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from hsearch.search import array_scorer
-    from hsearch.search.engine import SearchEngine
+    from hsearch.search.fulltext import FullTextSearcher
 
     if args.index is not None:
         index_dir = args.index
@@ -83,33 +85,41 @@ def main(argv: list[str] | None = None) -> int:
     differences = checked = unlike_dense = 0
     by_kind: dict[str, int] = {}
     began = time.perf_counter()
-    with SearchEngine(index_dir) as engine:
-        fulltext = engine.fulltext
-        if not fulltext._arrays or not fulltext._arrays.complete:
-            print("warning: some segments have no scoring sidecar; they are scored through Whoosh", file=sys.stderr)
-        for query in queries:
-            words = list(dict.fromkeys(t.text for t in fulltext.analyzer(query.text, mode="query")))
-            for kind, text in variants(query.text, words):
-                parsed = fulltext.parse(text)
-                exhaustive = fulltext.exhaustive(parsed)
-                for k in KS:
-                    fast = fulltext.search(parsed, k)
-                    share, array_scorer.DENSE_SHARE = array_scorer.DENSE_SHARE, 0.0
-                    try:
-                        dense = fulltext.search(parsed, k)
-                    finally:
-                        array_scorer.DENSE_SHARE = share
-                    if fast != dense:
+    fulltext = FullTextSearcher(index_dir)  # the numpy kernel, as a one-shot query scores
+    compiled = FullTextSearcher(index_dir, compiled=True)  # numba's kernels where installed, as engines score
+    if not fulltext._arrays.complete:
+        print("warning: some segments have no scoring sidecar; they are scored through Whoosh", file=sys.stderr)
+
+    def ranked(searcher: FullTextSearcher, parsed: object, k: int, *, dense: bool) -> list[tuple[str, float]]:
+        """One path whatever the segment sizes: a score for every document, or the candidates only."""
+        saved = array_scorer.DENSE_BELOW, array_scorer.DENSE_SHARE
+        array_scorer.DENSE_BELOW, array_scorer.DENSE_SHARE = 0, (0.0 if dense else float("inf"))
+        try:
+            return searcher.search(parsed, k)  # type: ignore[arg-type]
+        finally:
+            array_scorer.DENSE_BELOW, array_scorer.DENSE_SHARE = saved
+
+    for query in queries:
+        words = list(dict.fromkeys(t.text for t in fulltext.analyzer(query.text, mode="query")))
+        for kind, text in variants(query.text, words):
+            parsed = fulltext.parse(text)
+            exhaustive = fulltext.exhaustive(parsed)
+            for k in KS:
+                dense = ranked(fulltext, parsed, k, dense=True)
+                paths = {"default": fulltext.search(parsed, k), "candidates (numpy)": ranked(fulltext, parsed, k, dense=False),
+                         "candidates (compiled)": ranked(compiled, parsed, k, dense=False)}
+                for name, found in paths.items():
+                    if found != dense:
                         unlike_dense += 1
-                        print(f"k={k} {kind} {query.qid} {text!r}: candidates {fast[:3]} dense {dense[:3]}")
-                    checked += 1
-                    by_kind[kind] = by_kind.get(kind, 0) + 1
-                    if not same(fast, exhaustive, k):
-                        differences += 1
-                        print(f"k={k} {kind} {query.qid} {text!r}: fast {fast[:3]} exhaustive {exhaustive[:3]}")
+                        print(f"k={k} {kind} {query.qid} {text!r}: {name} {found[:3]} dense {dense[:3]}")
+                checked += 1
+                by_kind[kind] = by_kind.get(kind, 0) + 1
+                if not same(dense, exhaustive, k):
+                    differences += 1
+                    print(f"k={k} {kind} {query.qid} {text!r}: fast {dense[:3]} exhaustive {exhaustive[:3]}")
     kinds = ", ".join(f"{kind} {n // len(KS)}" for kind, n in by_kind.items())
     print(f"{args.size:,} articles, {len(queries)} queries ({kinds}) at k={','.join(map(str, KS))}: "
-          f"{checked} rankings checked, {differences} differences, {unlike_dense} unlike the dense path to the bit "
+          f"{checked} rankings checked, {differences} differences, {unlike_dense} paths unlike the dense one to the bit "
           f"({time.perf_counter() - began:.0f} s)")
     return 1 if differences or unlike_dense else 0
 

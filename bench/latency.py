@@ -291,6 +291,20 @@ def summary(out: Path, sizes: tuple[int, ...] = (1000, 10000, 100000)) -> str:
     return "\n".join(lines) + "\n"
 
 
+def dense_bm25(engine) -> Adapter:  # type: ignore[no-untyped-def]
+    """``hsearch bm25`` with one score per document of each segment (the scorer before issue 23's candidates)."""
+    from hsearch.search import array_scorer
+
+    def rank(query: object, k: int) -> list[str]:
+        share, array_scorer.DENSE_SHARE = array_scorer.DENSE_SHARE, 0.0
+        try:
+            return [doc for doc, _ in engine.rank(str(query), mode="bm25", depth=k).ranked]
+        finally:
+            array_scorer.DENSE_SHARE = share
+
+    return Adapter("hsearch bm25 (dense array)", rank)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=None, help="articles (default 10000; 1000 with --quick)")
@@ -303,7 +317,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--peers", default=",".join(PEERS), help="peers, comma-separated ('' for none)")
     parser.add_argument("--docs", action="store_true", help="also time SearchEngine.search (fields and snippets)")
     parser.add_argument("--bm25-paths", action="store_true",
-                        help="also time BM25 with the numpy kernel and through Whoosh's own search (before/after)")
+                        help="also time BM25 with the numpy kernel, with a score for every document (the dense "
+                             "array: before issue 23) and through Whoosh's own search (before/after)")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="time this copy of the bench index of --size (say, with its sidecars rebuilt)")
     parser.add_argument("--cold", type=int, default=None, help="cold runs per mode (default 7; 2 with --quick; 0 skips)")
     parser.add_argument("--quality", action=argparse.BooleanOptionalAction, default=True,
                         help="BM25 quality on XQuAD-hi (needs --data)")
@@ -333,6 +350,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"no --data: corpus from {pools.source}", file=sys.stderr)
 
     index_dir, build = bench_corpus.bench_index(size, args.data, args.seed, vectors=vectors)
+    if args.index is not None:
+        index_dir = args.index
     articles = bench_corpus.load_articles(size, args.data, args.seed)
     queries = pick_queries(bench_corpus.load_queries(args.data, seed=args.seed), n_queries)
 
@@ -343,7 +362,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     engine = SearchEngine(index_dir, SearchSettings(preload=True))  # as the server and batch runs open it
     adapters = hsearch_adapters(engine, modes, docs=args.docs)
     if args.bm25_paths:
-        adapters += hsearch_bm25_paths(index_dir)
+        adapters += [dense_bm25(engine)] + hsearch_bm25_paths(index_dir)
     vectors_by_qid: dict[str, np.ndarray] = {}
     encode_times: list[float] = []
     if engine.semantic is not None and vectors != "none":

@@ -48,11 +48,13 @@ from hsearch.index.bm25_sidecar import Sidecar, SidecarError
 from hsearch.index.collection import CollectionStats
 
 from .bm25_kernels import AddTerm, numpy_add_term
+from .maxscore import compiled_maxscore
 
 # Whoosh's field length of each length byte; 0 means "no length", which its BM25F scorer reads as 1
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)], dtype=np.float64)
 FILTER_CACHE = 32
 ID_SET_CACHE = 4
+_NOTHING = np.zeros(0, dtype=bool)
 #: Above this many postings per document of the segment, a query is scored into a dense array of scores
 #: (measured: bench/notes/issue-23.md, "BM25 and filters").
 DENSE_SHARE = 1.0
@@ -82,6 +84,8 @@ class ArrayScorer:
                  add_term: AddTerm | None = None) -> None:
         weighting = searcher.weighting
         self._add = add_term or (previous._add if previous else numpy_add_term)
+        # the compiled MaxScore walk goes with the compiled kernel (engines that answer many queries)
+        self._daat = compiled_maxscore() if self._add is not numpy_add_term else None
         if not isinstance(weighting, scoring.BM25F):
             raise TypeError("the array scorer computes BM25F only")
         self._searcher = searcher
@@ -92,6 +96,7 @@ class ArrayScorer:
         self._norms: dict[tuple[str, str, float], np.ndarray] = previous._norms if previous else {}
         self._filters: OrderedDict[Any, np.ndarray] = OrderedDict()
         self._averages: dict[str, float] = {}
+        self._stacks: dict[tuple[str, tuple[str, ...]], tuple[list[np.ndarray], np.ndarray]] = {}
         self._id_sets: dict[Any, frozenset[str]] = {}
         self._segments: list[_Segment] = []
         for sub, offset in searcher.leaf_searchers():
@@ -337,7 +342,11 @@ class ArrayScorer:
             shortest = self._norm_of_byte(seg, term.fieldname, int(field.min_length_bytes[ordinal]), stats)
             top = float(field.max_weights[ordinal])
             bound = factor * idf * ((top * (k1 + 1)) / (top + shortest)) * (1 + MARGIN)
-            terms.append((bound, docs, weights, norm, idf * factor))
+            terms.append((bound, docs, weights, norm, idf * factor, term.fieldname))
+        if not terms:
+            return np.zeros(0, dtype=np.int64)
+        if self._daat is not None:  # compiled: document at a time
+            return self._maxscore_daat(sorted(terms, key=lambda t: t[0]), seg, stats, allowed, k)
         terms.sort(key=lambda t: -t[0])
         rest = np.cumsum([t[0] for t in terms][::-1])[::-1].tolist() + [0.0]
         cands = np.zeros(0, dtype=np.int64)
@@ -347,7 +356,7 @@ class ArrayScorer:
         while i < len(terms):  # essential terms: every document they hold is a candidate
             if rest[i] < theta:
                 break
-            _, docs, weights, norm, scale = terms[i]
+            _, docs, weights, norm, scale, _ = terms[i]
             docs = docs.astype(np.int64)
             if allowed is not None:
                 keep = allowed[docs]
@@ -361,7 +370,7 @@ class ArrayScorer:
         for j in range(i, len(terms)):  # the rest: looked up at the candidates only
             keep = partial + rest[j] >= theta
             cands, partial = cands[keep], partial[keep]
-            _, docs, weights, norm, scale = terms[j]
+            _, docs, weights, norm, scale, _ = terms[j]
             pos = np.searchsorted(docs, cands)
             pos[pos >= len(docs)] = 0
             hit = np.flatnonzero(docs[pos] == cands)
@@ -372,6 +381,33 @@ class ArrayScorer:
         if i < len(terms):
             cands = cands[partial >= theta]
         return cands
+
+    def _maxscore_daat(self, terms: list[Any], seg: _Segment, stats: CollectionStats | None,
+                       allowed: np.ndarray | None, k: int) -> np.ndarray:
+        """:meth:`_maxscore` by the compiled kernel (:mod:`hsearch.search.maxscore`), terms smallest bound first."""
+        names = sorted({t[5] for t in terms})
+        norms = self._stacked_norms(seg, tuple(names), stats)
+        weights = [t[2] for t in terms]
+        if len({w.dtype for w in weights}) > 1:  # one array holds one dtype: the fields' weights differ
+            weights = [w.astype(np.float32) for w in weights]
+        starts = np.zeros(len(terms) + 1, dtype=np.int64)
+        starts[1:] = np.cumsum([len(t[1]) for t in terms])
+        return self._daat(np.concatenate([t[1] for t in terms]), np.concatenate(weights), starts,  # type: ignore[misc]
+                          np.array([names.index(t[5]) for t in terms], dtype=np.int64), norms,
+                          np.array([t[4] for t in terms]), np.array([t[0] for t in terms]),
+                          allowed if allowed is not None else _NOTHING, k, float(self._weighting.K1), MARGIN)
+
+    def _stacked_norms(self, seg: _Segment, names: tuple[str, ...], stats: CollectionStats | None) -> np.ndarray:
+        """The :meth:`_norm` rows of ``names`` as one array (kept per segment, as the rows are)."""
+        rows = [self._norm(seg, name, stats) for name in names]
+        key = (seg.segment_id, names)
+        held = self._stacks.get(key)
+        if held is not None and all(a is b for a, b in zip(held[0], rows)):
+            return held[1]
+        stacked = np.stack(rows)
+        self._stacks = {k: v for k, v in self._stacks.items() if k[0] != seg.segment_id or k[1] != names}
+        self._stacks[key] = (rows, stacked)
+        return stacked
 
     def _matches(self, q: wq.Query, seg: _Segment, budget: list[float],
                  memo: dict[tuple[str, Any], Any]) -> np.ndarray | None:

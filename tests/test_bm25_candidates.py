@@ -92,6 +92,24 @@ def test_candidates_rank_as_whoosh_and_score_as_the_dense_path_to_the_bit(undate
     searcher.close()
 
 
+@pytest.mark.parametrize("filters", FILTERS[:3], ids=lambda f: "none" if f is None else "filtered")
+def test_the_compiled_maxscore_walk_finds_the_same_ranking_to_the_bit(undated: Path, filters: Filters | None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from hsearch.search.maxscore import compiled_maxscore
+
+    if compiled_maxscore() is None:
+        pytest.skip("numba is not installed (optional: pip install 'hsearch[fast]'); the numpy walk ranked")
+    plain, compiled = FullTextSearcher(undated), FullTextSearcher(undated, compiled=True)
+    assert compiled._arrays._daat is not None and plain._arrays._daat is None
+    filter_query = filters.to_whoosh() if filters is not None else None
+    for text in QUERIES + MORE_QUERIES:
+        for k in (1, 3, 10, 100):
+            dense = _search(plain, text, k, filter_query, dense=True, monkeypatch=monkeypatch)
+            assert _search(compiled, text, k, filter_query, dense=False, monkeypatch=monkeypatch) == dense, (text, k)
+    plain.close()
+    compiled.close()
+
+
 def test_maxscore_reads_only_the_candidates_a_rare_word_leaves_for_a_common_one(undated: Path) -> None:
     """``दुर्घटना`` (accident) is in a few articles, ``समय`` (time) in many: for the best one, once the rare
     word's articles are in, the common word's bound cannot lift any other article to the top, so the common
