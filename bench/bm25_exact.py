@@ -92,12 +92,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def ranked(searcher: FullTextSearcher, parsed: object, k: int, *, dense: bool) -> list[tuple[str, float]]:
         """One path whatever the segment sizes: a score for every document, or the candidates only."""
-        saved = array_scorer.DENSE_BELOW, array_scorer.DENSE_SHARE
-        array_scorer.DENSE_BELOW, array_scorer.DENSE_SHARE = 0, (0.0 if dense else float("inf"))
+        array_scorer.PATH = "dense" if dense else "candidates"
         try:
             return searcher.search(parsed, k)  # type: ignore[arg-type]
         finally:
-            array_scorer.DENSE_BELOW, array_scorer.DENSE_SHARE = saved
+            array_scorer.PATH = None
 
     for query in queries:
         words = list(dict.fromkeys(t.text for t in fulltext.analyzer(query.text, mode="query")))

@@ -99,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copies", default="1", help="segment sizes to time, as copies of the real segments")
     parser.add_argument("--queries", type=int, default=None)
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--kernel", choices=("compiled", "numpy"), default="compiled",
+                        help="compiled: numba's kernels, as engines run (candidates: the compiled MaxScore walk); "
+                             "numpy: as a one-shot query runs (candidates: the numpy MaxScore)")
+    parser.add_argument("--variants", action="store_true",
+                        help="time the operator forms of bench.bm25_exact (+must, AND, phrase...) instead of the "
+                             "queries as typed")
     parser.add_argument("--memory", action="store_true", help="also the peak allocation per query of each path")
     parser.add_argument("--out", type=Path, default=RESULTS / "bm25-candidates")
     args = parser.parse_args(argv)
@@ -109,13 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     from hsearch.search.fulltext import FullTextSearcher
 
     index_dir = args.index or bench_corpus.bench_index(args.size, args.data, args.seed, vectors="none")[0]
-    searcher = FullTextSearcher(index_dir, length_tables=True, compiled=True)
+    searcher = FullTextSearcher(index_dir, length_tables=True, compiled=args.kernel == "compiled")
     scorer = searcher._arrays
-    queries = [searcher.parse(q.text) for q in bench_corpus.load_queries(args.data, seed=args.seed)[: args.queries]]
+    texts = [q.text for q in bench_corpus.load_queries(args.data, seed=args.seed)[: args.queries]]
+    if args.variants:
+        from .bm25_exact import variants
+
+        texts = [text for typed in texts for kind, text in
+                 variants(typed, list(dict.fromkeys(t.text for t in searcher.analyzer(typed, mode="query"))))
+                 if kind != "plain"]
+    queries = [searcher.parse(text) for text in texts]
     queries = [q for q in queries if q is not wq.NullQuery]
     started = machine()
     rows: list[dict[str, Any]] = []
-    A.DENSE_BELOW = 0
     for copies in [int(c) for c in args.copies.split(",")]:
         for real in scorer._segments:
             seg = replicated(real, copies)
@@ -126,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                 times: dict[str, list[float]] = {"dense": [], "candidates": []}
                 results = {}
                 for _ in range(3):
-                    for path, share in (("dense", 0.0), ("candidates", float("inf"))):
-                        A.DENSE_SHARE = share
+                    for path in ("dense", "candidates"):
+                        A.PATH = path
                         began = time.perf_counter()
                         local, scores = scorer._top(q, seg, None, seg.live, args.k)
                         times[path].append(time.perf_counter() - began)
@@ -138,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                 row = {"copies": copies, "segment": seg.size, "postings_per_doc": postings / seg.size,
                        "dense_ms": min(times["dense"]) * 1e3, "candidates_ms": min(times["candidates"]) * 1e3}
                 if args.memory:
-                    for path, share in (("dense", 0.0), ("candidates", float("inf"))):
-                        A.DENSE_SHARE = share
+                    for path in ("dense", "candidates"):
+                        A.PATH = path
                         tracemalloc.start()
                         scorer._top(q, seg, None, seg.live, args.k)
                         row[f"{path}_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
@@ -169,11 +181,11 @@ def main(argv: list[str] | None = None) -> int:
               "candidates faster"] + (["dense peak MB", "cand peak MB"] if args.memory else [])
     command = "python -m bench.bm25_paths " + " ".join(argv if argv is not None else sys.argv[1:])
     text = "\n".join([f"# BM25 per segment: dense array vs candidates (`{command}`)", "",
-                      f"{len(queries)} queries, k={args.k}, compiled kernel; per (query, segment), min of 3 "
+                      f"{len(queries)} queries, k={args.k}, {args.kernel} kernel; per (query, segment), min of 3 "
                       "interleaved runs. Copies > 1: replicated segments (see bench/bm25_paths.py).", "",
                       *md_table(header, table), "", f"Machine: {machine_line(started)}", ""])
     print(text)
-    name = f"bm25_paths-{args.size}-c{args.copies.replace(',', '_')}"
+    name = f"bm25_paths-{args.size}-c{args.copies.replace(',', '_')}-{args.kernel}" + ("-variants" if args.variants else "")
     write_results(name, {"machine": started, "rows": rows, "command": command}, text, args.out)
     return 0
 

@@ -296,11 +296,11 @@ def dense_bm25(engine) -> Adapter:  # type: ignore[no-untyped-def]
     from hsearch.search import array_scorer
 
     def rank(query: object, k: int) -> list[str]:
-        share, array_scorer.DENSE_SHARE = array_scorer.DENSE_SHARE, 0.0
+        array_scorer.PATH = "dense"
         try:
             return [doc for doc, _ in engine.rank(str(query), mode="bm25", depth=k).ranked]
         finally:
-            array_scorer.DENSE_SHARE = share
+            array_scorer.PATH = None
 
     return Adapter("hsearch bm25 (dense array)", rank)
 

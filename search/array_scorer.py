@@ -55,11 +55,13 @@ LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 25
 FILTER_CACHE = 32
 ID_SET_CACHE = 4
 _NOTHING = np.zeros(0, dtype=bool)
-#: Above this many postings per document of the segment, a query is scored into a dense array of scores
-#: (measured: bench/notes/issue-23.md, "BM25 and filters").
-DENSE_SHARE = 1.0
-#: Segments smaller than this are scored densely: an array of their size costs less than looking up candidates.
-DENSE_BELOW = 0
+#: Where MaxScore's candidates rank faster than one score per document (:func:`use_candidates`): segments of
+#: at least this many documents, by whether the compiled walk or numpy's runs ...
+CANDIDATES_FROM_SIZE = {True: 200_000, False: 500_000}
+#: ... and queries whose posting lists hold at least this many postings per document of the segment.
+CANDIDATES_FROM_SHARE = {True: 0.5, False: 1.0}
+#: "dense" or "candidates" forces that path whatever the sizes (benchmarks and tests compare them); None: measured rule.
+PATH: str | None = None
 #: Relative slack of MaxScore's decisions, far above the rounding of a sum of a query's terms in another order.
 MARGIN = 1e-9
 _warned: set[str] = set()
@@ -242,12 +244,12 @@ class ArrayScorer:
              k: int) -> tuple[np.ndarray, np.ndarray]:
         """``(local document numbers, scores)`` of the segment's best ``k`` allowed matches, exactly.
 
-        The query is scored only at its *candidates* (:meth:`_candidates`: a
-        sorted superset of the top k), through the same evaluation as the
-        dense path restricted to them (:meth:`_eval` with ``at``), so every
-        score is the dense path's to the bit; a query whose candidates cannot
-        be told cheaply (a ``Not``, an unknown query type, or posting lists
-        covering more than :data:`DENSE_SHARE` of the segment) is scored densely.
+        Either every document gets a score (the dense path: one array the
+        size of the segment), or the query is scored only at its *candidates*
+        (:meth:`_candidates`, MaxScore: a sorted superset of the top k),
+        through the same evaluation restricted to them (:meth:`_eval` with
+        ``at``), so every score is the dense path's to the bit.  Which one is
+        :func:`use_candidates`'s choice.
         """
         memo: dict[tuple[str, Any], Any] = {}
         at = self._candidates(q, seg, stats, allowed, k, memo)
@@ -262,20 +264,17 @@ class ArrayScorer:
     def _candidates(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None,
                     allowed: np.ndarray | None, k: int, memo: dict[tuple[str, Any], Any]) -> np.ndarray | None:
         """Sorted local document numbers that hold every allowed top-``k`` match; None: score densely."""
-        if seg.size < DENSE_BELOW:
+        if PATH == "dense" or (PATH is None and seg.size < min(CANDIDATES_FROM_SIZE.values())):
             return None
         leaves = self._sum_of_terms(q, seg, 1.0)
-        if leaves is not None:
-            postings = [(self._term_postings(term, seg, memo), factor, term) for term, factor in leaves]
-            postings = [(found, factor, term) for found, factor, term in postings if found is not None]
-            if sum(len(found[0]) for found, _, _ in postings) > DENSE_SHARE * seg.size:
-                return None
-            return self._maxscore(postings, seg, stats, allowed, k, memo)
-        budget = [DENSE_SHARE * seg.size]
-        docs = self._matches(q, seg, budget, memo)
-        if docs is None:
+        if leaves is None:  # operators, phrases: one score per document (measured faster, see use_candidates)
             return None
-        return docs if allowed is None else docs[allowed[docs]]
+        postings = [(self._term_postings(term, seg, memo), factor, term) for term, factor in leaves]
+        postings = [(found, factor, term) for found, factor, term in postings if found is not None]
+        if PATH is None and not use_candidates(seg.size, sum(len(found[0]) for found, _, _ in postings),
+                                               compiled=self._daat is not None):
+            return None
+        return self._maxscore(postings, seg, stats, allowed, k, memo)
 
     def _sum_of_terms(self, q: wq.Query, seg: _Segment, factor: float) -> list[tuple[wq.Term, float]] | None:
         """The query's terms with the product of the boosts above each, when it is a plain sum of terms
@@ -408,42 +407,6 @@ class ArrayScorer:
         self._stacks = {k: v for k, v in self._stacks.items() if k[0] != seg.segment_id or k[1] != names}
         self._stacks[key] = (rows, stacked)
         return stacked
-
-    def _matches(self, q: wq.Query, seg: _Segment, budget: list[float],
-                 memo: dict[tuple[str, Any], Any]) -> np.ndarray | None:
-        """Sorted documents that may match ``q`` (a superset is fine: the evaluation decides); None when
-        that is not cheap to know (``Not``, unknown query types, or more postings than ``budget`` allows)."""
-        kind = type(q)
-        if q is wq.NullQuery or kind is wq.NullQuery.__class__:
-            return np.zeros(0, dtype=np.int64)
-        if kind is wq.Term and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
-            found = self._term_postings(q, seg, memo)
-            if found is None:
-                return np.zeros(0, dtype=np.int64)
-            budget[0] -= len(found[0])
-            return found[0].astype(np.int64) if budget[0] >= 0 else None
-        if kind is wq.Phrase and q.fieldname in seg.sidecar.fields:  # type: ignore[union-attr]
-            # a phrase matches only where all its words are
-            return self._matches(wq.And([wq.Term(q.fieldname, w) for w in q.words]), seg, budget, memo)
-        if kind is wq.Or:
-            parts = [self._matches(sub, seg, budget, memo) for sub in q.subqueries]
-            if any(p is None for p in parts):
-                return None
-            return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        if kind in (wq.And, wq.Require):
-            children = q.subqueries if kind is wq.And else (q.a, q.b)
-            if not children:
-                return np.zeros(0, dtype=np.int64)
-            parts = [self._matches(sub, seg, budget, memo) for sub in children]
-            if any(p is None for p in parts):
-                return None
-            found = parts[0]
-            for other in parts[1:]:
-                found = np.intersect1d(found, other, assume_unique=True)
-            return found
-        if kind in (wq.AndMaybe, wq.AndNot):
-            return self._matches(q.a, seg, budget, memo)
-        return None
 
     # -- evaluation --------------------------------------------------------
     def _eval(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None = None,
@@ -582,6 +545,21 @@ class ArrayScorer:
             scores[at] = values
             matched[at] = True
         return scores, matched
+
+
+def use_candidates(size: int, postings: int, *, compiled: bool) -> bool:
+    """Whether a sum of terms with ``postings`` postings in a segment of ``size`` documents is ranked at its
+    candidates (MaxScore) rather than with a score for every document: the one place the choice is made.
+
+    Measured per segment and query (``python -m bench.bm25_paths``, bench/results/bm25-candidates; the
+    note's "BM25 and filters"): one score per document is faster in segments of 50k documents and less,
+    whatever the query (the array is small; MaxScore's bookkeeping per term costs more); in segments of
+    500k-1M documents (replicated from the real ones) the compiled walk is faster from about 0.5
+    postings per document (0.73-0.84x), numpy's from about 1 (0.53-0.74x), and slower below.  Operators
+    and phrases are always scored densely (their candidate sets, merged with numpy, were 1.6-40x slower at
+    500k).  Memory per query is lower on the candidates at every size (the note's table).
+    """
+    return size >= CANDIDATES_FROM_SIZE[compiled] and postings >= CANDIDATES_FROM_SHARE[compiled] * size
 
 
 def _hashable(key: Any) -> Any:

@@ -32,7 +32,7 @@ from hsearch.search.fulltext import FullTextSearcher
 from tests.test_bm25_sidecar import ARTICLES, QUERIES, _assert_same, _exhaustive, _sidecars
 from tests.test_lifecycle import RECORDS, assert_ok, cli, write_jsonl
 
-MORE_QUERIES = [
+MORE_QUERIES = [  # operators and phrases are ranked densely: the forced candidate path must fall back alike
     "वैज्ञानिक^3 उपकरण चिकित्सा^0.5",                  # boosted words
     "(राष्ट्रपति चुनाव)^2 अमेरिका",                     # a boosted group inside the sum
     "+भूकंप सुनामी चेतावनी",                            # +must with optional words
@@ -72,8 +72,7 @@ def _search(searcher: FullTextSearcher, text: str, k: int, filter_query: wq.Quer
             monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
     """Rank through one path: every document scored (``dense``) or the candidates only, whatever the sizes."""
     with monkeypatch.context() as patch:
-        patch.setattr(array_scorer, "DENSE_BELOW", 0)
-        patch.setattr(array_scorer, "DENSE_SHARE", 0.0 if dense else float("inf"))
+        patch.setattr(array_scorer, "PATH", "dense" if dense else "candidates")
         return searcher.search(searcher.parse(text), k, filter_query)
 
 
@@ -110,7 +109,18 @@ def test_the_compiled_maxscore_walk_finds_the_same_ranking_to_the_bit(undated: P
     compiled.close()
 
 
-def test_maxscore_reads_only_the_candidates_a_rare_word_leaves_for_a_common_one(undated: Path) -> None:
+def test_small_segments_and_light_queries_are_scored_densely_heavy_ones_in_large_segments_at_candidates() -> None:
+    """The measured rule (bench.bm25_paths): the dense array below 200k documents, MaxScore above it for a
+    query with at least half a posting per document (compiled walk), one per document with numpy."""
+    assert not array_scorer.use_candidates(50_000, 100_000, compiled=True)  # a 100k archive's segment
+    assert not array_scorer.use_candidates(1_000_000, 300_000, compiled=True)  # a light query at 1M
+    assert array_scorer.use_candidates(1_000_000, 700_000, compiled=True)
+    assert not array_scorer.use_candidates(1_000_000, 700_000, compiled=False)
+    assert array_scorer.use_candidates(1_000_000, 1_500_000, compiled=False)
+
+
+def test_maxscore_reads_only_the_candidates_a_rare_word_leaves_for_a_common_one(
+        undated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``दुर्घटना`` (accident) is in a few articles, ``समय`` (time) in many: for the best one, once the rare
     word's articles are in, the common word's bound cannot lift any other article to the top, so the common
     word is only looked up at those few candidates rather than merged in whole."""
@@ -124,6 +134,7 @@ def test_maxscore_reads_only_the_candidates_a_rare_word_leaves_for_a_common_one(
     seg = max(scorer._segments, key=lambda s: len(held("समय", s)) if held("दुर्घटना", s) else 0)
     rare, common = held("दुर्घटना", seg), held("समय", seg)
     assert rare and len(common) > 3 * len(rare)
+    monkeypatch.setattr(array_scorer, "PATH", "candidates")
     candidates = scorer._candidates(searcher.parse("दुर्घटना समय"), seg, None, seg.live, 1, {})
     assert candidates is not None and set(candidates.tolist()) <= rare
     searcher.close()
