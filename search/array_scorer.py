@@ -18,10 +18,22 @@ dense array of scores and a mask of matching documents:
   phrase needs positions, which Whoosh reads only for the documents that hold
   all the words (measured in bench/README.md, "Where the time goes").
 
+The arrays are either one entry per document of the segment (the *dense*
+path) or one entry per *candidate*: for a sum of terms (the plain query),
+MaxScore over the sidecar's per-term score bounds finds a superset of the
+top k without scoring every posting (compiled, document at a time, in
+:mod:`hsearch.search.maxscore` for engines; term at a time with numpy
+otherwise), and the same evaluation then scores only those documents, so the
+scores are the dense path's to the bit.  :func:`use_candidates` picks the path
+by segment size and postings, as measured (``bench.bm25_paths``).
+
 A segment whose sidecar is missing or unusable is scored entirely through
 Whoosh's matchers (correct, slower) and says so once on stderr.  Deleted
 documents are masked out with Whoosh's own deletion set; filters (date range,
-source, category) become per-segment document masks, cached per open searcher.
+source, category) become per-segment document masks, cached per open searcher,
+made without decoding a stored field: a date range compares the sidecar's
+date column, a source or category reads that term's postings in blocks; the
+vector side's id set comes from the masks and the sidecars' id tables.
 ``stats`` (a :class:`~hsearch.index.collection.CollectionStats`) replaces the
 searcher's own N, document frequencies and average field lengths, on both
 paths: a shard of a sharded index then scores as the whole collection would.
