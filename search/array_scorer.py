@@ -45,6 +45,7 @@ scores against exhaustive Whoosh scoring.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,7 @@ class ArrayScorer:
         self._averages: dict[str, float] = {}
         self._stacks: dict[tuple[str, tuple[str, ...]], tuple[list[np.ndarray], np.ndarray]] = {}
         self._id_sets: dict[Any, frozenset[str]] = {}
+        self._id_lock = threading.Lock()
         self._segments: list[_Segment] = []
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
@@ -186,8 +188,9 @@ class ArrayScorer:
         :data:`ID_SET_CACHE` sets are kept (a filter is usually asked again).
         """
         key = _hashable(filter_query)
-        if key is not None and key in self._id_sets:
-            return self._id_sets[key]
+        held = self._id_sets.get(key) if key is not None else None
+        if held is not None:
+            return held
         found: set[str] = set()
         for seg in self._segments:
             mask = self._allowed(seg, filter_query)
@@ -198,9 +201,10 @@ class ArrayScorer:
                 found.update(seg.searcher.stored_fields(int(d))["id"] for d in docs)
         result = frozenset(found)
         if key is not None:
-            self._id_sets[key] = result
-            while len(self._id_sets) > ID_SET_CACHE:
-                self._id_sets.pop(next(iter(self._id_sets)))
+            with self._id_lock:  # the server's threads share the scorer
+                self._id_sets[key] = result
+                while len(self._id_sets) > ID_SET_CACHE:
+                    self._id_sets.pop(next(iter(self._id_sets)))
         return result
 
     # -- masks ---------------------------------------------------------------
