@@ -72,7 +72,7 @@ _NOTHING = np.zeros(0, dtype=bool)
 #: at least this many documents, by whether the compiled walk or numpy's runs ...
 CANDIDATES_FROM_SIZE = {True: 200_000, False: 500_000}
 #: ... and queries whose posting lists hold at least this many postings per document of the segment.
-CANDIDATES_FROM_SHARE = {True: 0.5, False: 1.0}
+CANDIDATES_FROM_SHARE = {True: 0.5, False: 0.5}
 #: "dense" or "candidates" forces that path whatever the sizes (benchmarks and tests compare them); None: measured rule.
 PATH: str | None = None
 #: Relative slack of MaxScore's decisions, far above the rounding of a sum of a query's terms in another order.
@@ -567,13 +567,14 @@ def use_candidates(size: int, postings: int, *, compiled: bool) -> bool:
     """Whether a sum of terms with ``postings`` postings in a segment of ``size`` documents is ranked at its
     candidates (MaxScore) rather than with a score for every document: the one place the choice is made.
 
-    Measured per segment and query (``python -m bench.bm25_paths``, bench/results/bm25-candidates; the
-    note's "BM25 and filters"): one score per document is faster in segments of 50k documents and less,
-    whatever the query (the array is small; MaxScore's bookkeeping per term costs more); in segments of
-    500k-1M documents (replicated from the real ones) the compiled walk is faster from about 0.5
-    postings per document (0.73-0.84x), numpy's from about 1 (0.53-0.74x), and slower below.  Operators
-    and phrases are always scored densely (their candidate sets, merged with numpy, were 1.6-40x slower at
-    500k).  Memory per query is lower on the candidates at every size (the note's table).
+    Measured per segment and query, medians by postings per document (``python -m bench.bm25_paths``,
+    bench/results/bm25-candidates; bench/notes/issue-23.md, "BM25 and filters"): one score per document
+    is faster in segments of 50k documents, whatever the query (1.4-2.3x: the array is small, MaxScore's
+    bookkeeping per term costs more).  In segments replicated to 500k documents, from 0.5 postings per
+    document the candidates take 0.72-0.90x (compiled walk) and 0.65-0.74x (numpy) of the dense time,
+    and about the same or more below; at 1M, 1.0-1.07x (compiled) and 0.76-0.94x (numpy) from 0.5.
+    Their peak memory is 3-80x lower.  Operators and phrases are always scored densely: their candidate
+    sets, merged with numpy, measured 1.6-40x slower than the dense array at 500k.
     """
     return size >= CANDIDATES_FROM_SIZE[compiled] and postings >= CANDIDATES_FROM_SHARE[compiled] * size
 
