@@ -26,7 +26,7 @@ allocations (numpy's arrays included) during one ranking.
 from __future__ import annotations
 
 import argparse
-import json
+import itertools
 import sys
 import time
 import tracemalloc
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     table = []
     for copies in sorted({r["copies"] for r in rows}):
-        for lo, hi in zip(SHARE_BANDS, SHARE_BANDS[1:]):
+        for lo, hi in itertools.pairwise(SHARE_BANDS):
             band = [r for r in rows if r["copies"] == copies and lo <= r["postings_per_doc"] < hi]
             if not band:
                 continue
@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
               "candidates faster"] + (["dense peak MB", "cand peak MB"] if args.memory else [])
     command = "python -m bench.bm25_paths " + " ".join(argv if argv is not None else sys.argv[1:])
     text = "\n".join([f"# BM25 per segment: dense array vs candidates (`{command}`)", "",
-                      f"{len(queries)} queries, k={args.k}, {args.kernel} kernel; per (query, segment), min of 3 "
-                      "interleaved runs. Copies > 1: replicated segments (see bench/bm25_paths.py).", "",
+                      (f"{len(queries)} queries, k={args.k}, {args.kernel} kernel; per (query, segment), min of 3 "
+                       "interleaved runs. Copies > 1: replicated segments (see bench/bm25_paths.py)."), "",
                       *md_table(header, table), "", f"Machine: {machine_line(started)}", ""])
     print(text)
     name = f"bm25_paths-{args.size}-c{args.copies.replace(',', '_')}-{args.kernel}" + ("-variants" if args.variants else "")

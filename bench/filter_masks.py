@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"{med['ids_again'] * 1e3:.1f} µs"])
     command = "python -m bench.filter_masks " + " ".join(argv if argv is not None else sys.argv[1:])
     text = "\n".join([f"# Filters as masks, first use (`{command}`)", "",
-                      f"{searcher.doc_count:,} articles in {len(scorer._segments)} segments; median of {RUNS} "
-                      "runs, milliseconds unless marked.", "",
+                      (f"{searcher.doc_count:,} articles in {len(scorer._segments)} segments; median of {RUNS} "
+                       "runs, milliseconds unless marked."), "",
                       *md_table(["filter", "articles", "masks, Whoosh docs()", "masks, sidecar", "ratio",
                                  "ids, one by one", "ids_matching", "ids_matching again"], rows),
                       "", f"Machine: {machine_line(started)}", ""])

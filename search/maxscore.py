@@ -46,8 +46,7 @@ def compiled_maxscore() -> Callable[..., Any] | None:
             start = hi + 1
             hi += step
             step *= 2
-        if hi > end:
-            hi = end
+        hi = min(hi, end)
         lo = start
         while lo < hi:
             mid = (lo + hi) // 2
