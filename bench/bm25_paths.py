@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from whoosh import query as wq
 
 from . import corpus as bench_corpus
 from .timing import RESULTS, machine, machine_line, md_table, write_results
@@ -108,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", action="store_true", help="also the peak allocation per query of each path")
     parser.add_argument("--out", type=Path, default=RESULTS / "bm25-candidates")
     args = parser.parse_args(argv)
-
-    from whoosh import query as wq
 
     from hsearch.search import array_scorer as A
     from hsearch.search.fulltext import FullTextSearcher
