@@ -129,4 +129,8 @@ def compiled_maxscore() -> Callable[..., Any] | None:
         keep = out_scores[:found] >= cut
         return out[:found][keep]
 
+    docs, starts, fields = np.zeros(1, dtype=np.uint32), np.array([0, 1]), np.zeros(1, dtype=np.int64)
+    for dtype in (np.uint16, np.float32):  # compiled (or loaded) now for the sidecars' two weight dtypes
+        maxscore(docs, np.ones(1, dtype=dtype), starts, fields, np.ones((1, 1)), np.ones(1), np.ones(1),
+                 np.zeros(0, dtype=bool), 1, 1.2, 1e-9)
     return maxscore  # type: ignore[no-any-return]
