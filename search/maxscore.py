@@ -38,25 +38,6 @@ def compiled_maxscore() -> Callable[..., Any] | None:
         return None
 
     @numba.njit(cache=True, nogil=True)
-    def gallop(docs, start, end, target):  # type: ignore[no-untyped-def]
-        """The first position in [start, end) whose document is >= target (end if none)."""
-        step = 1
-        hi = start
-        while hi < end and docs[hi] < target:
-            start = hi + 1
-            hi += step
-            step *= 2
-        hi = min(hi, end)
-        lo = start
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if docs[mid] < target:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    @numba.njit(cache=True, nogil=True)
     def maxscore(docs, weights, starts, fields, norms, scales, bounds, allowed, k, k1, margin):  # type: ignore[no-untyped-def]
         # term t's postings are docs/weights[starts[t]:starts[t + 1]], its field's norms norms[fields[t]];
         # terms arrive sorted by bound, smallest first; prefix[t] = bounds[0] + ... + bounds[t]
@@ -96,7 +77,22 @@ def compiled_maxscore() -> Callable[..., Any] | None:
             while t >= 0:
                 if score + prefix[t] < cut:
                     break
-                p = gallop(docs, pos[t], ends[t], doc)
+                # gallop from the cursor to the first posting >= doc, then bisect (one function: numba
+                # caches a kernel that calls no other compiled function of this closure)
+                lo, end, step = pos[t], ends[t], 1
+                hi = lo
+                while hi < end and docs[hi] < doc:
+                    lo = hi + 1
+                    hi += step
+                    step *= 2
+                hi = min(hi, end)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if docs[mid] < doc:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                p = lo
                 pos[t] = p
                 if p < ends[t] and np.int64(docs[p]) == doc:
                     tf = np.float64(weights[p])
