@@ -291,18 +291,23 @@ def summary(out: Path, sizes: tuple[int, ...] = (1000, 10000, 100000)) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dense_bm25(engine) -> Adapter:  # type: ignore[no-untyped-def]
-    """``hsearch bm25`` with one score per document of each segment (the scorer before issue 23's candidates)."""
+def forced_bm25(index_dir: Path, path: str) -> Adapter:
+    """``hsearch bm25`` with the array scorer forced onto one path ("dense": a score for every document, the
+    scorer before issue 23; "candidates": MaxScore), on an engine of its own, so that no engine answers a
+    query after another one warmed the same engine's caches for it."""
     from hsearch.search import array_scorer
+    from hsearch.search.engine import SearchEngine, SearchSettings
+
+    engine = SearchEngine(index_dir, SearchSettings(preload=True))
 
     def rank(query: object, k: int) -> list[str]:
-        array_scorer.PATH = "dense"
+        array_scorer.PATH = path
         try:
             return [doc for doc, _ in engine.rank(str(query), mode="bm25", depth=k).ranked]
         finally:
             array_scorer.PATH = None
 
-    return Adapter("hsearch bm25 (dense array)", rank)
+    return Adapter(f"hsearch bm25 ({'dense array' if path == 'dense' else 'candidates'})", rank)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -317,8 +322,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--peers", default=",".join(PEERS), help="peers, comma-separated ('' for none)")
     parser.add_argument("--docs", action="store_true", help="also time SearchEngine.search (fields and snippets)")
     parser.add_argument("--bm25-paths", action="store_true",
-                        help="also time BM25 with the numpy kernel, with a score for every document (the dense "
-                             "array: before issue 23) and through Whoosh's own search (before/after)")
+                        help="also time BM25 with the numpy kernel and through Whoosh's own search (before/after)")
+    parser.add_argument("--bm25-candidates", action="store_true",
+                        help="also time hsearch bm25 forced onto each of the array scorer's paths (a score for "
+                             "every document, as before issue 23; MaxScore's candidates), each on its own engine")
     parser.add_argument("--index", type=Path, default=None,
                         help="time this copy of the bench index of --size (say, with its sidecars rebuilt)")
     parser.add_argument("--cold", type=int, default=None, help="cold runs per mode (default 7; 2 with --quick; 0 skips)")
@@ -361,8 +368,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     before_open = rss_mb()
     engine = SearchEngine(index_dir, SearchSettings(preload=True))  # as the server and batch runs open it
     adapters = hsearch_adapters(engine, modes, docs=args.docs)
+    if args.bm25_candidates:
+        adapters += [forced_bm25(index_dir, "dense"), forced_bm25(index_dir, "candidates")]
     if args.bm25_paths:
-        adapters += [dense_bm25(engine)] + hsearch_bm25_paths(index_dir)
+        adapters += hsearch_bm25_paths(index_dir)
     vectors_by_qid: dict[str, np.ndarray] = {}
     encode_times: list[float] = []
     if engine.semantic is not None and vectors != "none":
