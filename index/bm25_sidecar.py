@@ -168,8 +168,9 @@ class Sidecar:
 
     def article_ids(self, docnums: np.ndarray) -> list[str]:
         blob, offsets = self.id_blob, self.id_offsets
-        if len(docnums) > 64:  # one decode of the slice they span, then str slices (ASCII ids: bytes = characters)
-            docnums = np.asarray(docnums, dtype=np.int64)
+        docnums = np.asarray(docnums, dtype=np.int64)
+        # many ids close together: one decode of the slice they span, then str slices (ASCII: bytes = characters)
+        if len(docnums) > 64 and 32 * len(docnums) >= int(docnums.max()) - int(docnums.min()):
             first, last = int(offsets[docnums.min()]), int(offsets[docnums.max() + 1])
             raw = blob[first:last].tobytes()
             if raw.isascii():
