@@ -7,7 +7,11 @@
 operator variants of them (``+must``, ``-not``, ``AND``, ``OR``/``NOT``, a
 quoted phrase) built from each query's own words, at k = 1, 10 and 100, and
 compares with Whoosh scoring every matching document (``optimize=False``, no
-pruning, its own matchers).  A result differs when the number of hits differs,
+pruning, its own matchers).  The array scorer's paths are each checked
+whatever the segment sizes: the dense one (a score for every document), which
+must equal Whoosh's, and the candidate ones (MaxScore with numpy, and compiled
+by numba as engines run it), which must equal the dense one to the bit (same
+ids, same floats), as must the default choice between them.  A result differs when the number of hits differs,
 a score differs beyond float tolerance (relative 1e-9: sums of several terms
 may be added in another order than Whoosh's matcher tree adds them), or an id
 differs at a rank whose score is not tied with a neighbour's.  It is a
@@ -66,35 +70,57 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vectors", choices=("none", "reuse", "real"), default="none",
                         help="which cached bench index (the full-text side is the same whatever its vectors)")
     parser.add_argument("--queries", type=int, default=None, help="only the first N benchmark queries")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="check this index instead of the cached bench index of --size (a copy, say)")
     args = parser.parse_args(argv)
 
-    from hsearch.search.engine import SearchEngine
+    from hsearch.search import array_scorer
+    from hsearch.search.fulltext import FullTextSearcher
 
-    index_dir, _ = bench_corpus.bench_index(args.size, args.data, args.seed, vectors=args.vectors)
+    if args.index is not None:
+        index_dir = args.index
+    else:
+        index_dir, _ = bench_corpus.bench_index(args.size, args.data, args.seed, vectors=args.vectors)
     queries = bench_corpus.load_queries(args.data, seed=args.seed)[: args.queries]
-    differences = checked = 0
+    differences = checked = unlike_dense = 0
     by_kind: dict[str, int] = {}
     began = time.perf_counter()
-    with SearchEngine(index_dir) as engine:
-        fulltext = engine.fulltext
-        if not fulltext._arrays or not fulltext._arrays.complete:
-            print("warning: some segments have no scoring sidecar; they are scored through Whoosh", file=sys.stderr)
-        for query in queries:
-            words = list(dict.fromkeys(t.text for t in fulltext.analyzer(query.text, mode="query")))
-            for kind, text in variants(query.text, words):
-                parsed = fulltext.parse(text)
-                exhaustive = fulltext.exhaustive(parsed)
-                for k in KS:
-                    fast = fulltext.search(parsed, k)
-                    checked += 1
-                    by_kind[kind] = by_kind.get(kind, 0) + 1
-                    if not same(fast, exhaustive, k):
-                        differences += 1
-                        print(f"k={k} {kind} {query.qid} {text!r}: fast {fast[:3]} exhaustive {exhaustive[:3]}")
+    fulltext = FullTextSearcher(index_dir)  # the numpy kernel, as a one-shot query scores
+    compiled = FullTextSearcher(index_dir, compiled=True)  # numba's kernels where installed, as engines score
+    if not fulltext._arrays.complete:
+        print("warning: some segments have no scoring sidecar; they are scored through Whoosh", file=sys.stderr)
+
+    def ranked(searcher: FullTextSearcher, parsed: object, k: int, *, dense: bool) -> list[tuple[str, float]]:
+        """One path whatever the segment sizes: a score for every document, or the candidates only."""
+        array_scorer.PATH = "dense" if dense else "candidates"
+        try:
+            return searcher.search(parsed, k)  # type: ignore[arg-type]
+        finally:
+            array_scorer.PATH = None
+
+    for query in queries:
+        words = list(dict.fromkeys(t.text for t in fulltext.analyzer(query.text, mode="query")))
+        for kind, text in variants(query.text, words):
+            parsed = fulltext.parse(text)
+            exhaustive = fulltext.exhaustive(parsed)
+            for k in KS:
+                dense = ranked(fulltext, parsed, k, dense=True)
+                paths = {"default": fulltext.search(parsed, k), "candidates (numpy)": ranked(fulltext, parsed, k, dense=False),
+                         "candidates (compiled)": ranked(compiled, parsed, k, dense=False)}
+                for name, found in paths.items():
+                    if found != dense:
+                        unlike_dense += 1
+                        print(f"k={k} {kind} {query.qid} {text!r}: {name} {found[:3]} dense {dense[:3]}")
+                checked += 1
+                by_kind[kind] = by_kind.get(kind, 0) + 1
+                if not same(dense, exhaustive, k):
+                    differences += 1
+                    print(f"k={k} {kind} {query.qid} {text!r}: fast {dense[:3]} exhaustive {exhaustive[:3]}")
     kinds = ", ".join(f"{kind} {n // len(KS)}" for kind, n in by_kind.items())
     print(f"{args.size:,} articles, {len(queries)} queries ({kinds}) at k={','.join(map(str, KS))}: "
-          f"{checked} rankings checked, {differences} differences ({time.perf_counter() - began:.0f} s)")
-    return 1 if differences else 0
+          f"{checked} rankings checked, {differences} differences, {unlike_dense} paths unlike the dense one to the bit "
+          f"({time.perf_counter() - began:.0f} s)")
+    return 1 if differences or unlike_dense else 0
 
 
 if __name__ == "__main__":

@@ -291,6 +291,25 @@ def summary(out: Path, sizes: tuple[int, ...] = (1000, 10000, 100000)) -> str:
     return "\n".join(lines) + "\n"
 
 
+def forced_bm25(index_dir: Path, path: str) -> Adapter:
+    """``hsearch bm25`` with the array scorer forced onto one path ("dense": a score for every document, the
+    scorer before issue 23; "candidates": MaxScore), on an engine of its own, so that no engine answers a
+    query after another one warmed the same engine's caches for it."""
+    from hsearch.search import array_scorer
+    from hsearch.search.engine import SearchEngine, SearchSettings
+
+    engine = SearchEngine(index_dir, SearchSettings(preload=True))
+
+    def rank(query: object, k: int) -> list[str]:
+        array_scorer.PATH = path
+        try:
+            return [doc for doc, _ in engine.rank(str(query), mode="bm25", depth=k).ranked]
+        finally:
+            array_scorer.PATH = None
+
+    return Adapter(f"hsearch bm25 ({'dense array' if path == 'dense' else 'candidates'})", rank)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=None, help="articles (default 10000; 1000 with --quick)")
@@ -304,6 +323,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--docs", action="store_true", help="also time SearchEngine.search (fields and snippets)")
     parser.add_argument("--bm25-paths", action="store_true",
                         help="also time BM25 with the numpy kernel and through Whoosh's own search (before/after)")
+    parser.add_argument("--bm25-candidates", action="store_true",
+                        help="also time hsearch bm25 forced onto each of the array scorer's paths (a score for "
+                             "every document, as before issue 23; MaxScore's candidates), each on its own engine")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="time this copy of the bench index of --size (say, with its sidecars rebuilt)")
     parser.add_argument("--cold", type=int, default=None, help="cold runs per mode (default 7; 2 with --quick; 0 skips)")
     parser.add_argument("--quality", action=argparse.BooleanOptionalAction, default=True,
                         help="BM25 quality on XQuAD-hi (needs --data)")
@@ -333,6 +357,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"no --data: corpus from {pools.source}", file=sys.stderr)
 
     index_dir, build = bench_corpus.bench_index(size, args.data, args.seed, vectors=vectors)
+    if args.index is not None:
+        index_dir = args.index
     articles = bench_corpus.load_articles(size, args.data, args.seed)
     queries = pick_queries(bench_corpus.load_queries(args.data, seed=args.seed), n_queries)
 
@@ -342,6 +368,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     before_open = rss_mb()
     engine = SearchEngine(index_dir, SearchSettings(preload=True))  # as the server and batch runs open it
     adapters = hsearch_adapters(engine, modes, docs=args.docs)
+    if args.bm25_candidates:
+        adapters += [forced_bm25(index_dir, "dense"), forced_bm25(index_dir, "candidates")]
     if args.bm25_paths:
         adapters += hsearch_bm25_paths(index_dir)
     vectors_by_qid: dict[str, np.ndarray] = {}

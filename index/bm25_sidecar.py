@@ -21,8 +21,17 @@ body, and any field added later, such as a folded-spelling one) it keeps
   all whole numbers, else ``float32``, which is what Whoosh itself stores);
 * each document's field-length byte (``uint8``, Whoosh's own lossy encoding;
   decoded with Whoosh's table at query time),
+* for each term, the largest posting weight (``float32``) and the smallest
+  field-length byte of its documents (``uint8``): with the index-wide idf and
+  average length at query time they bound the term's best possible score,
+  which lets the query side skip documents that cannot reach the top k
+  (MaxScore, :mod:`hsearch.search.array_scorer`),
 
-and the article id of every document number.  Nothing that depends on other
+the article id of every document number, and, for each NUMERIC field of the
+schema (the article date), each document's value as Whoosh's sortable key
+(``uint64``, the order of Whoosh's own numeric terms) with a ``bool`` of
+whether it has one: a date range is then one comparison over a column, the
+documents Whoosh's ``DateRange`` matches, with no stored field decoded.  Nothing that depends on other
 segments is stored (N, document frequencies, average field lengths): the query
 side takes those from the Whoosh searcher, so a sidecar never goes stale when
 the index around it changes.
@@ -55,7 +64,7 @@ from . import layout, whoosh_compat
 from .atomic import atomic_open, temporary_glob
 from .hashing import hash64
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: per-term score bounds and numeric (date) columns; 2: postings, lengths, ids
 SUFFIX = layout.SCORING_SIDECAR_SUFFIX
 MAGIC = b"HSBM25\x00\x00"
 _TRAILER = struct.Struct("<QQ8s")  # header offset, header length, magic
@@ -101,6 +110,8 @@ class FieldPostings:
     length_bytes: np.ndarray  # uint8, one per document
     hashes: np.ndarray        # uint64, the terms' hashes sorted
     hash_ordinals: np.ndarray  # uint32, the term ordinal of each hash
+    max_weights: np.ndarray   # float32, each term's largest posting weight
+    min_length_bytes: np.ndarray  # uint8, each term's smallest field-length byte among its documents
 
     def __len__(self) -> int:
         return len(self.term_offsets) - 1
@@ -124,8 +135,26 @@ class FieldPostings:
         i = self.find(term)
         if i < 0:
             return None
+        return self.postings_at(i)
+
+    def postings_at(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(document numbers, weights)`` of the term of ordinal ``i`` (document numbers ascending)."""
         a, b = int(self.starts[i]), int(self.starts[i + 1])
         return self.docs[a:b], self.weights[a:b]
+
+
+@dataclass(frozen=True)
+class NumericColumn:
+    """One NUMERIC field of one segment: each document's sortable key and whether it has a value."""
+
+    keys: np.ndarray     # uint64
+    present: np.ndarray  # bool
+
+    def between(self, low: int, high: int) -> np.ndarray:
+        """Documents whose value's key lies in ``[low, high]`` (a mask)."""
+        if low > high:
+            return np.zeros(len(self.keys), dtype=bool)
+        return self.present & (self.keys >= np.uint64(low)) & (self.keys <= np.uint64(high))
 
 
 @dataclass(frozen=True)
@@ -135,9 +164,20 @@ class Sidecar:
     fields: dict[str, FieldPostings]
     id_blob: np.ndarray
     id_offsets: np.ndarray
+    numeric: dict[str, NumericColumn]  # NUMERIC fields (the date); a field whose documents hold several values is absent
 
     def article_ids(self, docnums: np.ndarray) -> list[str]:
         blob, offsets = self.id_blob, self.id_offsets
+        docnums = np.asarray(docnums, dtype=np.int64)
+        # many ids close together: one decode of the slice they span, then str slices (ASCII: bytes = characters)
+        if len(docnums) > 64 and 32 * len(docnums) >= int(docnums.max()) - int(docnums.min()):
+            first, last = int(offsets[docnums.min()]), int(offsets[docnums.max() + 1])
+            raw = blob[first:last].tobytes()
+            if raw.isascii():
+                text = raw.decode("ascii")
+                starts = (offsets[docnums] - first).astype(np.int64).tolist()
+                ends = (offsets[docnums + 1] - first).astype(np.int64).tolist()
+                return [text[a:b] for a, b in zip(starts, ends)]
         return [blob[int(offsets[d]):int(offsets[d + 1])].tobytes().decode("utf-8") for d in docnums]
 
 
@@ -185,18 +225,23 @@ def open_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: li
         for name, spec in header["fields"].items():
             part = FieldPostings(*(_view(raw, spec[key], end) for key in
                                    ("term_blob", "term_offsets", "starts", "docs", "weights", "length_bytes",
-                                    "hashes", "hash_ordinals")))
+                                    "hashes", "hash_ordinals", "max_weights", "min_length_bytes")))
             if (len(part.length_bytes) != doc_count or int(part.starts[-1]) != len(part.docs)
-                    or len(part.hashes) != len(part) or len(part.starts) != len(part) + 1):
+                    or len(part.hashes) != len(part) or len(part.starts) != len(part) + 1
+                    or len(part.max_weights) != len(part) or len(part.min_length_bytes) != len(part)):
                 raise SidecarError(f"{path.name}: field {name} has inconsistent lengths")
             built[name] = part
         id_blob = _view(raw, header["ids"]["blob"], end)
         id_offsets = _view(raw, header["ids"]["offsets"], end)
+        numeric = {name: NumericColumn(_view(raw, spec["keys"], end), _view(raw, spec["present"], end))
+                   for name, spec in header["numeric"].items() if spec is not None}
     except (KeyError, TypeError, IndexError, ValueError):
         raise SidecarError(f"{path.name} is damaged (header does not describe its arrays)") from None
     if len(id_offsets) != doc_count + 1:
         raise SidecarError(f"{path.name}: id table has {len(id_offsets) - 1} entries, not {doc_count}")
-    return Sidecar(segment_id, doc_count, built, id_blob, id_offsets)
+    if any(len(c.keys) != doc_count or len(c.present) != doc_count for c in numeric.values()):
+        raise SidecarError(f"{path.name}: a numeric column is not one value per document")
+    return Sidecar(segment_id, doc_count, built, id_blob, id_offsets, numeric)
 
 
 def check_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: list[str]) -> str | None:
@@ -247,6 +292,9 @@ class _Out:
 def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Path) -> dict[str, Any]:
     terms: list[bytes] = list(reader.lexicon(field)) if field in reader.indexed_field_names() else []
     starts = np.zeros(len(terms) + 1, dtype=np.uint64)
+    lengths = whoosh_compat.length_bytes(reader, field, doc_count)
+    max_weights = np.zeros(len(terms), dtype=np.float32)
+    min_lengths = np.full(len(terms), 255, dtype=np.uint8)
     integral = True
     top = 0.0
     out.align()
@@ -259,6 +307,9 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
                 out.write(memoryview(ids).cast("B"))
                 weights_file.write(memoryview(weights).cast("B"))
                 count += len(ids)
+                if len(ids):
+                    max_weights[i] = max(max_weights[i], weights.max())
+                    min_lengths[i] = min(min_lengths[i], lengths[ids].min())
                 if integral and len(weights):
                     integral = bool(np.all(weights == np.floor(weights)))
                     top = max(top, float(weights.max()))
@@ -278,7 +329,6 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
     blob = b"".join(terms)
     offsets = np.zeros(len(terms) + 1, dtype=np.uint64)
     offsets[1:] = np.cumsum([len(t) for t in terms], dtype=np.uint64) if terms else []
-    lengths = whoosh_compat.length_bytes(reader, field, doc_count)
     hashes = np.array([term_hash(t) for t in terms], dtype=np.uint64)
     order = np.argsort(hashes, kind="stable").astype(np.uint32)
     return {
@@ -290,6 +340,8 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
         "docs": docs_spec,
         "weights": weights_spec,
         "length_bytes": out.array(lengths),
+        "max_weights": out.array(max_weights),
+        "min_length_bytes": out.array(min_lengths),
     }
 
 
@@ -320,6 +372,11 @@ def write_sidecar(fulltext_dir: Path, reader: Any, segment_id: str) -> Path:
         id_offsets[1:] = np.cumsum([len(i) for i in ids], dtype=np.uint64) if ids else []
         header["ids"] = {"blob": out.array(np.frombuffer(b"".join(ids), dtype=np.uint8)),
                          "offsets": out.array(id_offsets)}
+        header["numeric"] = {}
+        for field in whoosh_compat.numeric_fields(reader.schema):
+            column = whoosh_compat.numeric_keys(reader, field, doc_count)
+            header["numeric"][field] = None if column is None else \
+                {"keys": out.array(column[0]), "present": out.array(column[1])}
         out.align()
         header["crc32"] = out.crc
         text = json.dumps(header).encode("utf-8")

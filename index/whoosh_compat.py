@@ -186,6 +186,53 @@ def length_bytes(reader: Any, field: str, doc_count: int) -> np.ndarray:
     return lengths
 
 
+def numeric_fields(schema: Any) -> list[str]:
+    """The schema's indexed NUMERIC (and DATETIME) fields, in schema order: the ones a range filter reads."""
+    from whoosh.fields import NUMERIC
+
+    return [name for name in schema.names() if isinstance(schema[name], NUMERIC) and schema[name].indexed]
+
+
+def numeric_keys(reader: Any, field: str, doc_count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each document's full-precision value of a NUMERIC field as Whoosh's sortable key (``uint64``), and
+    whether it has one, from the field's full-precision terms' postings (no stored field read).
+
+    None when a document holds more than one value (a column cannot say which a range matches).
+    """
+    field_type = reader.schema[field]
+    keys = np.zeros(doc_count, dtype=np.uint64)
+    present = np.zeros(doc_count, dtype=bool)
+    if field not in reader.indexed_field_names():
+        return keys, present
+    for term in field_type.sortable_terms(reader, field):  # the shift-0 terms, in key order
+        key = field_type._struct.unpack(term[1:])[0]
+        for docs, _ in block_postings(unwrap(reader.postings(field, term))):
+            if present[docs].any():
+                return None
+            keys[docs] = key
+            present[docs] = True
+    return keys, present
+
+
+def numeric_range_keys(schema: Any, q: Any) -> tuple[str, int, int] | None:
+    """``(field, lowest key, highest key)`` a ``NumericRange``/``DateRange`` matches, inclusive, in the
+    sortable keys of :func:`numeric_keys` (the bounds Whoosh's own ``tiered_ranges`` starts from); None for
+    any other query, or a field that is not NUMERIC."""
+    from whoosh.fields import NUMERIC
+    from whoosh.query import NumericRange
+    from whoosh.util.numeric import to_sortable
+
+    if not isinstance(q, NumericRange) or q.fieldname not in schema or not isinstance(schema[q.fieldname], NUMERIC):
+        return None
+    field = schema[q.fieldname]
+    low, high = 0, 2 ** field.bits - 1
+    if q.start is not None:
+        low = to_sortable(field.numtype, field.bits, field.signed, field.prepare_number(q.start)) + bool(q.startexcl)
+    if q.end is not None:
+        high = to_sortable(field.numtype, field.bits, field.signed, field.prepare_number(q.end)) - bool(q.endexcl)
+    return q.fieldname, low, high
+
+
 def field_b(weighting: Any, field: str) -> float:
     """BM25F's ``B`` for ``field`` (Whoosh keeps per-field values in a private map; ``B`` otherwise)."""
     return float(weighting._field_B.get(field, weighting.B))

@@ -162,7 +162,7 @@ class FullTextSearcher:
                         found[article_id].add(term)
         return found
 
-    def ids_matching(self, filter_query: wq.Query) -> set[str]:
+    def ids_matching(self, filter_query: wq.Query) -> frozenset[str]:
         """Every live article id a filter lets through (to restrict the vector side alike), from the scorer's masks."""
         return self._arrays.ids_matching(filter_query)
 
