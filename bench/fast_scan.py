@@ -27,9 +27,15 @@ most ``MergePolicy.max_segment_passages`` (what the tiered merges make of a
 large archive).  Each segment is saved as a ``flat`` segment folder; each other
 kind gets a folder of hard links to those files plus its own ``ann.faiss`` and
 meta, opened with :meth:`VectorStore.load` exactly as ``hsearch`` opens
-segments; :class:`SegmentedStore.search` (k = 10, one thread) is timed over the
+segments; :class:`SegmentedStore.search` (k = 10) is timed over the
 500 real queries, the kinds taking turns query by query so that load on the
-machine falls on all of them alike.  Ratios are within one run.
+machine falls on all of them alike.  Ratios are within one run.  The segments
+of a query are searched by one thread unless ``--threads`` lists thread counts
+(``--threads 1 2``: each kind with one thread and with a pool of two, timed in
+turn; ``bench/results/ann_fast_scan_timing-<sizes>-threads.{md,json}``).
+
+    python -m bench.fast_scan timing --data ../shared/data --size 1000000 --queries 200 \
+        --kinds flat sq8 pq4 --threads 1 2
 """
 
 from __future__ import annotations

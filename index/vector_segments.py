@@ -76,11 +76,16 @@ class SegmentedStore:
 
     ``search`` asks each segment for its top ``k`` (exact cosines) and merges
     them; tombstoned articles are never returned.  With ``threads`` above 1 the
-    segments of one query are searched at once by a pool of that many threads
-    that the store owns (made at the first search that needs it): FAISS and
-    numpy release the GIL while they scan and re-rank, and each segment's FAISS
-    call already runs on one OpenMP thread (``vectors._one_thread``), so the
-    threads are the pool's and no more.  ``None``: :func:`search_threads`.
+    segments that FAISS scans (fast-scan or 8-bit codes) are searched at once by
+    a pool of that many threads that the store owns (made at the first search
+    that needs it): FAISS releases the GIL while it scans and each of its calls
+    runs on one OpenMP thread (``vectors._one_thread``), and the re-rank's
+    numpy products release it too.  Segments searched exactly (``flat``) are
+    scanned by the calling thread, one after the other: their long matrix
+    products are spread over OpenBLAS's own threads, and two of them at once
+    from the pool made a query 1.35x slower at 1M articles on two cores
+    (bench/results/ann_fast_scan_timing-1000000-threads.md).
+    ``threads=None``: :func:`search_threads`.
     """
 
     def __init__(self, dim: int, segments: Sequence[tuple[SegmentRef | None, VectorStore]], ann: str = "flat",
@@ -111,17 +116,22 @@ class SegmentedStore:
         segment) and ranked by score, then id.
         """
         stores = self.stores
-        if self.threads > 1 and len(stores) > 1:
+        scanned = [i for i, store in enumerate(stores) if store._index is not None]  # FAISS's codes
+        per_segment: dict[int, list[VectorHit]] = {}
+        if self.threads > 1 and len(scanned) > 1:
+            for i, store in enumerate(stores):
+                if store._index is None:
+                    per_segment[i] = store.search(query, k, allowed)
             pool = self._executor()
             # the largest segments first, so that the last one to finish is a small one
-            order = sorted(range(len(stores)), key=lambda i: -len(stores[i]._pids))
-            futures = {i: pool.submit(stores[i].search, query, k, allowed) for i in order}
-            per_segment = [futures[i].result() for i in range(len(stores))]
+            futures = {i: pool.submit(stores[i].search, query, k, allowed)
+                       for i in sorted(scanned, key=lambda i: -len(stores[i]._pids))}
+            per_segment.update((i, future.result()) for i, future in futures.items())
         else:
-            per_segment = [store.search(query, k, allowed) for store in stores]
+            per_segment = {i: store.search(query, k, allowed) for i, store in enumerate(stores)}
         best: dict[str, float] = {}
-        for hits in per_segment:
-            for hit in hits:
+        for i in range(len(stores)):
+            for hit in per_segment[i]:
                 if hit.score > best.get(hit.article_id, -math.inf):
                     best[hit.article_id] = hit.score
         return _ranked(best, k)

@@ -264,7 +264,10 @@ def test_segments_searched_by_a_pool_of_threads_give_the_hits_and_scores_of_one_
     for question, want in zip(asked, wanted):
         assert pooled.search(*question) == want  # the same articles, order and float scores
         assert "a00007" not in {h.article_id for h in want} and "b00002" not in {h.article_id for h in want}
-    assert len(searched_on) == 3 * len(asked) and all(name.startswith("hsearch-segments") for name in searched_on)
+    # the two fast-scan segments on the pool's threads, the exact one on the caller's (OpenBLAS spreads it)
+    assert len(searched_on) == 3 * len(asked)
+    assert sum(name.startswith("hsearch-segments") for name in searched_on) == 2 * len(asked)
+    assert searched_on.count(threading.current_thread().name) == len(asked)
     twins = serial.search(rows[31], 2)
     assert [h.article_id for h in twins] == ["a00010", "b-twin"] and twins[0].score == twins[1].score
     pooled.close()
