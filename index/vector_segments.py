@@ -84,7 +84,7 @@ class SegmentedStore:
     scanned by the calling thread, one after the other: their long matrix
     products are spread over OpenBLAS's own threads, and two of them at once
     from the pool made a query 1.35x slower at 1M articles on two cores
-    (bench/results/ann_fast_scan_timing-1000000-threads.md).
+    (bench/notes/issue-23.md, "segments searched concurrently").
     ``threads=None``: :func:`search_threads`.
     """
 
