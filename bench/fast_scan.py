@@ -27,9 +27,15 @@ most ``MergePolicy.max_segment_passages`` (what the tiered merges make of a
 large archive).  Each segment is saved as a ``flat`` segment folder; each other
 kind gets a folder of hard links to those files plus its own ``ann.faiss`` and
 meta, opened with :meth:`VectorStore.load` exactly as ``hsearch`` opens
-segments; :class:`SegmentedStore.search` (k = 10, one thread) is timed over the
+segments; :class:`SegmentedStore.search` (k = 10) is timed over the
 500 real queries, the kinds taking turns query by query so that load on the
-machine falls on all of them alike.  Ratios are within one run.
+machine falls on all of them alike.  Ratios are within one run.  The segments
+of a query are searched by one thread unless ``--threads`` lists thread counts
+(``--threads 1 2``: each kind with one thread and with a pool of two, timed in
+turn; ``bench/results/ann_fast_scan_timing-<sizes>-threads.{md,json}``).
+
+    python -m bench.fast_scan timing --data ../shared/data --size 1000000 --queries 200 \
+        --kinds flat sq8 pq4 --threads 1 2
 """
 
 from __future__ import annotations
@@ -262,10 +268,15 @@ def add_kind(flat: Path, folder: Path, kind: str) -> float:
     return built
 
 
-def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: int) -> None:
+def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: int,
+               threads: list[int] | None = None) -> None:
     queries = encoded_queries(data)[:queries_limit]
     limit = MergePolicy().max_segment_passages
     info = machine()
+    threads = threads or [1]
+    # each timed configuration: a kind searched with a number of threads ("pq4 x2": two threads)
+    configs = {(kind if threads == [1] else f"{kind} x{t}"): (kind, t) for kind in kinds for t in threads}
+    reference = next((label for label, (kind, _) in configs.items() if kind == "flat"), None)
     results: list[dict[str, object]] = []
     for size in sizes:
         rows, counts = reuse_rows(size, data)
@@ -298,64 +309,80 @@ def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: in
             for store in stores[kind]:
                 store.shortlist = int(shortlist) if shortlist else store.shortlist
         depths = {kind: [store.shortlist for store in stores[kind]] for kind in kinds}
-        searched = {kind: SegmentedStore(rows.shape[1], [(None, s) for s in stores[kind]]) for kind in kinds}
-        for kind in kinds:  # warm-up: page in what each search touches
+        searched = {label: SegmentedStore(rows.shape[1], [(None, s) for s in stores[kind]], threads=t)
+                    for label, (kind, t) in configs.items()}
+        labels = list(configs)
+        for label in labels:  # warm-up: page in what each search touches (and start each pool's threads)
             for query in queries[:50]:
-                searched[kind].search(query, 10)
+                searched[label].search(query, 10)
         before = loadavg()
-        times: dict[str, list[float]] = {kind: [] for kind in kinds}
-        overlap: dict[str, list[float]] = {kind: [] for kind in kinds}
+        times: dict[str, list[float]] = {label: [] for label in labels}
+        overlap: dict[str, list[float]] = {label: [] for label in labels}
+        differ = {label: 0 for label in labels}  # queries whose hits or scores differ from one thread's
         for i, query in enumerate(queries):
-            order = kinds[i % len(kinds):] + kinds[:i % len(kinds)]  # the kinds take turns going first
-            tops: dict[str, list[str]] = {}
-            for kind in order:
+            order = labels[i % len(labels):] + labels[:i % len(labels)]  # the configurations take turns going first
+            found: dict[str, list] = {}
+            for label in order:
                 began = time.perf_counter()
-                hits = searched[kind].search(query, 10)
-                times[kind].append(time.perf_counter() - began)
-                tops[kind] = [h.article_id for h in hits]
-            if "flat" in tops:
-                for kind in kinds:
-                    overlap[kind].append(len(set(tops[kind]) & set(tops["flat"])) / 10)
-        flat_p50 = percentile(times["flat"], 0.5) if "flat" in times else None
-        sq8_p50 = percentile(times["sq8"], 0.5) if "sq8" in times else None
-        for kind in kinds:
-            p50 = percentile(times[kind], 0.5)
+                hits = searched[label].search(query, 10)
+                times[label].append(time.perf_counter() - began)
+                found[label] = hits
+            for label, (kind, _) in configs.items():
+                serial = next(lb for lb, (k, _) in configs.items() if k == kind)  # its first thread count
+                differ[label] += found[label] != found[serial]
+                if reference is not None:
+                    overlap[label].append(len({h.article_id for h in found[label]}
+                                              & {h.article_id for h in found[reference]}) / 10)
+        flat_p50 = percentile(times[reference], 0.5) if reference is not None else None
+        sq8_label = next((label for label, (kind, t) in configs.items() if kind == "sq8"), None)
+        sq8_p50 = percentile(times[sq8_label], 0.5) if sq8_label is not None else None
+        for label, (kind, t) in configs.items():
+            p50 = percentile(times[label], 0.5)
+            first = next(lb for lb, (k, _) in configs.items() if k == kind)
             results.append({
-                "articles": size, "passages": len(rows), "segments": len(bounds), "kind": kind,
-                "p50_ms": p50 * 1000, "p95_ms": percentile(times[kind], 0.95) * 1000,
+                "articles": size, "passages": len(rows), "segments": len(bounds), "kind": kind, "threads": t,
+                "label": label, "ratio_to_first_threads": p50 / percentile(times[first], 0.5),
+                "differing_queries": differ[label],
+                "p50_ms": p50 * 1000, "p95_ms": percentile(times[label], 0.95) * 1000,
                 "ratio_to_flat": p50 / flat_p50 if flat_p50 else None,
                 "ratio_to_sq8": p50 / sq8_p50 if sq8_p50 else None,
                 "build_s": built[kind],
-                "top10_overlap_with_flat": float(np.mean(overlap[kind])) if overlap[kind] else None,
+                "top10_overlap_with_flat": float(np.mean(overlap[label])) if overlap[label] else None,
                 "open_ms": opened[kind] * 1000, "load_before": before, "load_after": loadavg(), "rss_mb": rss_mb(),
                 "ann_mb": sum((f / GENERATION_ANN_NAME).stat().st_size for f in
                               (root.glob(f"s*-{kind.split(':')[0]}") if kind != "flat" else [])) / 2**20,
                 "shortlists": sorted(set(depths[kind])) if kind != "flat" else [],
             })
             print(json.dumps(results[-1]), flush=True)
+        for store in searched.values():
+            store.close()
         del searched, stores
     markdown = "\n".join([
         "# The vector side at archive scale: fast-scan PQ, 8-bit codes, exact (timing only)",
         "",
         f"`python -m bench.fast_scan timing --data {data} " + " ".join(f"--size {s}" for s in sizes)
-        + f" --kinds {' '.join(kinds)}`",
+        + f" --kinds {' '.join(kinds)}" + ("" if threads == [1] else f" --threads {' '.join(map(str, threads))}")
+        + f" --queries {len(queries)}`",
         "",
         ("A micro-benchmark of the vector side alone, not a full hsearch index: `--vectors reuse` rows (the real "
          "embeddings of the embedded bench articles, the rest seeded noisy copies of them: right for timing, "
          "never for recall), cut into segments of at most "
          f"{limit:,} passages (the tiered policy's largest), each opened with `VectorStore.load` as hsearch "
-         f"opens a segment; `SegmentedStore.search(query, 10)` on one thread over {len(queries)} real queries "
-         "(query encoding not included), the kinds taking turns query by query. \"top-10 overlap\" compares "
+         f"opens a segment; `SegmentedStore.search(query, 10)` over {len(queries)} real queries "
+         "(query encoding not included) with the segments of a query searched by 1 thread, or by a pool of n "
+         "(\"x n\", `SegmentedStore(threads=n)`), the configurations taking turns query by query. \"p50 / first\": "
+         "against the same kind with the first thread count listed; \"differing\": queries whose hits or scores "
+         "differ from that one's. \"top-10 overlap\" compares "
          "with exact search on the same noisy rows: a sanity check, not recall (see ann_fast_scan.md for recall "
          "on real vectors). \"open ms\": `VectorStore.load` of every segment with its files in the page cache "
          "(fast-scan codes are read into memory; 8-bit codes and float rows are mapped)."),
         "",
-        *md_table(["articles", "passages", "segments", "kind", "re-ranked per segment", "p50 ms", "p95 ms",
-                   "p50 / flat", "p50 / sq8",
+        *md_table(["articles", "passages", "segments", "kind", "threads", "re-ranked per segment", "p50 ms",
+                   "p95 ms", "p50 / first threads", "differing", "p50 / flat", "p50 / sq8",
                    "top-10 overlap with flat", "ANN files MB", "open ms", "build s", "load before / after"],
-                  [[f"{r['articles']:,}", f"{r['passages']:,}", r["segments"], r["kind"],
+                  [[f"{r['articles']:,}", f"{r['passages']:,}", r["segments"], r["kind"], r["threads"],
                     "/".join(f"{d:,}" for d in r["shortlists"]), f"{r['p50_ms']:.2f}",  # type: ignore[attr-defined]
-                    f"{r['p95_ms']:.2f}", "" if r["ratio_to_flat"] is None else f"{r['ratio_to_flat']:.3f}",
+                    f"{r['p95_ms']:.2f}", f"{r['ratio_to_first_threads']:.3f}", r["differing_queries"], "" if r["ratio_to_flat"] is None else f"{r['ratio_to_flat']:.3f}",
                     "" if r["ratio_to_sq8"] is None else f"{r['ratio_to_sq8']:.3f}",
                     "" if r["top10_overlap_with_flat"] is None else f"{r['top10_overlap_with_flat']:.3f}",
                     f"{r['ann_mb']:.0f}", f"{r['open_ms']:.0f}", f"{r['build_s']:.0f}",
@@ -365,9 +392,10 @@ def run_timing(data: Path, sizes: list[int], kinds: list[str], queries_limit: in
         f"Machine: {machine_line(info)}; " + ", ".join(f"{k} {v}" for k, v in versions("faiss-cpu", "numpy").items()),
         "",
     ])
-    payload = {"sizes": sizes, "kinds": kinds, "queries": len(queries), "rows": results, "machine": info,
+    payload = {"sizes": sizes, "kinds": kinds, "threads": threads, "queries": len(queries), "rows": results, "machine": info,
                "versions": versions("faiss-cpu", "numpy")}
-    for path in write_results("ann_fast_scan_timing-" + "-".join(str(s) for s in sizes), payload, markdown):
+    name = "ann_fast_scan_timing-" + "-".join(str(s) for s in sizes) + ("" if threads == [1] else "-threads")
+    for path in write_results(name, payload, markdown):
         print(path)
 
 
@@ -380,11 +408,13 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=["flat", "sq8", "pq4", "pq4:1024"],
                         help="timing: kinds, each with an optional :shortlist (re-rank depth) instead of the policy's")
     parser.add_argument("--queries", type=int, default=500, help="timing: how many of the bench queries")
+    parser.add_argument("--threads", type=int, nargs="+", default=None,
+                        help="timing: thread counts that search a query's segments, each timed (default: 1)")
     args = parser.parse_args()
     if args.what == "recall":
         run_recall(args.data, tuple(args.size or RECALL_SIZES))
     else:
-        run_timing(args.data, args.size or [100_000], args.kinds, args.queries)
+        run_timing(args.data, args.size or [100_000], args.kinds, args.queries, args.threads)
 
 
 if __name__ == "__main__":

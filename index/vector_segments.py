@@ -47,7 +47,10 @@ from __future__ import annotations
 
 import errno
 import math
+import os
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,13 +75,30 @@ class SegmentedStore:
     """Every live segment of one commit, memory-mapped and read-only: the read API of the vector side.
 
     ``search`` asks each segment for its top ``k`` (exact cosines) and merges
-    them; tombstoned articles are never returned.
+    them; tombstoned articles are never returned.  With ``threads`` above 1 the
+    segments that FAISS scans (fast-scan or 8-bit codes) are searched at once by
+    a pool of that many threads that the store owns (made at the first search
+    that needs it): FAISS releases the GIL while it scans and each of its calls
+    runs on one OpenMP thread (``vectors._one_thread``), and the re-rank's
+    numpy products release it too.  Segments searched exactly (``flat``) are
+    scanned by the calling thread, one after the other: their long matrix
+    products are spread over OpenBLAS's own threads, and two of them at once
+    from the pool made a query 1.35x slower at 1M articles on two cores
+    (bench/notes/issue-23.md, "segments searched concurrently").
+    ``threads=None``: :func:`search_threads`.
     """
 
-    def __init__(self, dim: int, segments: Sequence[tuple[SegmentRef | None, VectorStore]], ann: str = "flat") -> None:
+    def __init__(self, dim: int, segments: Sequence[tuple[SegmentRef | None, VectorStore]], ann: str = "flat",
+                 *, threads: int | None = None) -> None:
         self.dim = dim
         self.segments = list(segments)
         self.ann = ann
+        self.threads = search_threads(len(self.segments)) if threads is None else threads
+        if self.threads < 1:
+            raise ValueError(f"threads must be 1 or more, not {self.threads}")
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+        self._pool_lock = threading.Lock()
 
     @property
     def stores(self) -> list[VectorStore]:
@@ -89,13 +109,47 @@ class SegmentedStore:
         return sum(store.passage_count for store in self.stores)
 
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[VectorHit]:
-        """The ``k`` best articles over every segment, each scored by its best passage (exact cosine)."""
+        """The ``k`` best articles over every segment, each scored by its best passage (exact cosine).
+
+        The same hits and scores however many threads search: each segment's
+        top ``k`` is merged by best score per article (an article is live in one
+        segment) and ranked by score, then id.
+        """
+        stores = self.stores
+        scanned = [i for i, store in enumerate(stores) if store._index is not None]  # FAISS's codes
+        per_segment: dict[int, list[VectorHit]] = {}
+        if self.threads > 1 and len(scanned) > 1:
+            for i, store in enumerate(stores):
+                if store._index is None:
+                    per_segment[i] = store.search(query, k, allowed)
+            pool = self._executor()
+            # the largest segments first, so that the last one to finish is a small one
+            futures = {i: pool.submit(stores[i].search, query, k, allowed)
+                       for i in sorted(scanned, key=lambda i: -len(stores[i]._pids))}
+            per_segment.update((i, future.result()) for i, future in futures.items())
+        else:
+            per_segment = {i: store.search(query, k, allowed) for i, store in enumerate(stores)}
         best: dict[str, float] = {}
-        for store in self.stores:
-            for hit in store.search(query, k, allowed):
+        for i in range(len(stores)):
+            for hit in per_segment[i]:
                 if hit.score > best.get(hit.article_id, -math.inf):
                     best[hit.article_id] = hit.score
         return _ranked(best, k)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """This store's pool (a new one in a forked child: the parent's threads are not there)."""
+        with self._pool_lock:
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="hsearch-segments")
+                self._pool_pid = os.getpid()
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the search threads (idle ones also end when the store is garbage-collected)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def vectors_of(self, article_id: str) -> np.ndarray:
         for store in reversed(self.stores):
@@ -130,6 +184,15 @@ class SegmentedStore:
         return np.concatenate(parts) if parts else np.zeros(0, "<U1")
 
 
+def search_threads(segments: int) -> int:
+    """Threads that search one query's segments by default: one a segment, at most one a CPU this process may use."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(segments, cpus))
+
+
 def segments_of(built: Manifest) -> list[SegmentRef]:
     """The segments a manifest names: format 3's list, or format 2's one generation folder as a segment."""
     if built.format_version >= 3:
@@ -160,7 +223,8 @@ class SegmentsGone(Exception):
     """A segment or tombstone file the manifest names was removed by a later commit (not damage)."""
 
 
-def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool = False) -> SegmentedStore:
+def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool = False,
+               threads: int | None = None) -> SegmentedStore:
     """The vector state ``manifest`` names (the current manifest without one), mapped and read-only.
 
     Maps every segment and reads its tombstones now (small files), so the
@@ -170,6 +234,7 @@ def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool
     damage that ``verify --repair`` fixes.  With ``exact`` (a snapshot that
     pairs these vectors with ``manifest``'s full text) nothing newer is
     opened: :class:`SegmentsGone` says the caller must read the new manifest.
+    ``threads``: how many threads search one query's segments (:class:`SegmentedStore`).
     """
     index_dir = Path(index_dir)
     built = manifest if manifest is not None else manifest_io.load(index_dir)
@@ -177,12 +242,13 @@ def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool
     for attempt in range(2):
         if is_legacy(built):
             legacy = VectorStore.load_legacy(layout.legacy_vectors_path(index_dir), built.model.dim)
-            return SegmentedStore(built.model.dim, [(None, legacy)], built.ann)
+            return SegmentedStore(built.model.dim, [(None, legacy)], built.ann, threads=threads)
         missing = [ref for ref in segments_of(built) if not _segment_present(index_dir, ref)]
         if not missing:
             try:
                 return SegmentedStore(built.model.dim, [(ref, open_segment(index_dir, ref, built.model.dim))
-                                                        for ref in segments_of(built)], built.ann)
+                                                        for ref in segments_of(built)], built.ann,
+                                      threads=threads)
             except IndexDamagedError:
                 missing = [ref for ref in segments_of(built) if not _segment_present(index_dir, ref)]
                 if not missing:  # every file is there: real damage

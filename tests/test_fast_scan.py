@@ -10,6 +10,8 @@ fast scan) opens, searches and is carried forward by the next writes.
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import faiss
@@ -21,7 +23,7 @@ from hsearch.index import manifest as manifest_io
 from hsearch.index.manifest import Manifest, ModelSpec
 from hsearch.index.segment_policy import IVF_MIN_TRAIN, MergePolicy, segment_ann
 from hsearch.index.settings import ANN_KINDS, IndexSettings
-from hsearch.index.vector_segments import SegmentWriter, open_store
+from hsearch.index.vector_segments import SegmentWriter, open_store, search_threads
 from hsearch.index.vectors import FAST_SCAN_MEASURED, FAST_SCAN_SHORTLIST, VectorStore, shortlist_of
 
 from .test_lifecycle import RECORDS, assert_consistent, assert_ok, cli, hash_encoder, write_jsonl  # noqa: F401
@@ -213,3 +215,70 @@ def test_hsearch_index_ann_pq4_searches_hindi_articles_as_exact_search_does(tmp_
     hits = assert_ok(cli("query", "चुनाव", "--index", fast, "--mode", "semantic", "--json")).output
     assert hits == assert_ok(cli("query", "चुनाव", "--index", exact, "--mode", "semantic", "--json")).output
 
+
+
+# --------------------------------------------------------------------------
+# The segments of one query searched at once
+# --------------------------------------------------------------------------
+def three_segments(folder: Path) -> tuple[Manifest, np.ndarray]:
+    """Segments of three commits (fast-scan codes, exact, fast-scan with a tombstone), one article in two copies."""
+    built = Manifest.new(ModelSpec(kind="test", name="test", dim=DIM))
+    parts = [(topical_passages(IVF_MIN_TRAIN // 3 + 40, seed=11), "pq4", "a"),
+             (topical_passages(300, seed=12), "flat", "b"),
+             (topical_passages(IVF_MIN_TRAIN // 3 + 90, seed=13), "pq4", "c")]
+    refs: tuple = ()
+    for generation, (rows, ann, prefix) in enumerate(parts, start=1):
+        built = manifest_io.Manifest(**{**built.__dict__, "segments": refs, "vector_generation": generation - 1})
+        writer = SegmentWriter(folder, built, DIM, ann=ann, exact_limit=0, policy=MergePolicy(enabled=False))
+        for start in range(0, len(rows), 3):
+            writer.add(f"{prefix}{start // 3:05d}", rows[start:start + 3], "d")
+        if prefix == "b":
+            writer.add("b-twin", parts[0][0][30:33], "d")  # the same passages as a00010: tied scores
+        if prefix == "c":
+            writer.remove(["a00007", "b00002"])
+        refs = writer.stage(generation)
+    built = manifest_io.Manifest(**{**built.__dict__, "segments": refs, "vector_generation": len(parts)})
+    return built, np.concatenate([rows for rows, _, _ in parts])
+
+
+def test_segments_searched_by_a_pool_of_threads_give_the_hits_and_scores_of_one_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built, rows = three_segments(tmp_path)
+    manifest_io.save(tmp_path, built)
+    serial, pooled = open_store(tmp_path, threads=1), open_store(tmp_path, threads=3)
+    assert [s.ann for s in pooled.stores] == ["pq4", "flat", "pq4"] and built.segments[0].deleted_articles == 1
+    searched_on: list[str] = []
+    segment_search = VectorStore.search
+
+    def recording(store: VectorStore, *args: object) -> list:
+        searched_on.append(threading.current_thread().name)
+        return segment_search(store, *args)
+
+    monkeypatch.setattr(VectorStore, "search", recording)
+    queries = unit(rows[::41] + 0.2 * np.random.default_rng(3).normal(size=rows[::41].shape))
+    allowed = {f"a{i:05d}" for i in range(0, 1400, 2)} | {f"c{i:05d}" for i in range(0, 1500, 3)} | {"b-twin"}
+    asked = [(query, k, only) for query in [*queries, rows[31]] for k, only in ((10, None), (3, None), (25, allowed))]
+    wanted = [serial.search(*question) for question in asked]
+    assert set(searched_on) == {threading.current_thread().name}  # one thread: the caller's
+    searched_on.clear()
+    for question, want in zip(asked, wanted):
+        assert pooled.search(*question) == want  # the same articles, order and float scores
+        assert "a00007" not in {h.article_id for h in want} and "b00002" not in {h.article_id for h in want}
+    # the two fast-scan segments on the pool's threads, the exact one on the caller's (OpenBLAS spreads it)
+    assert len(searched_on) == 3 * len(asked)
+    assert sum(name.startswith("hsearch-segments") for name in searched_on) == 2 * len(asked)
+    assert searched_on.count(threading.current_thread().name) == len(asked)
+    twins = serial.search(rows[31], 2)
+    assert [h.article_id for h in twins] == ["a00010", "b-twin"] and twins[0].score == twins[1].score
+    pooled.close()
+    assert pooled.search(rows[31], 2) == twins  # closed: a new pool at the next search
+
+
+def test_a_store_searches_with_one_thread_a_segment_up_to_the_cpus_it_may_use(tmp_path: Path) -> None:
+    built, _ = three_segments(tmp_path)
+    manifest_io.save(tmp_path, built)
+    cpus = len(os.sched_getaffinity(0))
+    assert open_store(tmp_path).threads == search_threads(3) == min(3, cpus)
+    assert search_threads(1) == 1 and search_threads(0) == 1
+    with pytest.raises(ValueError, match="threads must be 1 or more"):
+        open_store(tmp_path, threads=0)
