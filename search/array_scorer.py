@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,40 @@ class ArrayScorer:
                 while len(self._id_sets) > ID_SET_CACHE:
                     self._id_sets.pop(next(iter(self._id_sets)))
         return result
+
+    def holders(self, fields: Sequence[str], terms: Sequence[str], numbers: np.ndarray) -> dict[str, np.ndarray]:
+        """Which of ``numbers`` (global document numbers, ascending) hold each of ``terms`` in any of ``fields``.
+
+        One boolean array per term, aligned with ``numbers``; read from the
+        sidecars' postings with a binary search per document (no scoring), or
+        from Whoosh's postings in a segment without a sidecar.
+        """
+        held = {term: np.zeros(len(numbers), dtype=bool) for term in terms}
+        for seg in self._segments:
+            lo, hi = (int(at) for at in np.searchsorted(numbers, [seg.offset, seg.offset + seg.size]))
+            if lo == hi:
+                continue
+            local = numbers[lo:hi] - seg.offset
+            for term in terms:
+                for fieldname in fields:
+                    docs = self._documents_holding(seg, fieldname, term)
+                    if docs is None or not len(docs):
+                        continue
+                    at = np.minimum(np.searchsorted(docs, local), len(docs) - 1)
+                    held[term][lo:hi] |= docs[at] == local
+        return held
+
+    def _documents_holding(self, seg: _Segment, fieldname: str, term: str) -> np.ndarray | None:
+        """The ascending document numbers of this segment whose ``fieldname`` holds ``term``."""
+        if fieldname not in self._searcher.schema:
+            return None
+        if seg.sidecar is not None and fieldname in seg.sidecar.fields:
+            found = self._term_postings(wq.Term(fieldname, term), seg)
+            return found[0] if found is not None else None
+        reader = seg.searcher.reader()
+        if (fieldname, term) not in reader:
+            return None
+        return np.fromiter(reader.postings(fieldname, term).all_ids(), dtype=np.int64)
 
     # -- masks ---------------------------------------------------------------
     def _allowed(self, seg: _Segment, filter_query: wq.Query | None) -> np.ndarray | None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring
@@ -142,24 +143,18 @@ class FullTextSearcher:
         return max(held) if held else math.log(max(self.doc_count, 1)) + 1.0
 
     def matched_terms(self, terms: Iterable[str], ids: Sequence[str]) -> dict[str, set[str]]:
-        """Which of ``terms`` each article of ``ids`` holds (headline or body), by skipping along
-        each term's postings to the articles asked for (a few hundred skips, no scoring)."""
-        reader = self._searcher.reader()
+        """Which of ``terms`` each article of ``ids`` holds (headline or body): each term's postings
+        looked up at the articles asked for (the scoring sidecars' arrays; no scoring)."""
         numbers = sorted((n, article_id) for article_id in ids
                          if (n := self._searcher.document_number(id=article_id)) is not None)
         found: dict[str, set[str]] = {article_id: set() for article_id in ids}
-        for term in terms:
-            for f in query_parser.SEARCH_FIELDS:
-                if f not in self.schema or (f, term) not in reader:
-                    continue
-                postings = reader.postings(f, term)
-                for number, article_id in numbers:
-                    if not postings.is_active():
-                        break
-                    if postings.id() < number:
-                        postings.skip_to(number)
-                    if postings.is_active() and postings.id() == number:
-                        found[article_id].add(term)
+        if not numbers:
+            return found
+        fields = [f for f in query_parser.SEARCH_FIELDS if f in self.schema]
+        held = self._arrays.holders(fields, list(terms), np.array([n for n, _ in numbers], dtype=np.int64))
+        for term, holds in held.items():
+            for i in np.flatnonzero(holds):
+                found[numbers[i][1]].add(term)
         return found
 
     def ids_matching(self, filter_query: wq.Query) -> frozenset[str]:

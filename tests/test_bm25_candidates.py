@@ -239,3 +239,36 @@ def test_a_sidecar_without_the_date_column_is_found_by_verify_and_rebuilt_with_i
     assert searcher._arrays.complete
     _assert_same(searcher.search(searcher.parse(QUERIES[0]), 100, filters.to_whoosh()), expected[:100])
     searcher.close()
+
+
+def _holders_by_whoosh(searcher: FullTextSearcher, terms: list[str], ids: list[str]) -> dict[str, set[str]]:
+    """Which terms each article holds, read from Whoosh's own postings (the reference)."""
+    whoosh_searcher = searcher._searcher
+    found: dict[str, set[str]] = {article_id: set() for article_id in ids}
+    for term in terms:
+        for field in ("title", "body"):
+            reader = whoosh_searcher.reader()
+            if (field, term) not in reader:
+                continue
+            for number in reader.postings(field, term).all_ids():
+                article_id = whoosh_searcher.stored_fields(number)["id"]
+                if article_id in found:
+                    found[article_id].add(term)
+    return found
+
+
+def test_the_words_an_article_holds_are_read_from_the_sidecars_as_whoosh_has_them(undated: Path,
+                                                                                  tmp_path: Path) -> None:
+    """The relevance decision's word coverage: which query words each candidate holds, in headline or body."""
+    from hsearch.index.analysis import analyze
+
+    terms = sorted(set(analyze("वैज्ञानिक उपकरण चिकित्सा भूकंप सुनामी चेतावनी अमेरिका राष्ट्रपति चुनाव कुर्स्क")))
+    ids = [a.id for a in ARTICLES] + ["no-such-article"]
+    with_sidecars = FullTextSearcher(undated)
+    expected = _holders_by_whoosh(with_sidecars, terms, ids)
+    assert sum(map(len, expected.values())) > 20  # the words are held, by many articles
+    assert with_sidecars.matched_terms(terms, ids) == expected
+    without = Path(shutil.copytree(undated, tmp_path / "no-sidecars"))
+    for sidecar in layout.fulltext_dir(without).glob("*.hsbm25"):
+        sidecar.unlink()  # a segment without its sidecar reads Whoosh's postings
+    assert FullTextSearcher(without).matched_terms(terms, ids) == expected
