@@ -61,6 +61,7 @@ PQ_DIMS = 2
 FAST_SCAN_SHORTLIST = 1024
 FAST_SCAN_MEASURED = 37_170
 IVF_FAST_SCAN_SHARE = 4  # an ``ivfpq4`` search scans this share (1/n) of its lists
+FILTERED_EXACT_SHARE = 4  # a filter whose articles' rows are fewer than this many shortlists is searched exactly
 RERANK_SLICE = 1024  # rows per matrix-vector product of a re-rank (one thread below OpenBLAS's threshold)
 PQ_TRAIN = 65_536  # training sample of the fast-scan codebooks (FAISS uses 4,096 points per sub-quantizer)
 REBUILD_DEAD_SHARE = 0.25  # rebuild the ANN index when this share of it is removed passages
@@ -192,8 +193,15 @@ class VectorStore:
                     max(k * 40, 2048, self.shortlist))
         dead = self._index_dead + self._dead_passages
         depth = min(int(self._index.ntotal), depth + dead * depth // max(total - self._dead_passages, 1))
+        if allowed is not None and self.rerank and self._ids_sorted and not self._added \
+                and len(allowed) * total <= FILTERED_EXACT_SHARE * depth * max(len(self._ids), 1):
+            return self._exact_allowed(query, k, allowed)  # a narrow filter: fewer rows than a shortlist
         while True:
             rows, scores = self._shortlist(query, depth)
+            if allowed is not None:  # only allowed articles' rows are worth an exact cosine
+                owners = np.searchsorted(self._starts, rows, side="right") - 1
+                kept = np.fromiter((a in allowed for a in self._ids[owners].tolist()), bool, len(owners))
+                rows, scores = rows[kept], scores[kept]
             if self.rerank:
                 rows = np.sort(rows)
                 scores = self._exact_scores(rows, query)
@@ -218,6 +226,20 @@ class VectorStore:
             np.arange(len(per_article))
         best = {str(self._ids[i]): float(per_article[i]) for i in top.tolist() if np.isfinite(per_article[i])}
         return _ranked(best, k)
+
+    def _exact_allowed(self, query: np.ndarray, k: int, allowed: set[str]) -> list[VectorHit]:
+        """Exact cosines of the allowed articles' rows only (Lucene's choice for a filter narrower than a shortlist)."""
+        wanted = np.asarray(sorted(allowed), dtype=self._ids.dtype)
+        at = np.minimum(np.searchsorted(self._ids, wanted), len(self._ids) - 1)
+        positions = at[self._ids[at] == wanted]
+        if self._dead is not None:
+            positions = positions[~self._dead[positions]]
+        if not len(positions):
+            return []
+        starts, ends = self._starts[positions], self._starts[positions + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())])
+        scores = self._exact_scores(rows, query)
+        return _ranked(self._best_per_article(rows, scores, None, k), k)
 
     def _exact_scores(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Exact cosines of these rows (ascending: read in file order), in slices of :data:`RERANK_SLICE`.

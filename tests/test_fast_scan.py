@@ -116,6 +116,33 @@ def test_re_ranked_fast_scan_hits_are_exact_search_wherever_the_shortlist_holds_
     assert held >= 0.9 * len(queries)  # the shortlist holds the exact top 10 for nearly every query
 
 
+def test_a_narrow_filter_is_searched_exactly_and_a_broad_one_re_ranks_only_its_own_rows(tmp_path: Path) -> None:
+    """A filter holding few articles (a month of a ten-year archive) costs fewer exact cosines than a shortlist:
+    those rows are scored exactly, so its hits are exact search's; a broad filter keeps the fast scan and
+    re-ranks only the allowed articles' rows, so every hit is allowed and scored exactly."""
+    rows = topical_passages(7000)
+    built, _ = stage_segment(tmp_path / "fast", rows, "pq4")
+    exact_built, _ = stage_segment(tmp_path / "exact", rows, "flat")
+    fast, exact = open_store(tmp_path / "fast", built), open_store(tmp_path / "exact", exact_built)
+    segment = fast.stores[0]
+    narrow = {f"a{n:05d}" for n in range(0, 7000, 100)}  # 70 of 7,000 articles
+    broad = {f"a{n:05d}" for n in range(0, 7000, 2)}    # half of them
+    queries = unit(rows[::401] + 0.1 * np.random.default_rng(3).normal(size=rows[::401].shape))
+    shortlisted = []
+    segment_shortlist = segment._shortlist
+    segment._shortlist = lambda query, depth: shortlisted.append(depth) or segment_shortlist(query, depth)
+    for query in queries:
+        got, want = fast.search(query, 10, narrow), exact.search(query, 10, narrow)
+        assert [(h.article_id, round(h.score, 5)) for h in got] == [(h.article_id, round(h.score, 5)) for h in want]
+    assert shortlisted == []  # the narrow filter never asked the fast scan
+    for query in queries:
+        hits = fast.search(query, 10, broad)
+        assert len(hits) == 10 and {h.article_id for h in hits} <= broad
+        for hit in hits:
+            assert hit.score == pytest.approx(float(np.max(segment.vectors_of(hit.article_id) @ query)), abs=1e-6)
+    assert shortlisted  # the broad one did
+
+
 # --------------------------------------------------------------------------
 # Saved, merged, deleted
 # --------------------------------------------------------------------------
