@@ -229,7 +229,7 @@ class VectorStore:
 
     def _exact_allowed(self, query: np.ndarray, k: int, allowed: set[str]) -> list[VectorHit]:
         """Exact cosines of the allowed articles' rows only (Lucene's choice for a filter narrower than a shortlist)."""
-        wanted = np.asarray(sorted(allowed), dtype=self._ids.dtype)
+        wanted = np.asarray(sorted(allowed), dtype=str)  # its own width: an id longer than this segment's is never cut to match
         at = np.minimum(np.searchsorted(self._ids, wanted), len(self._ids) - 1)
         positions = at[self._ids[at] == wanted]
         if self._dead is not None:

@@ -135,6 +135,7 @@ def test_a_narrow_filter_is_searched_exactly_and_a_broad_one_re_ranks_only_its_o
         got, want = fast.search(query, 10, narrow), exact.search(query, 10, narrow)
         assert [(h.article_id, round(h.score, 5)) for h in got] == [(h.article_id, round(h.score, 5)) for h in want]
     assert shortlisted == []  # the narrow filter never asked the fast scan
+    assert fast.search(queries[0], 10, {"a000001"}) == []  # an id longer than the segment's: never cut to a00000
     for query in queries:
         hits = fast.search(query, 10, broad)
         assert len(hits) == 10 and {h.article_id for h in hits} <= broad
