@@ -205,7 +205,7 @@ class VectorStore:
             if self.rerank:
                 rows = np.sort(rows)
                 scores = self._exact_scores(rows, query)
-            best = self._best_per_article(rows, scores, allowed, k)
+            best = self._best_per_article(rows, scores, k)
             if len(best) >= k or depth >= self._index.ntotal:
                 break
             depth = min(int(self._index.ntotal), depth * 4)
@@ -239,7 +239,7 @@ class VectorStore:
         starts, ends = self._starts[positions], self._starts[positions + 1]
         rows = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())])
         scores = self._exact_scores(rows, query)
-        return _ranked(self._best_per_article(rows, scores, None, k), k)
+        return _ranked(self._best_per_article(rows, scores, k), k)
 
     def _exact_scores(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Exact cosines of these rows (ascending: read in file order), in slices of :data:`RERANK_SLICE`.
@@ -270,9 +270,9 @@ class VectorStore:
         live = (pids >= 0) & (self._pids[rows] == pids)  # a removed passage has no row any more
         return rows[live], scores[live]
 
-    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray, allowed: set[str] | None,
-                          limit: int | None = None) -> dict[str, float]:
-        """Each live (and allowed) article's best score among these rows; only the ``limit`` best (and ties).
+    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray, limit: int | None = None) -> dict[str, float]:
+        """Each live article's best score among these rows (a filter has chosen the rows); only the ``limit``
+        best (and ties).
 
         In numpy: a shortlist of a thousand passages cost 0.3 ms as a Python loop, as much as
         the fast scan that found it.
@@ -287,10 +287,6 @@ class VectorStore:
         owners, scores = owners[order], np.asarray(scores, np.float32)[order]
         first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
         owners, scores = owners[first], np.maximum.reduceat(scores, first)
-        if allowed is not None:
-            ids = self._ids[owners].tolist()
-            kept = [i for i, article_id in enumerate(ids) if article_id in allowed]
-            owners, scores = owners[kept], scores[kept]
         if limit is not None and len(scores) > limit:  # the rest cannot reach the top ``limit``
             top = scores >= np.partition(scores, len(scores) - limit)[len(scores) - limit]
             owners, scores = owners[top], scores[top]
