@@ -82,6 +82,32 @@ class MergePolicy:
     max_segments: int | None = None
 
 
+def commit_parts(counts: Sequence[int], policy: MergePolicy) -> list[tuple[int, int]]:
+    """How one commit's new articles (passages per article, in order) are cut into segments.
+
+    No merge makes a segment over ``max_segment_passages``, and neither does
+    a commit: a bulk load of a million articles is written as segments of
+    about equal size under that bound (as Lucene flushes a full buffer as
+    its own segment), which keeps each segment's codes small enough to
+    train and lets segments be searched side by side.  Returns ``(start,
+    stop)`` article ranges; an article is never split.
+    """
+    total = int(sum(counts))
+    bound = policy.max_segment_passages
+    if not counts or total <= bound:
+        return [(0, len(counts))] if counts else []
+    parts = -(-total // bound)
+    target = total / parts
+    cuts, run, start = [], 0, 0
+    for i, count in enumerate(counts):
+        if run and (run + count > bound or run >= target and len(cuts) < parts - 1):
+            cuts.append((start, i))
+            start, run = i, 0
+        run += int(count)
+    cuts.append((start, len(counts)))
+    return cuts
+
+
 def find_merges(segments: Sequence[SegmentRef], policy: MergePolicy, *, at_commit: bool = False) -> list[list[int]]:
     """Which segments to merge (lists of positions in ``segments``); empty when the index is in budget.
 

@@ -61,7 +61,7 @@ from . import manifest as manifest_io
 from .atomic import TEMP_SUFFIX, atomic_open
 from .errors import IndexDamagedError, IndexWriteError, Remedy, os_error_reason
 from .manifest import Manifest, SegmentRef
-from .segment_policy import MergePolicy, find_merges, segment_ann
+from .segment_policy import MergePolicy, commit_parts, find_merges, segment_ann
 from .vectors import VectorHit, VectorStore, _ranked, _strings, remove_folder
 
 NOTHING_COMMITTED = ("The vector files of this write were removed again: nothing was committed and the index is as "
@@ -445,10 +445,15 @@ class SegmentWriter:
                                                 written))
             if self._added:
                 ids = sorted(self._added)
-                vectors = np.concatenate([self._added[a][0] for a in ids])
-                counts = np.asarray([len(self._added[a][0]) for a in ids], np.int64)
-                refs.append(self._write_segment(f"s{generation:06d}", vectors, _strings(ids),
-                                                _strings([self._added[a][1] for a in ids]), counts, archive, written))
+                parts = commit_parts([len(self._added[a][0]) for a in ids], self.policy)
+                for number, (start, stop) in enumerate(parts):
+                    part = ids[start:stop]
+                    vectors = np.concatenate([self._added[a][0] for a in part])
+                    counts = np.asarray([len(self._added[a][0]) for a in part], np.int64)
+                    name = f"s{generation:06d}" if number == 0 else f"s{generation:06d}p{number}"
+                    refs.append(self._write_segment(name, vectors, _strings(part),
+                                                    _strings([self._added[a][1] for a in part]), counts, archive,
+                                                    written))
             refs = self._merge(refs, generation, archive, written, at_commit=at_commit)
         except OSError as exc:
             for path in written:

@@ -221,6 +221,27 @@ def test_segment_search_kind_is_chosen_by_size_in_one_place() -> None:
     assert segment_ann("flat", 10**6, 10**7, 0) == "flat"
 
 
+def test_a_bulk_commit_is_cut_into_segments_no_bigger_than_a_merge_may_make(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    dim = 16
+    spec = ModelSpec(kind="test", name="test", dim=dim)
+    built = Manifest.new(spec)
+    policy = MergePolicy(max_segment_passages=100)
+    writer = SegmentWriter(tmp_path, built, dim, policy=policy)
+    articles = {f"a{i:04d}": unit(rng.normal(size=(int(rng.integers(1, 9)), dim))) for i in range(90)}
+    for article_id, rows in articles.items():
+        writer.add(article_id, rows, "d")
+    segments = writer.stage(1)
+    total = sum(len(rows) for rows in articles.values())
+    assert len(segments) == -(-total // 100)  # as few as the bound allows, of about equal size
+    assert all(s.passages <= 100 for s in segments)
+    assert sum(s.passages for s in segments) == total and sum(s.articles for s in segments) == 90
+    store = open_store(tmp_path, manifest_io.Manifest(**{**built.__dict__, "segments": segments,
+                                                          "vector_generation": 1}))
+    for article_id in ("a0000", "a0044", "a0089"):  # first, middle and last: every article is in one segment
+        assert store.search(articles[article_id][0], 1)[0].article_id == article_id
+
+
 @pytest.mark.parametrize("ann", ["pq4", "ivfpq4", "sq8", "ivf", "hnsw"])
 def test_approximate_segments_are_re_ranked_merged_across_segments_and_skip_tombstones(ann: str,
                                                                                        tmp_path: Path) -> None:
