@@ -52,7 +52,7 @@ import logging
 import struct
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +64,8 @@ from . import layout, whoosh_compat
 from .atomic import atomic_open, temporary_glob
 from .hashing import hash64
 
-FORMAT_VERSION = 3  # 3: per-term score bounds and numeric (date) columns; 2: postings, lengths, ids
+FORMAT_VERSION = 4  # 4: ids findable by hash; 3: per-term score bounds and numeric (date) columns; 2: postings,
+# lengths, ids
 SUFFIX = layout.SCORING_SIDECAR_SUFFIX
 MAGIC = b"HSBM25\x00\x00"
 _TRAILER = struct.Struct("<QQ8s")  # header offset, header length, magic
@@ -164,6 +165,8 @@ class Sidecar:
     fields: dict[str, FieldPostings]
     id_blob: np.ndarray
     id_offsets: np.ndarray
+    id_hashes: np.ndarray  # uint64, every document's id hashed, sorted
+    id_docs: np.ndarray    # uint32, the document number of each hash (ties in document order)
     numeric: dict[str, NumericColumn]  # NUMERIC fields (the date); a field whose documents hold several values is absent
 
     def article_ids(self, docnums: np.ndarray) -> list[str]:
@@ -179,6 +182,25 @@ class Sidecar:
                 ends = (offsets[docnums + 1] - first).astype(np.int64).tolist()
                 return [text[a:b] for a, b in zip(starts, ends)]
         return [blob[int(offsets[d]):int(offsets[d + 1])].tobytes().decode("utf-8") for d in docnums]
+
+    def documents_of(self, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(positions in ids, document numbers)`` of every document whose id is one of ``ids``.
+
+        Deleted documents are included (the caller holds the live mask); an
+        id replaced within the segment has several.  Found by hash in one
+        vectorized binary search, each candidate's bytes then compared.
+        """
+        wanted = [article_id.encode("utf-8") for article_id in ids]
+        keys = np.fromiter((hash64(w) for w in wanted), dtype=np.uint64, count=len(wanted))
+        lo = np.searchsorted(self.id_hashes, keys, side="left")
+        runs = np.searchsorted(self.id_hashes, keys, side="right") - lo
+        positions = np.repeat(np.arange(len(wanted)), runs)
+        at = np.repeat(lo - np.cumsum(runs) + runs, runs) + np.arange(int(runs.sum()))
+        docs = self.id_docs[at].astype(np.int64)
+        blob, offsets = self.id_blob, self.id_offsets
+        same = np.fromiter((blob[int(offsets[d]):int(offsets[d + 1])].tobytes() == wanted[p]
+                            for p, d in zip(positions.tolist(), docs.tolist())), dtype=bool, count=len(docs))
+        return positions[same], docs[same]
 
 
 def _read_header(path: Path) -> tuple[np.memmap, dict[str, Any]]:
@@ -233,15 +255,17 @@ def open_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: li
             built[name] = part
         id_blob = _view(raw, header["ids"]["blob"], end)
         id_offsets = _view(raw, header["ids"]["offsets"], end)
+        id_hashes = _view(raw, header["ids"]["hashes"], end)
+        id_docs = _view(raw, header["ids"]["hash_docs"], end)
         numeric = {name: NumericColumn(_view(raw, spec["keys"], end), _view(raw, spec["present"], end))
                    for name, spec in header["numeric"].items() if spec is not None}
     except (KeyError, TypeError, IndexError, ValueError):
         raise SidecarError(f"{path.name} is damaged (header does not describe its arrays)") from None
-    if len(id_offsets) != doc_count + 1:
+    if len(id_offsets) != doc_count + 1 or len(id_hashes) != doc_count or len(id_docs) != doc_count:
         raise SidecarError(f"{path.name}: id table has {len(id_offsets) - 1} entries, not {doc_count}")
     if any(len(c.keys) != doc_count or len(c.present) != doc_count for c in numeric.values()):
         raise SidecarError(f"{path.name}: a numeric column is not one value per document")
-    return Sidecar(segment_id, doc_count, built, id_blob, id_offsets, numeric)
+    return Sidecar(segment_id, doc_count, built, id_blob, id_offsets, id_hashes, id_docs, numeric)
 
 
 def check_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: list[str]) -> str | None:
@@ -370,8 +394,12 @@ def write_sidecar(fulltext_dir: Path, reader: Any, segment_id: str) -> Path:
         ids = _article_ids(reader, doc_count)
         id_offsets = np.zeros(doc_count + 1, dtype=np.uint64)
         id_offsets[1:] = np.cumsum([len(i) for i in ids], dtype=np.uint64) if ids else []
+        hashes = np.fromiter((hash64(i) for i in ids), dtype=np.uint64, count=doc_count)
+        by_hash = np.lexsort((np.arange(doc_count), hashes))
         header["ids"] = {"blob": out.array(np.frombuffer(b"".join(ids), dtype=np.uint8)),
-                         "offsets": out.array(id_offsets)}
+                         "offsets": out.array(id_offsets),
+                         "hashes": out.array(hashes[by_hash]),
+                         "hash_docs": out.array(by_hash.astype(np.uint32))}
         header["numeric"] = {}
         for field in whoosh_compat.numeric_fields(reader.schema):
             column = whoosh_compat.numeric_keys(reader, field, doc_count)

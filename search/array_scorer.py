@@ -208,6 +208,26 @@ class ArrayScorer:
                     self._id_sets.pop(next(iter(self._id_sets)))
         return result
 
+    def numbers_of(self, ids: Sequence[str]) -> dict[str, int] | None:
+        """Each live article's global document number, by id (ids not in the index are left out).
+
+        Read from the sidecars' id hashes (one vectorized search per
+        segment); None when a segment has no sidecar (ask Whoosh then).
+        """
+        if any(seg.sidecar is None for seg in self._segments):
+            return None
+        ids = list(ids)
+        found: dict[str, int] = {}
+        for seg in self._segments:
+            assert seg.sidecar is not None  # checked above
+            positions, docs = seg.sidecar.documents_of(ids)
+            if seg.live is not None:
+                alive = seg.live[docs]
+                positions, docs = positions[alive], docs[alive]
+            for position, doc in zip(positions.tolist(), docs.tolist()):
+                found[ids[position]] = seg.offset + doc
+        return found
+
     def holders(self, fields: Sequence[str], terms: Sequence[str], numbers: np.ndarray) -> dict[str, np.ndarray]:
         """Which of ``numbers`` (global document numbers, ascending) hold each of ``terms`` in any of ``fields``.
 

@@ -145,8 +145,11 @@ class FullTextSearcher:
     def matched_terms(self, terms: Iterable[str], ids: Sequence[str]) -> dict[str, set[str]]:
         """Which of ``terms`` each article of ``ids`` holds (headline or body): each term's postings
         looked up at the articles asked for (the scoring sidecars' arrays; no scoring)."""
-        numbers = sorted((n, article_id) for article_id in ids
-                         if (n := self._searcher.document_number(id=article_id)) is not None)
+        known = self._arrays.numbers_of(ids)
+        if known is None:  # a segment without its sidecar: Whoosh's id postings
+            known = {article_id: n for article_id in ids
+                     if (n := self._searcher.document_number(id=article_id)) is not None}
+        numbers = sorted((n, article_id) for article_id, n in known.items())
         found: dict[str, set[str]] = {article_id: set() for article_id in ids}
         if not numbers:
             return found

@@ -164,6 +164,17 @@ def test_the_ids_a_filter_lets_through_come_from_masks_and_the_sidecar_id_table(
     searcher.close()
 
 
+def test_an_articles_document_number_comes_from_the_sidecar_id_hashes_as_whoosh_finds_it(segmented: Path) -> None:
+    """Replaced articles have a deleted copy in an older segment and one live one; deleted ones have none."""
+    searcher = FullTextSearcher(segmented)
+    asked = [a.id for a in ARTICLES] + ["कोई-नहीं", "bench-000000"]
+    found = searcher._arrays.numbers_of(asked)
+    whoosh = {i: n for i in asked if (n := searcher._searcher.document_number(id=i)) is not None}
+    assert found == whoosh
+    assert ARTICLES[50].id not in found and ARTICLES[5].id in found and len(found) == len(ARTICLES) - 2
+    searcher.close()
+
+
 def test_field_boost_and_headline_matches_are_scored_as_whoosh_stores_them(segmented: Path) -> None:
     """Headline postings carry Whoosh's weight (frequency x field boost 2.0) and are stored compactly."""
     ix = whoosh_index.open_dir(str(layout.fulltext_dir(segmented)))
