@@ -49,10 +49,11 @@ import errno
 import math
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -63,6 +64,8 @@ from .errors import IndexDamagedError, IndexWriteError, Remedy, os_error_reason
 from .manifest import Manifest, SegmentRef
 from .segment_policy import MergePolicy, commit_parts, find_merges, segment_ann
 from .vectors import VectorHit, VectorStore, _ranked, _strings, remove_folder
+
+T = TypeVar("T")
 
 NOTHING_COMMITTED = ("The vector files of this write were removed again: nothing was committed and the index is as "
                      "it was. Free space (or fix the permissions) and run the command again")
@@ -115,26 +118,27 @@ class SegmentedStore:
         top ``k`` is merged by best score per article (an article is live in one
         segment) and ranked by score, then id.
         """
+        per_segment = self._each(lambda store: store.search(query, k, allowed))
+        return _merged(per_segment, k)
+
+    def search_with_whole(self, query: np.ndarray, k: int, allowed: set[str],
+                          whole: int) -> tuple[list[VectorHit], list[VectorHit]]:
+        """The filtered ``k`` best and the unfiltered ``whole`` best, each segment scanned once for both."""
+        per_segment = self._each(lambda store: store.search_with_whole(query, k, allowed, whole))
+        return _merged([found for found, _ in per_segment], k), _merged([rest for _, rest in per_segment], whole)
+
+    def _each(self, search: Callable[[VectorStore], T]) -> list[T]:
+        """``search`` of every segment, in segment order: those with FAISS codes side by side in the pool."""
         stores = self.stores
         scanned = [i for i, store in enumerate(stores) if store._index is not None]  # FAISS's codes
-        per_segment: dict[int, list[VectorHit]] = {}
-        if self.threads > 1 and len(scanned) > 1:
-            for i, store in enumerate(stores):
-                if store._index is None:
-                    per_segment[i] = store.search(query, k, allowed)
-            pool = self._executor()
-            # the largest segments first, so that the last one to finish is a small one
-            futures = {i: pool.submit(stores[i].search, query, k, allowed)
-                       for i in sorted(scanned, key=lambda i: -len(stores[i]._pids))}
-            per_segment.update((i, future.result()) for i, future in futures.items())
-        else:
-            per_segment = {i: store.search(query, k, allowed) for i, store in enumerate(stores)}
-        best: dict[str, float] = {}
-        for i in range(len(stores)):
-            for hit in per_segment[i]:
-                if hit.score > best.get(hit.article_id, -math.inf):
-                    best[hit.article_id] = hit.score
-        return _ranked(best, k)
+        if self.threads <= 1 or len(scanned) <= 1:
+            return [search(store) for store in stores]
+        per_segment: dict[int, T] = {i: search(store) for i, store in enumerate(stores) if store._index is None}
+        pool = self._executor()
+        # the largest segments first, so that the last one to finish is a small one
+        futures = {i: pool.submit(search, stores[i]) for i in sorted(scanned, key=lambda i: -len(stores[i]._pids))}
+        per_segment.update((i, future.result()) for i, future in futures.items())
+        return [per_segment[i] for i in range(len(stores))]
 
     def _executor(self) -> ThreadPoolExecutor:
         """This store's pool (a new one in a forked child: the parent's threads are not there)."""
@@ -182,6 +186,16 @@ class SegmentedStore:
         """The article id of each row of :meth:`all_vectors`."""
         parts = [np.repeat(ids, counts) for _, ids, _, counts in (_live(s) for s in self.stores)]
         return np.concatenate(parts) if parts else np.zeros(0, "<U1")
+
+
+def _merged(per_segment: Sequence[Sequence[VectorHit]], k: int) -> list[VectorHit]:
+    """Segments' hits merged: each article's best score (it is live in one segment), the ``k`` best."""
+    best: dict[str, float] = {}
+    for hits in per_segment:
+        for hit in hits:
+            if hit.score > best.get(hit.article_id, -math.inf):
+                best[hit.article_id] = hit.score
+    return _ranked(best, k)
 
 
 def search_threads(segments: int) -> int:

@@ -189,34 +189,94 @@ class VectorStore:
         query = np.asarray(query, np.float32).reshape(-1)
         if self._index is None:
             return self._exact(query, k, allowed)
+        depth = self._depth(k, allowed)
+        if allowed is not None and self._narrow(allowed, depth):
+            return self._exact_allowed(query, k, allowed)  # a narrow filter: fewer rows than a shortlist
+        return self._approximate(query, k, allowed, depth)
+
+    def search_with_whole(self, query: np.ndarray, k: int, allowed: set[str],
+                          whole: int) -> tuple[list[VectorHit], list[VectorHit]]:
+        """``search(query, k, allowed)`` and the unfiltered ``search(query, whole)``, from one scan.
+
+        A filtered query still needs the whole index's view (the relevance
+        decision's background is never the filtered slice's).  Exact segments
+        score every passage once for both; approximate ones re-rank one
+        shortlist, as deep as the deeper of the two searches wants, for both,
+        and deepen it for the filter alone when it holds too few allowed
+        articles.  A filter narrower than a shortlist is searched exactly over
+        its own rows, beside a plain unfiltered search.
+        """
+        self._fold(tombstones=False)
+        total = len(self._pids)
+        if total == 0 or k <= 0:
+            return [], self.search(query, whole)
+        query = np.asarray(query, np.float32).reshape(-1)
+        if self._index is None:
+            per_article = self._exact_per_article(query)
+            return self._top(per_article, k, allowed), self._top(per_article, whole, None)
+        depth = self._depth(k, allowed)
+        if self._narrow(allowed, depth):
+            return self._exact_allowed(query, k, allowed), self._approximate(query, whole, None, self._depth(whole, None))
+        depth = max(depth, self._depth(whole, None))
+        rows, scores = self._shortlist(query, depth)
+        if self.rerank:
+            rows = np.sort(rows)
+            scores = self._exact_scores(rows, query)
+        unfiltered = _ranked(self._best_per_article(rows, scores, whole), whole)
+        kept = self._allowed_rows(rows, allowed)
+        best = self._best_per_article(rows[kept], scores[kept], k)
+        if len(best) >= k or depth >= self._index.ntotal:
+            return _ranked(best, k), unfiltered
+        return self._approximate(query, k, allowed, min(int(self._index.ntotal), depth * 4)), unfiltered
+
+    def _depth(self, k: int, allowed: set[str] | None) -> int:
+        """How many passages the first shortlist holds (deeper under a filter; more where passages are removed)."""
+        total = len(self._pids)
+        assert self._index is not None
         depth = min(total, max(k * RERANK_DEPTH, self.shortlist) if allowed is None else
                     max(k * 40, 2048, self.shortlist))
         dead = self._index_dead + self._dead_passages
-        depth = min(int(self._index.ntotal), depth + dead * depth // max(total - self._dead_passages, 1))
-        if allowed is not None and self.rerank and self._ids_sorted and not self._added \
-                and len(allowed) * total <= FILTERED_EXACT_SHARE * depth * max(len(self._ids), 1):
-            return self._exact_allowed(query, k, allowed)  # a narrow filter: fewer rows than a shortlist
+        return min(int(self._index.ntotal), depth + dead * depth // max(total - self._dead_passages, 1))
+
+    def _narrow(self, allowed: set[str], depth: int) -> bool:
+        """Whether the allowed articles' rows are fewer than a few shortlists (then exact over them is cheaper)."""
+        return bool(self.rerank and self._ids_sorted and not self._added
+                    and len(allowed) * len(self._pids) <= FILTERED_EXACT_SHARE * depth * max(len(self._ids), 1))
+
+    def _approximate(self, query: np.ndarray, k: int, allowed: set[str] | None, depth: int) -> list[VectorHit]:
+        """Re-rank the shortlist, deepening it until ``k`` allowed articles are found."""
+        assert self._index is not None
         while True:
             rows, scores = self._shortlist(query, depth)
             if allowed is not None:  # only allowed articles' rows are worth an exact cosine
-                owners = np.searchsorted(self._starts, rows, side="right") - 1
-                kept = np.fromiter((a in allowed for a in self._ids[owners].tolist()), bool, len(owners))
+                kept = self._allowed_rows(rows, allowed)
                 rows, scores = rows[kept], scores[kept]
             if self.rerank:
                 rows = np.sort(rows)
                 scores = self._exact_scores(rows, query)
             best = self._best_per_article(rows, scores, k)
             if len(best) >= k or depth >= self._index.ntotal:
-                break
+                return _ranked(best, k)
             depth = min(int(self._index.ntotal), depth * 4)
-        return _ranked(best, k)
+
+    def _allowed_rows(self, rows: np.ndarray, allowed: set[str]) -> np.ndarray:
+        """Which of these rows belong to allowed articles (a mask)."""
+        owners = np.searchsorted(self._starts, rows, side="right") - 1
+        return np.fromiter((a in allowed for a in self._ids[owners].tolist()), bool, len(owners))
 
     def _exact(self, query: np.ndarray, k: int, allowed: set[str] | None) -> list[VectorHit]:
+        return self._top(self._exact_per_article(query), k, allowed)
+
+    def _exact_per_article(self, query: np.ndarray) -> np.ndarray:
+        """Every article's best exact cosine (tombstoned ones included)."""
         scores = np.empty(len(self._pids), np.float32)
         step = 1 << 16  # bounded temporaries however large the store
         for start in range(0, len(scores), step):
             np.matmul(self._vectors[start:start + step], query, out=scores[start:start + step])
-        per_article = np.maximum.reduceat(scores, self._starts[:-1]) if len(self._ids) else scores[:0]
+        return np.maximum.reduceat(scores, self._starts[:-1]) if len(self._ids) else scores[:0]
+
+    def _top(self, per_article: np.ndarray, k: int, allowed: set[str] | None) -> list[VectorHit]:
+        """The ``k`` best live (and allowed) articles of an exact scoring."""
         if allowed is not None:
             per_article = np.where(np.isin(self._ids, list(allowed)), per_article, -np.inf)
         if self._dead is not None:

@@ -166,13 +166,16 @@ def retrieve(snapshot: Snapshot, text: str, *, mode: str, depth: int, fusion: Fu
             pending = bm25_thread.submit(fulltext.search, parsed, wanted, filter_query) if bm25_thread else None
         vector = semantic.embed(plan.semantic_text) if plan.semantic_text.strip() else None
         if vector is not None:
-            dense_depth = max(wanted, BACKGROUND_RANK) if allowed is None else wanted
-            dense = [(h.article_id, h.score) for h in semantic.search(plan.semantic_text, dense_depth, allowed, vector)]
             if allowed is None:
+                found = semantic.search(plan.semantic_text, max(wanted, BACKGROUND_RANK), None, vector)
+                dense = [(h.article_id, h.score) for h in found]
                 base = background(dense)
             elif floor is not None:  # the background is the whole index's, never the filtered slice's
-                base = background([(h.article_id, h.score)
-                                   for h in semantic.search(plan.semantic_text, BACKGROUND_RANK, None, vector)])
+                found, whole = semantic.search_with_whole(plan.semantic_text, wanted, allowed, BACKGROUND_RANK, vector)
+                dense = [(h.article_id, h.score) for h in found]
+                base = background([(h.article_id, h.score) for h in whole])
+            else:
+                dense = [(h.article_id, h.score) for h in semantic.search(plan.semantic_text, wanted, allowed, vector)]
         if mode == "hybrid":
             bm25 = pending.result() if pending is not None else fulltext.search(parsed, wanted, filter_query)
     else:

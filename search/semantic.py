@@ -63,3 +63,10 @@ class SemanticSearcher:
         if not text.strip() or k <= 0:
             return []
         return self.store.search(self.embed(text) if vector is None else vector, k, allowed)
+
+    def search_with_whole(self, text: str, k: int, allowed: set[str], whole: int,
+                          vector: np.ndarray | None = None) -> tuple[list[VectorHit], list[VectorHit]]:
+        """The ``k`` best allowed articles and the whole index's ``whole`` best, from one scan of each segment."""
+        if not text.strip():
+            return [], []
+        return self.store.search_with_whole(self.embed(text) if vector is None else vector, k, allowed, whole)

@@ -302,6 +302,43 @@ def test_segments_searched_by_a_pool_of_threads_give_the_hits_and_scores_of_one_
     assert pooled.search(rows[31], 2) == twins  # closed: a new pool at the next search
 
 
+def test_a_filtered_search_and_the_whole_index_view_come_from_one_scan_of_each_segment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The relevance decision's background needs the unfiltered top 50 beside a filtered query's hits: one
+    shortlist serves both.  The filtered hits are the filtered search's; the whole view is at least as good as
+    a plain search's (its shortlist is the filter's, deeper) and, where that is exact, the same."""
+    built, rows = three_segments(tmp_path)
+    manifest_io.save(tmp_path, built)
+    store = open_store(tmp_path, threads=2)
+    broad = {f"a{i:05d}" for i in range(0, 1400, 2)} | {f"c{i:05d}" for i in range(0, 1500, 3)} | {"b00005"}
+    narrow = {"a00003", "b00004", "c00010", "a00007"}  # a00007 is tombstoned
+    queries = unit(rows[::97] + 0.2 * np.random.default_rng(4).normal(size=rows[::97].shape))
+    scans = []
+    segment_shortlist = VectorStore._shortlist
+    monkeypatch.setattr(VectorStore, "_shortlist",
+                        lambda self, query, depth: scans.append(depth) or segment_shortlist(self, query, depth))
+    for allowed in (broad, narrow):
+        for query in queries:
+            scans.clear()
+            found, whole = store.search_with_whole(query, 10, allowed, 50)
+            shared_scans = len(scans)
+            assert found == store.search(query, 10, allowed)
+            plain = store.search(query, 50)
+            assert len(whole) == 50 and all(w.score >= p.score - 1e-6 for w, p in zip(whole, plain))
+            assert {h.article_id for h in found} <= allowed - {"a00007"}
+            assert "a00007" not in {h.article_id for h in whole} and "b00002" not in {h.article_id for h in whole}
+            if allowed is broad:
+                assert shared_scans == 2  # each fast-scan segment once, not once per view
+    flat_only = open_store(tmp_path, threads=1)
+    flat_segment = flat_only.stores[1]
+    assert flat_segment._index is None
+    query = queries[0]
+    found, whole = flat_segment.search_with_whole(query, 5, {"b00001", "b00009", "b-twin"}, 50)
+    assert found == flat_segment.search(query, 5, {"b00001", "b00009", "b-twin"})
+    assert whole == flat_segment.search(query, 50)  # exact: the same hits and scores
+    store.close()
+
+
 def test_a_store_searches_with_one_thread_a_segment_up_to_the_cpus_it_may_use(tmp_path: Path) -> None:
     built, _ = three_segments(tmp_path)
     manifest_io.save(tmp_path, built)
