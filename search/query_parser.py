@@ -52,6 +52,9 @@ _PLUS = r"(?:^|(?<=[\s(]))\+" + _SIGNED_WORD
 _MINUS = r"(?:^|(?<=[\s(]))-" + _SIGNED_WORD
 _LOWER_LATIN_WORD = re.compile(r"(?<![A-Za-z])[a-z]+(?![A-Za-z])")
 _QUOTED = re.compile(r'"[^"]*"')
+#: What Whoosh's parser (with the plugins left on) may read as syntax: quotes, groups, signs, ``*:*``.
+_SYNTAX = re.compile(r"""['"()+\-*]""")
+_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,9 @@ def is_pasted_text(text: str) -> bool:
 
 def parse(parser: QueryParser, text: str) -> wq.Query:
     """The parsed query (operators as the module docstring says), or a plain OR of analysed words."""
+    plain = _plain_words(parser.schema, text)
+    if plain is not None:
+        return plain
     if is_pasted_text(text):
         chosen = parser.text
     else:
@@ -104,6 +110,31 @@ def parse(parser: QueryParser, text: str) -> wq.Query:
     if not positive_terms(q):  # only exclusions: read the words themselves
         return _fallback(parser.schema, text)
     return _exclude_nots(q)
+
+
+def _plain_words(schema: fields.Schema, text: str) -> wq.Query | None:
+    """The query of a text with no syntax in it, built as Whoosh's parser builds it; None for any other text.
+
+    Most queries are a few plain words, and Whoosh's parser spends most of a
+    BM25 query's time on them (its normalization deep-copies the tree, about
+    0.6 ms a query).  Without quotes, brackets, signs, a star or an upper-case
+    operator word, its reading is fixed: each whitespace-separated word's
+    analysed tokens, headline then body, in one OR without repeats.
+    ``tests/test_query_syntax.py`` pins this against the parser on real queries.
+    """
+    if _SYNTAX.search(text):
+        return None
+    words = text.split()
+    if any(word in _OPERATOR_WORDS for word in words):
+        return None
+    clauses: dict[tuple[str, str], wq.Term] = {}
+    for word in words:
+        for field in SEARCH_FIELDS:
+            for token in schema[field].process_text(word, mode="query"):
+                clauses.setdefault((field, token), wq.Term(field, token))
+    if len(clauses) < 2:  # one term or none: the parser's own reading (and its fallbacks)
+        return None
+    return wq.Or(list(clauses.values()))
 
 
 def _exclude_nots(q: wq.Query) -> wq.Query:

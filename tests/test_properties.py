@@ -147,6 +147,40 @@ def test_parse_never_fails(text: str) -> None:
     assert all(isinstance(term, str) for term in terms)
 
 
+def _whoosh_reading(parser: query_parser.QueryParser, text: str) -> wq.Query:
+    """What Whoosh's parser makes of ``text`` (the reading ``parse`` chooses), without the plain-words path."""
+    chosen = parser.text if query_parser.is_pasted_text(text) else \
+        parser.signs if query_parser.is_prose(text) else parser.operators
+    return query_parser._exclude_nots(chosen.parse(text))
+
+
+@settings(max_examples=300, deadline=None)
+@examples(*EXAMPLES, "भारत भारत पाकिस्तान", "covid-19 vaccine", "U.S. election", "मोदी/शाह", "foo\u3000bar", "and or not")
+@given(text=hostile)
+def test_plain_words_are_read_as_whoosh_reads_them(text: str) -> None:
+    from hsearch.index.schema import build_schema
+
+    parser = query_parser.make_parser(build_schema())
+    plain = query_parser._plain_words(parser.schema, text)
+    if plain is not None:
+        assert plain == _whoosh_reading(parser, text) and repr(plain) == repr(_whoosh_reading(parser, text))
+
+
+def test_real_headlines_and_questions_take_the_plain_path_and_parse_as_whoosh_does() -> None:
+    """Headlines and sentences of the seed stories (and a few typed questions): the same query, term for term."""
+    from hsearch.index.schema import build_schema
+
+    parser = query_parser.make_parser(build_schema())
+    texts = [r["title"] for r in RECORDS] + [sentence for r in RECORDS[:20] for sentence in r["body"].split("।")]
+    texts += ["कुर्स्क में यूक्रेन का हमला", "Kim Jong Un meets Putin", "kursk mein hamla", "पुतिन किम से मिले"]
+    plain = [text for text in texts if query_parser._plain_words(parser.schema, text) is not None]
+    assert len(plain) >= len(texts) // 2  # most real queries need no parser
+    for text in plain:
+        assert query_parser._plain_words(parser.schema, text) == _whoosh_reading(parser, text), text
+    assert query_parser._plain_words(parser.schema, "किम -पुतिन") is None  # syntax: Whoosh's parser reads it
+    assert query_parser._plain_words(parser.schema, "किम NOT पुतिन") is None
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @examples(*EXAMPLES)
 @given(text=hostile)
