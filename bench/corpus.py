@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+from array import array
 import itertools
 import json
 import os
@@ -343,18 +344,24 @@ def analyzed_corpus(size: int, data: Path | None, seed: int = DEFAULT_SEED,
                 words = vocab[ids].tolist()
                 parts.append([words[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)])
             return parts[0], parts[1]
-    articles = articles if articles is not None else load_articles(size, data, seed)
-    titles = [analyze(a.title) for a in articles]
-    bodies = [analyze(a.body) for a in articles]
     numbers: dict[str, int] = {}
+    ids = {"title": array("i"), "body": array("i")}
+    lengths: dict[str, list[int]] = {"title": [], "body": []}
+    stream = articles if articles is not None else (a for batch in _article_batches(corpus_path(size, data, seed), 10_000)
+                                                   for a in batch)
+    for article in stream:  # streamed, each word kept once as a number: 1M articles' terms fit in memory
+        for name, text in (("title", article.title), ("body", article.body)):
+            words = analyze(text)
+            ids[name].extend(numbers.setdefault(w, len(numbers)) for w in words)
+            lengths[name].append(len(words))
     arrays = {}
-    for name, docs in (("title", titles), ("body", bodies)):
-        arrays[f"{name}_ids"] = np.array([numbers.setdefault(w, len(numbers)) for d in docs for w in d], np.int32)
-        arrays[f"{name}_bounds"] = np.concatenate([[0], np.cumsum([len(d) for d in docs])]).astype(np.int64)
+    for name in ("title", "body"):
+        arrays[f"{name}_ids"] = np.frombuffer(ids[name], dtype=np.int32)
+        arrays[f"{name}_bounds"] = np.concatenate([[0], np.cumsum(lengths[name])]).astype(np.int64)
     tmp = path.with_name(f".{path.name}.tmp.npz")
     np.savez(tmp, vocab=np.array(list(numbers), dtype=str), **arrays)
     tmp.replace(path)
-    return titles, bodies
+    return analyzed_corpus(size, data, seed)  # read back: the words as shared strings
 
 
 # --------------------------------------------------------------------------
