@@ -326,7 +326,11 @@ class VectorStore:
         with _one_thread():
             scores, pids = self._index.search(query.reshape(1, -1), depth)
         pids, scores = pids[0], scores[0]
-        rows = np.minimum(np.searchsorted(self._pids, pids), len(self._pids) - 1)
+        count = len(self._pids)
+        if count and int(self._pids[0]) == 0 and int(self._pids[-1]) == count - 1:
+            live = (pids >= 0) & (pids < count)  # pids sorted and unique: each row is its pid (none removed)
+            return pids[live], scores[live]
+        rows = np.minimum(np.searchsorted(self._pids, pids), count - 1)
         live = (pids >= 0) & (self._pids[rows] == pids)  # a removed passage has no row any more
         return rows[live], scores[live]
 

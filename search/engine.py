@@ -164,7 +164,7 @@ class SearchEngine:
         chosen = resolve_mode(snapshot, mode, self.settings.mode)
         return retrieve(snapshot, text, mode=chosen, depth=depth, fusion=self.settings.fusion, filters=filters,
                         min_score=min_score, expand=expand, reference=reference,
-                        bm25_thread=self._bm25_thread() if chosen == "hybrid" else None)
+                        bm25_thread=self._bm25_thread() if chosen in ("hybrid", "semantic") else None)
 
     def similar(self, article_id: str, *, mode: str | None = None, page: PageRequest = PageRequest()) -> ResultPage:
         """Articles like this one, its own story's copies left out (:mod:`hsearch.search.similar`)."""

@@ -154,6 +154,7 @@ def retrieve(snapshot: Snapshot, text: str, *, mode: str, depth: int, fusion: Fu
     terms = frozenset(positive_terms(parsed))
     floor = floor_for(snapshot, fusion, min_score)
     latin = is_latin_query(text) and not plan.romanized  # an expanded romanized query has Hindi terms
+    words_for_floor = mode == "semantic" and floor is not None and bool(terms) and not latin
     bm25: Ranked = []
     dense: Ranked = []
     base: float | None = None
@@ -162,8 +163,9 @@ def retrieve(snapshot: Snapshot, text: str, *, mode: str, depth: int, fusion: Fu
             raise QueryError(f"{snapshot.index_dir} has no vectors", params=("mode",), retry={"mode": "bm25"})
         allowed = fulltext.ids_matching(filter_query) if filter_query is not None else None
         pending = None
-        if mode == "hybrid":
-            pending = bm25_thread.submit(fulltext.search, parsed, wanted, filter_query) if bm25_thread else None
+        if mode == "hybrid" or words_for_floor:  # BM25 beside the query's embedding and vector search
+            pending = bm25_thread.submit(fulltext.search, parsed, wanted if mode == "hybrid" else fusion.candidates,
+                                         filter_query) if bm25_thread else None
         vector = semantic.embed(plan.semantic_text) if plan.semantic_text.strip() else None
         if vector is not None:
             if allowed is None:
@@ -181,9 +183,9 @@ def retrieve(snapshot: Snapshot, text: str, *, mode: str, depth: int, fusion: Fu
     else:
         bm25 = fulltext.search(parsed, wanted, filter_query)
     lexical = frozenset(doc for doc, _ in bm25)
-    if mode == "semantic" and floor is not None and terms and not latin:
-        # The floor asks which hits match the query's words, even when they do not rank.
-        lexical = frozenset(doc for doc, _ in fulltext.search(parsed, fusion.candidates, filter_query))
+    if words_for_floor:  # the floor asks which hits match the query's words, even when they do not rank
+        found = pending.result() if pending is not None else fulltext.search(parsed, fusion.candidates, filter_query)
+        lexical = frozenset(doc for doc, _ in found)
     # a query of made-up Latin words (xyzzyqq) has no more to go on than one of punctuation
     has_terms = bool(terms) and not plan.only_unknown_words
     signals = None
