@@ -63,9 +63,11 @@ from .atomic import TEMP_SUFFIX, atomic_open
 from .errors import IndexDamagedError, IndexWriteError, Remedy, os_error_reason
 from .manifest import Manifest, SegmentRef
 from .segment_policy import MergePolicy, commit_parts, find_merges, segment_ann
-from .vectors import VectorHit, VectorStore, _ranked, _strings, remove_folder
+from .vectors import Allowed, VectorHit, VectorStore, _ranked, _strings, remove_folder
 
 T = TypeVar("T")
+#: Filters whose ids a store keeps sorted and masked per segment (a server's readers use a few).
+ALLOWED_KEPT = 8
 
 NOTHING_COMMITTED = ("The vector files of this write were removed again: nothing was committed and the index is as "
                      "it was. Free space (or fix the permissions) and run the command again")
@@ -102,6 +104,7 @@ class SegmentedStore:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
+        self._allowed_kept: dict[int, tuple[Iterable[str], Allowed]] = {}  # oldest first
 
     @property
     def stores(self) -> list[VectorStore]:
@@ -111,21 +114,40 @@ class SegmentedStore:
     def passage_count(self) -> int:
         return sum(store.passage_count for store in self.stores)
 
-    def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[VectorHit]:
+    def search(self, query: np.ndarray, k: int, allowed: Iterable[str] | None = None) -> list[VectorHit]:
         """The ``k`` best articles over every segment, each scored by its best passage (exact cosine).
 
         The same hits and scores however many threads search: each segment's
         top ``k`` is merged by best score per article (an article is live in one
         segment) and ranked by score, then id.
         """
-        per_segment = self._each(lambda store: store.search(query, k, allowed))
+        chosen = self._allowed(allowed)
+        per_segment = self._each(lambda store: store.search(query, k, chosen))
         return _merged(per_segment, k)
 
-    def search_with_whole(self, query: np.ndarray, k: int, allowed: set[str],
+    def search_with_whole(self, query: np.ndarray, k: int, allowed: Iterable[str],
                           whole: int) -> tuple[list[VectorHit], list[VectorHit]]:
         """The filtered ``k`` best and the unfiltered ``whole`` best, each segment scanned once for both."""
-        per_segment = self._each(lambda store: store.search_with_whole(query, k, allowed, whole))
+        chosen = self._allowed(allowed)
+        assert chosen is not None  # for the type checker: a filter was given
+        per_segment = self._each(lambda store: store.search_with_whole(query, k, chosen, whole))
         return _merged([found for found, _ in per_segment], k), _merged([rest for _, rest in per_segment], whole)
+
+    def _allowed(self, allowed: Iterable[str] | None) -> Allowed | None:
+        """The filter's ids as the segments use them, kept for the same set (the full-text side keeps one
+        set per filter and snapshot), so that its sorting and per-segment masks are made once."""
+        if allowed is None or isinstance(allowed, Allowed):
+            return allowed
+        with self._pool_lock:
+            kept = self._allowed_kept.get(id(allowed))
+            if kept is not None and kept[0] is allowed:
+                return kept[1]
+        made = Allowed(allowed)
+        with self._pool_lock:
+            self._allowed_kept[id(allowed)] = (allowed, made)
+            while len(self._allowed_kept) > ALLOWED_KEPT:
+                self._allowed_kept.pop(next(iter(self._allowed_kept)))
+        return made
 
     def _each(self, search: Callable[[VectorStore], T]) -> list[T]:
         """``search`` of every segment, in segment order: those with FAISS codes side by side in the pool."""

@@ -75,6 +75,48 @@ class VectorHit:
     score: float
 
 
+class Allowed:
+    """A filter's article ids, made once per filter and shared by every segment's search.
+
+    Holds the ids sorted (each id at its own width: never cut to a segment's)
+    and, per segment, which of its articles they are: a boolean mask made at
+    the filter's first use in that segment and kept, so that a filter asked
+    again costs a look-up, as the full-text side's masks do.
+    """
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.ids = ids if isinstance(ids, (set, frozenset)) else frozenset(ids)
+        self._sorted: np.ndarray | None = None
+        self._masks: dict[int, tuple[object, np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def sorted(self) -> np.ndarray:
+        if self._sorted is None:
+            self._sorted = np.asarray(sorted(self.ids), dtype=str) if self.ids else np.zeros(0, dtype="<U1")
+        return self._sorted
+
+    def mask_of(self, owner: object, ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` (one segment's article ids) are allowed; kept per ``owner`` (the segment's store)."""
+        kept = self._masks.get(id(owner))
+        if kept is not None and kept[0] is owner and kept[1] is ids:  # a writer's store changes its ids
+            return kept[2]
+        wanted = self.sorted
+        if not len(wanted) or not len(ids):
+            mask = np.zeros(len(ids), dtype=bool)
+        else:
+            at = np.minimum(np.searchsorted(wanted, ids), len(wanted) - 1)
+            mask = wanted[at] == ids
+        self._masks[id(owner)] = (owner, ids, mask)
+        return mask
+
+
+def as_allowed(allowed: Iterable[str] | Allowed | None) -> Allowed | None:
+    return allowed if allowed is None or isinstance(allowed, Allowed) else Allowed(allowed)
+
+
 class VectorStore:
     """Passage vectors of many articles; an article's rows are replaced as a whole.
 
@@ -175,7 +217,7 @@ class VectorStore:
         self._dead_passages = int(np.diff(self._starts)[dead].sum()) if dead.any() else 0
         self._digest_of = None
 
-    def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[VectorHit]:
+    def search(self, query: np.ndarray, k: int, allowed: Iterable[str] | Allowed | None = None) -> list[VectorHit]:
         """The ``k`` best articles, each scored by its best passage.
 
         ``allowed`` restricts hits to those articles (filters).  Exact search
@@ -186,6 +228,7 @@ class VectorStore:
         total = len(self._pids)
         if total == 0 or k <= 0:
             return []
+        allowed = as_allowed(allowed)
         query = np.asarray(query, np.float32).reshape(-1)
         if self._index is None:
             return self._exact(query, k, allowed)
@@ -194,7 +237,7 @@ class VectorStore:
             return self._exact_allowed(query, k, allowed)  # a narrow filter: fewer rows than a shortlist
         return self._approximate(query, k, allowed, depth)
 
-    def search_with_whole(self, query: np.ndarray, k: int, allowed: set[str],
+    def search_with_whole(self, query: np.ndarray, k: int, allowed: Iterable[str] | Allowed,
                           whole: int) -> tuple[list[VectorHit], list[VectorHit]]:
         """``search(query, k, allowed)`` and the unfiltered ``search(query, whole)``, from one scan.
 
@@ -210,6 +253,8 @@ class VectorStore:
         total = len(self._pids)
         if total == 0 or k <= 0:
             return [], self.search(query, whole)
+        allowed = as_allowed(allowed)
+        assert allowed is not None  # for the type checker: a filter was given
         query = np.asarray(query, np.float32).reshape(-1)
         if self._index is None:
             per_article = self._exact_per_article(query)
@@ -229,7 +274,7 @@ class VectorStore:
             return _ranked(best, k), unfiltered
         return self._approximate(query, k, allowed, min(int(self._index.ntotal), depth * 4)), unfiltered
 
-    def _depth(self, k: int, allowed: set[str] | None) -> int:
+    def _depth(self, k: int, allowed: Allowed | None) -> int:
         """How many passages the first shortlist holds (deeper under a filter; more where passages are removed)."""
         total = len(self._pids)
         assert self._index is not None
@@ -238,12 +283,17 @@ class VectorStore:
         dead = self._index_dead + self._dead_passages
         return min(int(self._index.ntotal), depth + dead * depth // max(total - self._dead_passages, 1))
 
-    def _narrow(self, allowed: set[str], depth: int) -> bool:
-        """Whether the allowed articles' rows are fewer than a few shortlists (then exact over them is cheaper)."""
-        return bool(self.rerank and self._ids_sorted and not self._added
-                    and len(allowed) * len(self._pids) <= FILTERED_EXACT_SHARE * depth * max(len(self._ids), 1))
+    def _narrow(self, allowed: Allowed, depth: int) -> bool:
+        """Whether this segment's allowed rows are fewer than a few shortlists (then exact over them is cheaper).
 
-    def _approximate(self, query: np.ndarray, k: int, allowed: set[str] | None, depth: int) -> list[VectorHit]:
+        Counted in the segment itself: a filter's share of the archive says little of its share of one
+        segment (a month of a million articles is 1/120 of them, and may all lie in one segment of eight)."""
+        if not self.rerank or self._added:
+            return False
+        mask = allowed.mask_of(self, self._ids)
+        return int(np.diff(self._starts)[mask].sum()) <= FILTERED_EXACT_SHARE * depth
+
+    def _approximate(self, query: np.ndarray, k: int, allowed: Allowed | None, depth: int) -> list[VectorHit]:
         """Re-rank the shortlist, deepening it until ``k`` allowed articles are found."""
         assert self._index is not None
         while True:
@@ -259,12 +309,12 @@ class VectorStore:
                 return _ranked(best, k)
             depth = min(int(self._index.ntotal), depth * 4)
 
-    def _allowed_rows(self, rows: np.ndarray, allowed: set[str]) -> np.ndarray:
+    def _allowed_rows(self, rows: np.ndarray, allowed: Allowed) -> np.ndarray:
         """Which of these rows belong to allowed articles (a mask)."""
         owners = np.searchsorted(self._starts, rows, side="right") - 1
-        return np.fromiter((a in allowed for a in self._ids[owners].tolist()), bool, len(owners))
+        return allowed.mask_of(self, self._ids)[owners]
 
-    def _exact(self, query: np.ndarray, k: int, allowed: set[str] | None) -> list[VectorHit]:
+    def _exact(self, query: np.ndarray, k: int, allowed: Allowed | None) -> list[VectorHit]:
         return self._top(self._exact_per_article(query), k, allowed)
 
     def _exact_per_article(self, query: np.ndarray) -> np.ndarray:
@@ -275,10 +325,10 @@ class VectorStore:
             np.matmul(self._vectors[start:start + step], query, out=scores[start:start + step])
         return np.maximum.reduceat(scores, self._starts[:-1]) if len(self._ids) else scores[:0]
 
-    def _top(self, per_article: np.ndarray, k: int, allowed: set[str] | None) -> list[VectorHit]:
+    def _top(self, per_article: np.ndarray, k: int, allowed: Allowed | None) -> list[VectorHit]:
         """The ``k`` best live (and allowed) articles of an exact scoring."""
         if allowed is not None:
-            per_article = np.where(np.isin(self._ids, list(allowed)), per_article, -np.inf)
+            per_article = np.where(allowed.mask_of(self, self._ids), per_article, -np.inf)
         if self._dead is not None:
             per_article = np.where(self._dead, -np.inf, per_article)
         take = min(k, len(per_article))
@@ -287,17 +337,17 @@ class VectorStore:
         best = {str(self._ids[i]): float(per_article[i]) for i in top.tolist() if np.isfinite(per_article[i])}
         return _ranked(best, k)
 
-    def _exact_allowed(self, query: np.ndarray, k: int, allowed: set[str]) -> list[VectorHit]:
+    def _exact_allowed(self, query: np.ndarray, k: int, allowed: Allowed) -> list[VectorHit]:
         """Exact cosines of the allowed articles' rows only (Lucene's choice for a filter narrower than a shortlist)."""
-        wanted = np.asarray(sorted(allowed), dtype=str)  # its own width: an id longer than this segment's is never cut to match
-        at = np.minimum(np.searchsorted(self._ids, wanted), len(self._ids) - 1)
-        positions = at[self._ids[at] == wanted]
+        mask = allowed.mask_of(self, self._ids)
         if self._dead is not None:
-            positions = positions[~self._dead[positions]]
+            mask = mask & ~self._dead
+        positions = np.flatnonzero(mask)
         if not len(positions):
             return []
-        starts, ends = self._starts[positions], self._starts[positions + 1]
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())])
+        starts = self._starts[positions]
+        counts = self._starts[positions + 1] - starts
+        rows = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         scores = self._exact_scores(rows, query)
         return _ranked(self._best_per_article(rows, scores, k), k)
 

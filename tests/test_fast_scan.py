@@ -339,6 +339,31 @@ def test_a_filtered_search_and_the_whole_index_view_come_from_one_scan_of_each_s
     store.close()
 
 
+def test_whether_a_filter_is_narrow_is_decided_in_each_segment_by_its_own_articles(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A month of a big archive may lie in one segment: each segment counts the allowed rows it holds. Where it
+    holds few (or none) it scores them exactly and never scans; the filter's ids are sorted and masked once."""
+    built, rows = three_segments(tmp_path)
+    manifest_io.save(tmp_path, built)
+    store = open_store(tmp_path, threads=1)
+    month = frozenset(f"c{i:05d}" for i in range(0, 1455, 3)) | {"c99999"}  # 485 articles, all in the third segment
+    month |= {f"z{i:05d}" for i in range(3000)}  # and the filter's many articles elsewhere (a share of the archive)
+    scans = []
+    segment_shortlist = VectorStore._shortlist
+    monkeypatch.setattr(VectorStore, "_shortlist",
+                        lambda self, query, depth: scans.append(depth) or segment_shortlist(self, query, depth))
+    queries = unit(rows[::211] + 0.2 * np.random.default_rng(5).normal(size=rows[::211].shape))
+    for query in queries:
+        hits = store.search(query, 10, month)
+        expected = sorted(((float(np.max(store.stores[2].vectors_of(a) @ query)), a)
+                           for a in month if a.startswith("c") and a != "c99999"), key=lambda pair: (-pair[0], pair[1]))[:10]
+        assert [h.article_id for h in hits] == [a for _, a in expected]
+        assert [h.score for h in hits] == pytest.approx([c for c, _ in expected], abs=1e-5)
+    assert scans == []  # no segment scanned its codes: two held none of the month, one few enough to score
+    assert store._allowed(month) is store._allowed(month)  # sorted and masked once for the same set
+    assert store.search(queries[0], 10, set()) == []
+
+
 def test_a_store_searches_with_one_thread_a_segment_up_to_the_cpus_it_may_use(tmp_path: Path) -> None:
     built, _ = three_segments(tmp_path)
     manifest_io.save(tmp_path, built)
