@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         words = list(dict.fromkeys(t.text for t in fulltext.analyzer(query.text, mode="query")))
         for kind, text in variants(query.text, words):
             parsed = fulltext.parse(text)
-            exhaustive = fulltext.exhaustive(parsed)
+            exhaustive = fulltext.exhaustive(parsed, limit=max(KS) + 1)  # every match scored; ids of the best read
             for k in KS:
                 dense = ranked(fulltext, parsed, k, dense=True)
                 paths = {"default": fulltext.search(parsed, k), "candidates (numpy)": ranked(fulltext, parsed, k, dense=False),

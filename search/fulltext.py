@@ -101,10 +101,12 @@ class FullTextSearcher:
         """This index's own N, field lengths and document frequencies of ``q``'s terms (a shard's part)."""
         return CollectionStats.of_reader(self._searcher.reader(), q.iter_all_terms(phrases=True))
 
-    def exhaustive(self, q: wq.Query, filter_query: wq.Query | None = None) -> list[tuple[str, float]]:
-        """Every match scored by Whoosh's own matchers, no pruning: the reference :meth:`search` must equal."""
+    def exhaustive(self, q: wq.Query, filter_query: wq.Query | None = None,
+                   limit: int | None = None) -> list[tuple[str, float]]:
+        """Every match scored by Whoosh's own matchers, no pruning: the reference :meth:`search` must equal
+        (the ``limit`` best of them: only those have their ids read, which at a million articles is what costs)."""
         return [(hit["id"], float(hit.score)) for hit in
-                self._searcher.search(q, limit=None, optimize=False, filter=filter_query)]
+                self._searcher.search(q, limit=limit, optimize=False, filter=filter_query)]
 
     def term_frequency(self, term: str) -> int:
         """Articles whose headline or body holds ``term`` (the larger count)."""
