@@ -87,7 +87,7 @@ class Allowed:
     def __init__(self, ids: Iterable[str]) -> None:
         self.ids = ids if isinstance(ids, (set, frozenset)) else frozenset(ids)
         self._sorted: np.ndarray | None = None
-        self._masks: dict[int, tuple[object, np.ndarray, np.ndarray]] = {}
+        self._masks: dict[int, tuple[object, np.ndarray, np.ndarray, int]] = {}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -98,19 +98,21 @@ class Allowed:
             self._sorted = np.asarray(sorted(self.ids), dtype=str) if self.ids else np.zeros(0, dtype="<U1")
         return self._sorted
 
-    def mask_of(self, owner: object, ids: np.ndarray) -> np.ndarray:
-        """Which of ``ids`` (one segment's article ids) are allowed; kept per ``owner`` (the segment's store)."""
+    def mask_of(self, owner: object, ids: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, int]:
+        """Which of ``ids`` (one segment's article ids, their rows from ``starts``) are allowed, and how many
+        rows those articles have; kept per ``owner`` (the segment's store) while its arrays stay the same."""
         kept = self._masks.get(id(owner))
         if kept is not None and kept[0] is owner and kept[1] is ids:  # a writer's store changes its ids
-            return kept[2]
+            return kept[2], kept[3]
         wanted = self.sorted
         if not len(wanted) or not len(ids):
             mask = np.zeros(len(ids), dtype=bool)
         else:
             at = np.minimum(np.searchsorted(wanted, ids), len(wanted) - 1)
             mask = wanted[at] == ids
-        self._masks[id(owner)] = (owner, ids, mask)
-        return mask
+        rows = int(np.diff(starts)[mask].sum()) if len(ids) else 0
+        self._masks[id(owner)] = (owner, ids, mask, rows)
+        return mask, rows
 
 
 def as_allowed(allowed: Iterable[str] | Allowed | None) -> Allowed | None:
@@ -290,8 +292,7 @@ class VectorStore:
         segment (a month of a million articles is 1/120 of them, and may all lie in one segment of eight)."""
         if not self.rerank or self._added:
             return False
-        mask = allowed.mask_of(self, self._ids)
-        return int(np.diff(self._starts)[mask].sum()) <= FILTERED_EXACT_SHARE * depth
+        return allowed.mask_of(self, self._ids, self._starts)[1] <= FILTERED_EXACT_SHARE * depth
 
     def _approximate(self, query: np.ndarray, k: int, allowed: Allowed | None, depth: int) -> list[VectorHit]:
         """Re-rank the shortlist, deepening it until ``k`` allowed articles are found."""
@@ -312,7 +313,7 @@ class VectorStore:
     def _allowed_rows(self, rows: np.ndarray, allowed: Allowed) -> np.ndarray:
         """Which of these rows belong to allowed articles (a mask)."""
         owners = np.searchsorted(self._starts, rows, side="right") - 1
-        return allowed.mask_of(self, self._ids)[owners]
+        return allowed.mask_of(self, self._ids, self._starts)[0][owners]
 
     def _exact(self, query: np.ndarray, k: int, allowed: Allowed | None) -> list[VectorHit]:
         return self._top(self._exact_per_article(query), k, allowed)
@@ -328,7 +329,7 @@ class VectorStore:
     def _top(self, per_article: np.ndarray, k: int, allowed: Allowed | None) -> list[VectorHit]:
         """The ``k`` best live (and allowed) articles of an exact scoring."""
         if allowed is not None:
-            per_article = np.where(allowed.mask_of(self, self._ids), per_article, -np.inf)
+            per_article = np.where(allowed.mask_of(self, self._ids, self._starts)[0], per_article, -np.inf)
         if self._dead is not None:
             per_article = np.where(self._dead, -np.inf, per_article)
         take = min(k, len(per_article))
@@ -339,7 +340,7 @@ class VectorStore:
 
     def _exact_allowed(self, query: np.ndarray, k: int, allowed: Allowed) -> list[VectorHit]:
         """Exact cosines of the allowed articles' rows only (Lucene's choice for a filter narrower than a shortlist)."""
-        mask = allowed.mask_of(self, self._ids)
+        mask = allowed.mask_of(self, self._ids, self._starts)[0]
         if self._dead is not None:
             mask = mask & ~self._dead
         positions = np.flatnonzero(mask)
