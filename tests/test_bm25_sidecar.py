@@ -132,6 +132,16 @@ def test_array_scores_and_ranks_equal_whoosh_exhaustive_scoring(segmented: Path,
     searcher.close()
 
 
+def test_the_exhaustive_reference_with_a_limit_is_the_head_of_the_whole_one(segmented: Path) -> None:
+    searcher = FullTextSearcher(segmented)
+    for text in QUERIES[:6]:
+        words = text.split()
+        for variant in (text, f"+{words[0]} {' '.join(words[1:])}" if len(words) > 1 else text):
+            parsed = searcher.parse(variant)
+            assert searcher.exhaustive(parsed, limit=5) == searcher.exhaustive(parsed)[:5]
+    searcher.close()
+
+
 def test_deleted_and_replaced_articles_never_come_back(segmented: Path) -> None:
     searcher = FullTextSearcher(segmented)
     found = dict(searcher.search(searcher.parse(" ".join(ARTICLES[50].title.split()[:5])), 200))
