@@ -295,3 +295,27 @@ def test_with_a_limit_the_band_index_keeps_the_candidates_sharing_most_bands() -
         index.insert(f"s{shared:02d}", signature)
     assert len(index.query(probe)) == 16
     assert index.query(probe, 4) == {"s16", "s15", "s14", "s13"}
+
+
+def test_a_band_many_articles_share_is_read_for_its_newest_rows_and_a_storys_copies_are_still_found() -> None:
+    """A common sentence puts thousands of articles in one band; reading all of them made clustering a
+    million articles run for more than 24 minutes.  A copy shares every band, so capping what one band
+    reads never hides it, wherever it sits in the archive."""
+    import numpy as np
+
+    from hsearch.index.stories import BAND_READ_FACTOR, BandIndex
+
+    bands, rows = 64, 2
+    rng = np.random.default_rng(3)
+    story = rng.integers(1, 2**32 - 1, size=bands * rows, dtype=np.uint64).astype(np.uint32)
+    index = BandIndex(bands, rows, [], np.zeros((0, bands), np.uint64))
+    for i in range(3):
+        index.insert(f"copy-{i}", story)  # the oldest rows of every band they share
+    limit = 8
+    for i in range(BAND_READ_FACTOR * limit * 3):  # many more than a band is read for
+        chance = rng.integers(1, 2**32 - 1, size=bands * rows, dtype=np.uint64).astype(np.uint32)
+        chance[:rows] = story[:rows]  # a shared sentence: the first band only
+        index.insert(f"chance-{i:04d}", chance)
+    found = index.query(story, limit)
+    assert {"copy-0", "copy-1", "copy-2"} <= found and len(found) == limit
+    assert len(index.query(story)) == 3 + BAND_READ_FACTOR * limit * 3  # without a limit: every sharer
