@@ -184,8 +184,8 @@ def retrieve(snapshot: Snapshot, text: str, *, mode: str, depth: int, fusion: Fu
         bm25 = fulltext.search(parsed, wanted, filter_query)
     lexical = frozenset(doc for doc, _ in bm25)
     if words_for_floor:  # the floor asks which hits match the query's words, even when they do not rank
-        found = pending.result() if pending is not None else fulltext.search(parsed, fusion.candidates, filter_query)
-        lexical = frozenset(doc for doc, _ in found)
+        matches = pending.result() if pending is not None else fulltext.search(parsed, fusion.candidates, filter_query)
+        lexical = frozenset(doc for doc, _ in matches)
     # a query of made-up Latin words (xyzzyqq) has no more to go on than one of punctuation
     has_terms = bool(terms) and not plan.only_unknown_words
     signals = None
