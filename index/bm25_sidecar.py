@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import struct
 import tempfile
 import zlib
@@ -425,11 +426,32 @@ def segment_readers(ix: Any) -> Iterator[list[tuple[Any, str]]]:
         reader.close()
 
 
-def write_missing(fulltext_dir: Path, ix: Any, *, rebuild_broken: bool = False) -> list[str]:
-    """Write the sidecar of every segment that has none (or, with ``rebuild_broken``, an unusable one).
+def format_of(path: Path) -> int | None:
+    """The format a sidecar file says it is of (None when its header cannot be read): a cheap look."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size < len(MAGIC) + _TRAILER.size:
+                return None
+            handle.seek(size - _TRAILER.size)
+            offset, length, magic = _TRAILER.unpack(handle.read(_TRAILER.size))
+            if magic != MAGIC or offset + length + _TRAILER.size != size:
+                return None
+            handle.seek(offset)
+            version = json.loads(handle.read(length).decode("utf-8")).get("format_version")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    return version if isinstance(version, int) else None
 
-    Called under the index's write lock (by the writer after each commit, and
-    by ``verify --repair``).  Returns the segment ids written.
+
+def write_missing(fulltext_dir: Path, ix: Any, *, rebuild_broken: bool = False,
+                  rebuild_outdated: bool = False) -> list[str]:
+    """Write the sidecar of every segment that has none (or, with ``rebuild_broken``, an unusable one;
+    with ``rebuild_outdated``, one of another format, read from its header alone).
+
+    Called under the index's write lock (by the writer after each commit, which
+    brings sidecars of an older format up to date, and by ``verify --repair``,
+    which also checksums them).  Returns the segment ids written.
     """
     written = []
     fields = scorable_fields(ix.schema)
@@ -437,9 +459,9 @@ def write_missing(fulltext_dir: Path, ix: Any, *, rebuild_broken: bool = False) 
         for leaf, segment_id in segments:
             path = Path(fulltext_dir) / sidecar_name(segment_id)
             if path.exists():
-                if not rebuild_broken:
+                if not rebuild_broken and not (rebuild_outdated and format_of(path) != FORMAT_VERSION):
                     continue
-                if check_sidecar(fulltext_dir, segment_id, leaf.doc_count_all(), fields) is None:
+                if rebuild_broken and check_sidecar(fulltext_dir, segment_id, leaf.doc_count_all(), fields) is None:
                     continue
             write_sidecar(fulltext_dir, leaf, segment_id)
             written.append(segment_id)

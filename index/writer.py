@@ -291,7 +291,8 @@ class IndexWriter:
         with _worded_os_errors(self.index_dir, FULLTEXT_ONLY, Remedy("repair", str(self.index_dir))):
             ix = whoosh_compat.open_dir(layout.fulltext_dir(self.index_dir))
             articles = ix.doc_count()
-            bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix)  # derived: verify --repair redoes it
+            # derived (verify --repair redoes it); an older format's sidecars are brought up to date here
+            bm25_sidecar.write_missing(layout.fulltext_dir(self.index_dir), ix, rebuild_outdated=True)
             self.manifest = self.manifest.touched(
                 articles=articles,
                 passages=sum(segment.live_passages for segment in segments),

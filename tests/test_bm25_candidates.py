@@ -241,6 +241,23 @@ def test_a_sidecar_without_the_date_column_is_found_by_verify_and_rebuilt_with_i
     searcher.close()
 
 
+def test_the_next_commit_brings_a_sidecar_of_an_older_format_up_to_date(undated: Path, tmp_path: Path) -> None:
+    """An upgraded hsearch scores an old segment through Whoosh until its sidecar is rebuilt: adding articles
+    (any commit) rebuilds it, as verify --repair does, without a checksum pass over the sidecars."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(undated, index_dir)
+    old = _sidecars(index_dir)[0]
+    _as_format_2(old)
+    assert bm25_sidecar.format_of(old) == 2
+    later = {**RECORDS[0], "id": "later-1", "title": "सियोल में नई बैठक", "body": "किम और पुतिन की नई बैठक हुई।"}
+    index_paths(index_dir, [write_jsonl(tmp_path / "later.jsonl", [later])], IndexSettings(model="none"))
+    assert {bm25_sidecar.format_of(path) for path in _sidecars(index_dir)} == {bm25_sidecar.FORMAT_VERSION}
+    assert health.verify(index_dir).sidecar_problems == []
+    searcher = FullTextSearcher(index_dir)
+    assert searcher._arrays.complete
+    searcher.close()
+
+
 def _holders_by_whoosh(searcher: FullTextSearcher, terms: list[str], ids: list[str]) -> dict[str, set[str]]:
     """Which terms each article holds, read from Whoosh's own postings (the reference)."""
     whoosh_searcher = searcher._searcher
