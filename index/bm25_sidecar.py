@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import struct
 import tempfile
 import zlib
@@ -205,6 +204,14 @@ class Sidecar:
 
 
 def _read_header(path: Path) -> tuple[np.memmap, dict[str, Any]]:
+    raw, header = _read_any_header(path)
+    if header.get("format_version") != FORMAT_VERSION:
+        raise SidecarError(f"{path.name} is of format {header.get('format_version')}, not {FORMAT_VERSION}")
+    return raw, header
+
+
+def _read_any_header(path: Path) -> tuple[np.memmap, dict[str, Any]]:
+    """The mapped file and its header, whatever format it says it is of (the data is not read)."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -219,8 +226,8 @@ def _read_header(path: Path) -> tuple[np.memmap, dict[str, Any]]:
         header = json.loads(raw[offset:offset + length].tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise SidecarError(f"{path.name} is damaged (unreadable header)") from None
-    if header.get("format_version") != FORMAT_VERSION:
-        raise SidecarError(f"{path.name} is of format {header.get('format_version')}, not {FORMAT_VERSION}")
+    if not isinstance(header, dict):
+        raise SidecarError(f"{path.name} is damaged (unreadable header)")
     header["_data_end"] = offset
     return raw, header
 
@@ -429,17 +436,8 @@ def segment_readers(ix: Any) -> Iterator[list[tuple[Any, str]]]:
 def format_of(path: Path) -> int | None:
     """The format a sidecar file says it is of (None when its header cannot be read): a cheap look."""
     try:
-        with open(path, "rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            if size < len(MAGIC) + _TRAILER.size:
-                return None
-            handle.seek(size - _TRAILER.size)
-            offset, length, magic = _TRAILER.unpack(handle.read(_TRAILER.size))
-            if magic != MAGIC or offset + length + _TRAILER.size != size:
-                return None
-            handle.seek(offset)
-            version = json.loads(handle.read(length).decode("utf-8")).get("format_version")
-    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        version = _read_any_header(path)[1].get("format_version")
+    except (SidecarError, OSError):
         return None
     return version if isinstance(version, int) else None
 
