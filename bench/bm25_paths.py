@@ -93,10 +93,7 @@ def replicated(seg: Any, copies: int) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, default=10000)
-    parser.add_argument("--data", type=Path, default=None)
-    parser.add_argument("--seed", type=int, default=bench_corpus.DEFAULT_SEED)
-    parser.add_argument("--index", type=Path, default=None, help="this copy of the bench index of --size")
+    bench_corpus.add_index_arguments(parser)
     parser.add_argument("--copies", default="1", help="segment sizes to time, as copies of the real segments")
     parser.add_argument("--queries", type=int, default=None)
     parser.add_argument("--k", type=int, default=10)
@@ -113,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     from hsearch.search import array_scorer as A
     from hsearch.search.fulltext import FullTextSearcher
 
-    index_dir = args.index or bench_corpus.bench_index(args.size, args.data, args.seed, vectors="none")[0]
+    index_dir = bench_corpus.index_of(args)
     searcher = FullTextSearcher(index_dir, length_tables=True, compiled=args.kernel == "compiled")
     scorer = searcher._arrays
     texts = [q.text for q in bench_corpus.load_queries(args.data, seed=args.seed)[: args.queries]]

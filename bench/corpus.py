@@ -478,6 +478,19 @@ def _article_rows(matrix, counts, size: int, seed: int) -> Iterator:  # type: ig
         yield rows
 
 
+def add_index_arguments(parser: argparse.ArgumentParser, size: int = 10000) -> None:
+    """``--size --data --seed --index``: which cached bench index a benchmark runs on (or a copy of it)."""
+    parser.add_argument("--size", type=int, default=size)
+    parser.add_argument("--data", type=Path, default=None, help="../shared/data (without it: seeds/)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--index", type=Path, default=None, help="this copy of the bench index of --size")
+
+
+def index_of(args: argparse.Namespace, vectors: str = "none") -> Path:
+    """The index ``add_index_arguments`` chose: ``--index``, or the cached bench index (built when missing)."""
+    return args.index or bench_index(args.size, args.data, args.seed, vectors=vectors)[0]
+
+
 def _article_batches(corpus: Path, size: int) -> Iterator[list[Article]]:
     batch: list[Article] = []
     with corpus.open(encoding="utf-8") as handle:

@@ -57,17 +57,14 @@ print(json.dumps({"start": start, "opened": opened, "warm": warm, "open_s": open
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, default=10000)
-    parser.add_argument("--data", type=Path, default=None)
-    parser.add_argument("--seed", type=int, default=bench_corpus.DEFAULT_SEED)
+    bench_corpus.add_index_arguments(parser)
     parser.add_argument("--vectors", choices=("real", "reuse"), default="reuse")
-    parser.add_argument("--index", type=Path, default=None, help="this copy of the bench index of --size")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--out", type=Path, default=RESULTS / "scale-issue23")
     args = parser.parse_args(argv)
 
-    index_dir = args.index or bench_corpus.bench_index(args.size, args.data, args.seed, vectors=args.vectors)[0]
+    index_dir = bench_corpus.index_of(args, args.vectors)
     texts = [q.text for q in bench_corpus.load_queries(args.data, seed=args.seed)][:args.queries]
     started = machine()
     done = subprocess.run([sys.executable, "-c", _CHILD, str(index_dir), json.dumps(texts, ensure_ascii=False),

@@ -32,16 +32,13 @@ SIZES = (50, 200, 1000)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, default=10000)
-    parser.add_argument("--data", type=Path, default=None)
-    parser.add_argument("--seed", type=int, default=bench_corpus.DEFAULT_SEED)
-    parser.add_argument("--index", type=Path, default=None, help="this copy of the bench index of --size")
+    bench_corpus.add_index_arguments(parser)
     parser.add_argument("--out", type=Path, default=RESULTS / "scale-issue23")
     args = parser.parse_args(argv)
 
     from hsearch.search.fulltext import FullTextSearcher
 
-    index_dir = args.index or bench_corpus.bench_index(args.size, args.data, args.seed, vectors="none")[0]
+    index_dir = bench_corpus.index_of(args)
     searcher = FullTextSearcher(index_dir)
     scorer = searcher._arrays
     if scorer.numbers_of(["warm"]) is None:
