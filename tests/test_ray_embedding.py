@@ -207,8 +207,9 @@ def test_an_actor_killed_mid_batch_is_restarted_and_its_batch_retried_without_lo
     deadline = time.monotonic() + 180
     while not any(marks.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.01)
-    first = min(marks.iterdir(), key=lambda p: int(p.name.split("-")[1]))
-    victim = int(first.name.split("-")[0])
+    victim = int(min(marks.iterdir(), key=lambda p: int(p.name.split("-")[1])).name.split("-")[0])
+    # the batch it is in now: its newest mark (on a loaded machine its first batch may be done already)
+    first = max((p for p in marks.iterdir() if p.name.startswith(f"{victim}-")), key=lambda p: int(p.name.split("-")[1]))
     os.kill(victim, signal.SIGKILL)  # the actor is inside encode_passages, asleep mid-batch
     writer.join(timeout=300)
     assert not writer.is_alive()
