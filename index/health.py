@@ -65,6 +65,7 @@ def verify(index_dir: Path) -> HealthReport:
         report.vectors_unreadable = True
         return report
     report.passages = store.passage_count
+    report.problems += vector_segments.rows_problems(index_dir, built)
     _check_counts(index_dir, built, report)
     if not built.vector_generation and layout.legacy_vectors_path(index_dir).exists():
         report.vectors_outdated = True
@@ -136,4 +137,5 @@ def repair(index_dir: Path, *, wait: bool = False, encoder: Encoder | None = Non
         # derived from the full text, so rebuilt from it (still under the write lock)
         fulltext = layout.fulltext_dir(index_dir)
         bm25_sidecar.write_missing(fulltext, whoosh_compat.open_dir(fulltext), rebuild_broken=True)
+        vector_segments.write_missing_rows(index_dir, manifest.load(index_dir), checksum=True)
     return before, verify(index_dir)

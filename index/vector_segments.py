@@ -46,6 +46,7 @@ Which search a segment gets (exact or approximate) is decided in one place,
 from __future__ import annotations
 
 import errno
+import json
 import math
 import os
 import threading
@@ -57,12 +58,12 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import layout
+from . import layout, rerank_rows
 from . import manifest as manifest_io
 from .atomic import TEMP_SUFFIX, atomic_open
 from .errors import IndexDamagedError, IndexWriteError, Remedy, os_error_reason
 from .manifest import Manifest, SegmentRef
-from .segment_policy import MergePolicy, commit_parts, find_merges, segment_ann
+from .segment_policy import FAST_SCAN, MergePolicy, commit_parts, find_merges, segment_ann
 from .vectors import Allowed, VectorHit, VectorStore, _ranked, _strings, remove_folder
 
 T = TypeVar("T")
@@ -260,7 +261,7 @@ class SegmentsGone(Exception):
 
 
 def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool = False,
-               threads: int | None = None) -> SegmentedStore:
+               threads: int | None = None, compiled: bool = False) -> SegmentedStore:
     """The vector state ``manifest`` names (the current manifest without one), mapped and read-only.
 
     Maps every segment and reads its tombstones now (small files), so the
@@ -270,7 +271,8 @@ def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool
     damage that ``verify --repair`` fixes.  With ``exact`` (a snapshot that
     pairs these vectors with ``manifest``'s full text) nothing newer is
     opened: :class:`SegmentsGone` says the caller must read the new manifest.
-    ``threads``: how many threads search one query's segments (:class:`SegmentedStore`).
+    ``threads``: how many threads search one query's segments (:class:`SegmentedStore`); ``compiled``:
+    re-rank with numba's kernel (:class:`~hsearch.index.rerank_rows.RerankRows`).
     """
     index_dir = Path(index_dir)
     built = manifest if manifest is not None else manifest_io.load(index_dir)
@@ -282,7 +284,8 @@ def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool
         missing = [ref for ref in segments_of(built) if not _segment_present(index_dir, ref)]
         if not missing:
             try:
-                return SegmentedStore(built.model.dim, [(ref, open_segment(index_dir, ref, built.model.dim))
+                return SegmentedStore(built.model.dim, [(ref, open_segment(index_dir, ref, built.model.dim,
+                                                                          compiled=compiled))
                                                         for ref in segments_of(built)], built.ann,
                                       threads=threads)
             except IndexDamagedError:
@@ -309,10 +312,11 @@ def _segment_present(index_dir: Path, ref: SegmentRef) -> bool:
             and (not ref.deletes or layout.tombstone_path(index_dir, ref.name, ref.deletes).is_file()))
 
 
-def open_segment(index_dir: Path, ref: SegmentRef, dim: int, *, writable: bool = False) -> VectorStore:
+def open_segment(index_dir: Path, ref: SegmentRef, dim: int, *, writable: bool = False,
+                 compiled: bool = False) -> VectorStore:
     """One segment, mapped, with its tombstones applied; its counts are checked against the manifest's."""
     folder = layout.vector_segment_dir(index_dir, ref.name)
-    store = VectorStore.load(folder, dim, writable=writable)
+    store = VectorStore.load(folder, dim, writable=writable, compiled=compiled)
     if ref.articles >= 0 and (len(store._ids) != ref.articles or len(store._pids) != ref.passages):
         raise _damaged(folder, f"it holds {len(store._ids)} articles and {len(store._pids)} passages, "
                                f"the manifest says {ref.articles} and {ref.passages}")
@@ -661,3 +665,42 @@ def segment_names(index_dir: Path) -> list[str]:
         return []
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.endswith(TEMP_SUFFIX)
                   and not p.name.startswith("."))
+
+
+# --------------------------------------------------------------------------
+# Derived: the 8-bit re-rank rows of fast-scan segments (index/rerank_rows.py)
+# --------------------------------------------------------------------------
+def _fast_scan_folders(index_dir: Path, built: Manifest) -> list[tuple[Path, int, int]]:
+    """``(folder, rows, dims)`` of each segment ``built`` names whose search is a fast scan (from its meta)."""
+    found = []
+    for ref in segments_of(built):
+        folder = layout.vector_segment_dir(index_dir, ref.name)
+        try:
+            meta = json.loads((folder / layout.GENERATION_META_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # an unreadable segment is the store's damage to report, not the rows'
+        if meta.get("ann") in FAST_SCAN and layout.GENERATION_ANN_NAME in meta.get("files", {}):
+            found.append((folder, int(meta["passages"]), int(meta["dim"])))
+    return found
+
+
+def rows_problems(index_dir: Path, built: Manifest) -> list[str]:
+    """One line per fast-scan segment whose 8-bit re-rank rows are missing or unusable (for verify)."""
+    return rerank_rows.problems(_fast_scan_folders(index_dir, built))
+
+
+def write_missing_rows(index_dir: Path, built: Manifest, *, checksum: bool = False) -> list[str]:
+    """Write the 8-bit re-rank rows of every fast-scan segment that has none (one an older hsearch wrote), or,
+    with ``checksum``, an unusable one; under the write lock (after a commit, and by ``verify --repair``).
+    Returns the segments written."""
+    written = []
+    for folder, rows, dims in _fast_scan_folders(index_dir, built):
+        try:
+            rerank_rows.open_rows(folder, rows, dims, checksum=checksum)
+            continue
+        except rerank_rows.RowsError:
+            pass
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        rerank_rows.write(folder, vectors)
+        written.append(folder.name)
+    return written

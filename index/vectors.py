@@ -15,14 +15,21 @@ written whole under a temporary name and then renamed, never changed after
   in IVF lists, a share of them scanned), or 8-bit scalar-quantized codes (384
   bytes a passage) all scanned (``sq8``), or IVF or HNSW over those;
   :func:`~hsearch.index.segment_policy.segment_ann` picks the kind by size;
-* ``meta.json`` -- written last: dims, the kind of search, and every file's size.
+* ``meta.json`` -- written last: dims, the kind of search, and every file's size;
+* ``rows8.bin`` -- fast-scan kinds only: each row scalar-quantized to 8 bits,
+  derived from ``vectors.npy`` (:mod:`hsearch.index.rerank_rows`; written with
+  the generation, or added to an older one at the next commit or repair).
 
 Opening maps the files and reads nothing else but fast-scan codes (FAISS keeps
 them in SIMD-aligned memory: 96 bytes a passage are read), so a query on a
 million passages starts almost as fast as one on a thousand, and memory holds
 only those codes and the pages a search touches.  Exact search (``flat``) is a
 matrix-vector product over the mapped rows; beyond it FAISS gives a shortlist,
-re-ranked against the float rows, so scores are exact cosines.
+re-ranked by cosine: from the 8-bit rows where the segment has them (a quarter
+of the pages: a warm process at a million articles holds those, not 5.4 GB of
+float rows; each cosine within :meth:`~hsearch.index.rerank_rows.RerankRows.error_bound`
+of the exact one), else from the float rows (exact).  Filters narrower than a
+shortlist, and exact segments, are scored from the float rows.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import numpy as np
 
 from .openmp import FAISS as faiss  # loaded at its first use, after OpenMP's wait policy is set
 
+from . import rerank_rows
 from .atomic import TEMP_SUFFIX
 from .errors import IndexDamagedError, Remedy
 from .layout import GENERATION_ANN_NAME as ANN_NAME
@@ -64,6 +72,7 @@ IVF_FAST_SCAN_SHARE = 4  # an ``ivfpq4`` search scans this share (1/n) of its li
 FILTERED_EXACT_SHARE = 4  # a filter whose articles' rows are fewer than this many shortlists is searched exactly
 RERANK_SLICE = 1024  # rows per matrix-vector product of a re-rank (one thread below OpenBLAS's threshold)
 PQ_TRAIN = 65_536  # training sample of the fast-scan codebooks (FAISS uses 4,096 points per sub-quantizer)
+RESCORED_ARTICLES = 2  # an 8-bit re-rank scores exactly the rows of this many times the articles asked for
 REBUILD_DEAD_SHARE = 0.25  # rebuild the ANN index when this share of it is removed passages
 
 
@@ -143,6 +152,8 @@ class VectorStore:
         self._index: faiss.Index | None = None  # approximate search only
         self._index_dead = 0  # passages removed since the ANN index was built: still in it, skipped
         self._index_writable = False  # a memory-mapped index is read-only; a writer reads it into memory
+        self._rows8: rerank_rows.RerankRows | None = None  # a mapped fast-scan segment's 8-bit re-rank rows ...
+        self._floats: rerank_rows.FloatRows | None = None  # ... and its float rows read by position
         # pending changes: base articles removed, articles added (in order)
         self._removed: set[str] = set()
         self._added: dict[str, tuple[np.ndarray, str, np.ndarray]] = {}
@@ -266,11 +277,12 @@ class VectorStore:
             return self._exact_allowed(query, k, allowed), self._approximate(query, whole, None, self._depth(whole, None))
         depth = max(depth, self._depth(whole, None))
         rows, scores = self._shortlist(query, depth)
-        if self.rerank:
-            rows = np.sort(rows)
-            scores = self._exact_scores(rows, query)
-        unfiltered = _ranked(self._best_per_article(rows, scores, whole), whole)
         kept = self._allowed_rows(rows, allowed)
+        if self.rerank:
+            order = np.argsort(rows)
+            rows, kept = rows[order], kept[order]
+            scores = self._rerank_scores(rows, query, [(whole, None), (k, kept)])
+        unfiltered = _ranked(self._best_per_article(rows, scores, whole), whole)
         best = self._best_per_article(rows[kept], scores[kept], k)
         if len(best) >= k or depth >= self._index.ntotal:
             return _ranked(best, k), unfiltered
@@ -304,7 +316,7 @@ class VectorStore:
                 rows, scores = rows[kept], scores[kept]
             if self.rerank:
                 rows = np.sort(rows)
-                scores = self._exact_scores(rows, query)
+                scores = self._rerank_scores(rows, query, [(k, None)])
             best = self._best_per_article(rows, scores, k)
             if len(best) >= k or depth >= self._index.ntotal:
                 return _ranked(best, k)
@@ -363,6 +375,42 @@ class VectorStore:
             part = rows[start:start + RERANK_SLICE]
             np.matmul(self._vectors[part], query, out=scores[start:start + len(part)])
         return scores
+
+    def _rerank_scores(self, rows: np.ndarray, query: np.ndarray,
+                       wants: Sequence[tuple[int, np.ndarray | None]]) -> np.ndarray:
+        """Cosines of a shortlist's rows (ascending), exact where they decide a top ``k`` of ``wants`` (each a
+        ``k`` and the mask of the rows it ranks, None for all).
+
+        Without 8-bit rows: every row's exact cosine, from the float rows.  With
+        them: each row's 8-bit cosine, within ``e`` (:meth:`RerankRows.error_bound`)
+        of the exact one, ranks the articles; the best :data:`RESCORED_ARTICLES`
+        ``* k`` of them have each row within ``2e`` of their best (the rows that
+        can be their best) scored exactly, read by position.  So the top ``k`` are
+        ranked and scored by exact cosines; a true top-``k`` article is missed only
+        if 8-bit rounding puts ``k`` more articles above it (on real vectors:
+        bench/notes/issue-23.md, "Fourth session").
+        """
+        if self._rows8 is None or self._floats is None:
+            return self._exact_scores(rows, query)
+        approx = self._rows8.scores(rows, query, RERANK_SLICE)
+        owners = np.searchsorted(self._starts, rows, side="right") - 1
+        first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))  # rows ascending: grouped
+        best = np.maximum.reduceat(approx, first) if len(first) else approx[:0]
+        group = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(rows))))
+        chosen = np.zeros(len(first), bool)
+        for k, mask in wants:
+            eligible = np.ones(len(first), bool) if mask is None else np.logical_or.reduceat(mask, first)
+            if self._dead is not None:
+                eligible &= ~self._dead[owners[first]]
+            candidates = np.flatnonzero(eligible)
+            take = RESCORED_ARTICLES * k
+            if len(candidates) > take:
+                candidates = candidates[np.argpartition(-best[candidates], take - 1)[:take]]
+            chosen[candidates] = True
+        band = np.flatnonzero(chosen[group] & (approx >= best[group] - 2 * self._rows8.error_bound(query)))
+        if len(band):
+            approx[band] = self._floats.read(rows[band]) @ query
+        return approx
 
     def _shortlist(self, query: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the ``depth`` best passages by the ANN index, and its (quantized) scores."""
@@ -512,6 +560,7 @@ class VectorStore:
                 self._index = None
             self._removed, self._added, self._digest_of = set(), {}, None
             self._ids_sorted = False
+            self._rows8 = None  # the rows changed: a saved generation gets rows of its own
 
     def _ensure_ann(self) -> None:
         """Build the approximate index a writer is about to save (readers search exactly without one)."""
@@ -596,6 +645,8 @@ class VectorStore:
                     handle.flush()
                     os.fsync(handle.fileno())
                 files[path.name] = path.stat().st_size
+            if self._index is not None and self.ann in FAST_SCAN:  # derived, outside ``files``: see rerank_rows
+                rerank_rows.write(tmp, arrays["vectors"])
             if self._index is not None:
                 faiss.write_index(self._index, str(tmp / ANN_NAME))
                 with (tmp / ANN_NAME).open("rb") as handle:
@@ -617,8 +668,9 @@ class VectorStore:
         _fsync_dir(folder.parent)
 
     @classmethod
-    def load(cls, folder: Path, dim: int, *, writable: bool = False) -> VectorStore:
-        """Open a generation folder by mapping its files (``writable``: read the ANN index into memory)."""
+    def load(cls, folder: Path, dim: int, *, writable: bool = False, compiled: bool = False) -> VectorStore:
+        """Open a generation folder by mapping its files (``writable``: read the ANN index into memory;
+        ``compiled``: re-rank with numba's kernel, for engines that answer many queries)."""
         folder = Path(folder)
         try:
             meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
@@ -648,6 +700,12 @@ class VectorStore:
                 flags = 0 if writable else mapping | faiss.IO_FLAG_READ_ONLY
                 store._index = faiss.read_index(str(folder / ANN_NAME), flags)
                 store._index_dead, store._index_writable = int(meta.get("ann_dead", 0)), writable
+                if store.ann in FAST_SCAN and not writable:
+                    try:  # a derived file: without it (an older build's segment) the float rows re-rank
+                        store._rows8 = rerank_rows.open_rows(folder, len(store._pids), dim, compiled=compiled)
+                        store._floats = rerank_rows.FloatRows(folder / "vectors.npy", store._vectors.offset, dim)
+                    except rerank_rows.RowsError:
+                        store._rows8 = None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexDamagedError(
                 f"vector files in {folder} cannot be read ({type(exc).__name__}: {exc})",

@@ -320,6 +320,8 @@ class IndexWriter:
         with _worded_os_errors(self.index_dir, DERIVED_BEHIND, Remedy("repair", str(self.index_dir))):
             keytable.update(self.index_dir, ix)
             self._stories.commit(ix)
+            if self.manifest is not None and self.manifest.model is not None:  # segments an older build wrote
+                vector_segments.write_missing_rows(self.index_dir, self.manifest)
 
     def _stage_vectors(self) -> tuple[int, tuple[manifest.SegmentRef, ...]]:
         """Write this writer's vector segment, tombstones and merges, named by no manifest yet.

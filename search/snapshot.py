@@ -159,7 +159,8 @@ def _open(index_dir: Path, settings: SnapshotSettings, built: Manifest, stamp: S
     semantic = None
     if built.model is not None:
         # an engine that answers many queries maps the vectors now, from this manifest exactly
-        store = vector_segments.open_store(index_dir, built, exact=exact) if settings.preload else None
+        store = vector_segments.open_store(index_dir, built, exact=exact, compiled=True) if settings.preload \
+            else None
         semantic = SemanticSearcher(index_dir, built, encoder, fast_queries=settings.preload, store=store)
     if previous is not None:
         fulltext = previous.fulltext.following(generation)
