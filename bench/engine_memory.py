@@ -38,6 +38,18 @@ def status():
             fields[key] = int(value.split()[0]) / 1024
     return fields
 
+def mapped_files(root):
+    # resident MiB of each mapped file under the index folder (from /proc/self/smaps)
+    resident, path = {}, None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
+            path = head[5] if len(head) > 5 else None
+        elif head and head[0] == "Rss:" and path and path.startswith(root):
+            name = path[len(root):].lstrip("/")
+            resident[name] = resident.get(name, 0) + int(head[1]) / 1024
+    return {name: round(mib, 1) for name, mib in sorted(resident.items(), key=lambda kv: -kv[1]) if mib >= 1}
+
 index_dir, texts, modes = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3].split(",")
 start = status()
 from hsearch.search.engine import SearchEngine, SearchSettings
@@ -51,7 +63,8 @@ for mode in modes:
     for text in texts:
         engine.search(SearchRequest(text=text, mode=mode))
 warm = status()
-print(json.dumps({"start": start, "opened": opened, "warm": warm, "open_s": open_s}))
+print(json.dumps({"start": start, "opened": opened, "warm": warm, "open_s": open_s,
+                  "mapped": mapped_files(str(Path(index_dir).resolve()))}))
 """
 
 
@@ -83,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                       (f"{index_dir.name}; a fresh process opens the engine (preload) in {found['open_s']:.2f} s, "
                        f"then answers {len(texts)} queries in each of {args.modes}. MiB."), "",
                       *md_table(["moment", "RSS", "anonymous", "file-backed (mapped index)", "peak RSS"], rows),
+                      "", "Resident pages of the mapped index files, warm (MiB; 1 MiB or more):", "",
+                      *md_table(["file", "MiB"], [[name, f"{mib:,.0f}"] for name, mib in found["mapped"].items()]),
                       "", f"Machine: {machine_line(started)}", ""])
     print(text)
     write_results(f"engine_memory-{args.size}", {"machine": started, "index": str(index_dir), **found}, text,
