@@ -13,6 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import Result
 
@@ -175,6 +176,23 @@ def test_verify_finds_missing_or_stale_clusters_and_repair_rebuilds_them(syndica
     assert len(json_hits(cli("query", "--index", syndicated, "--json", "-k", "20", "किम जोंग-उन पुतिन"))) >= 10
     ok(cli("verify", "--repair", "--index", syndicated))
     assert StoryTable.load(syndicated).stories([SEED_ARTICLE_ID, *SEED_COPIES]) == before
+
+
+def test_a_query_maps_the_story_columns_instead_of_reading_them_and_finds_the_same_stories(
+        syndicated: Path, tmp_path: Path) -> None:
+    """A one-shot query at a million articles spent 0.13 s reading the id and story columns whole."""
+    path = layout.stories_path(syndicated)
+    ids = [SEED_ARTICLE_ID, *SEED_COPIES, DRONE, "not-in-the-index"]
+    table = StoryTable.load(syndicated)
+    assert isinstance(table._ids, np.memmap) and isinstance(table._stories, np.memmap)
+    mapped = table.stories(ids)
+    assert len({mapped[i] for i in [SEED_ARTICLE_ID, *SEED_COPIES]}) == 1 and mapped["not-in-the-index"] == \
+        "not-in-the-index"
+    with np.load(path) as data:  # the same file with compressed members (numpy's other way to save) is read
+        columns = {name: data[name] for name in data.files}
+    np.savez_compressed(path, **columns)
+    table = StoryTable.load(syndicated)
+    assert not isinstance(table._ids, np.memmap) and table.stories(ids) == mapped
 
 
 def partition(story_of_id: dict[str, str]) -> set[frozenset[str]]:
