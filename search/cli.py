@@ -235,7 +235,6 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     from .filters import Filters
     from .cli_output import expansion_lines, no_close_match_text, render_hits
     from .request import SearchRequest
-    from .serialize import hit_to_dict, to_json, trec_lines
     from .topics import read_topics
 
     if (text is None) == (batch is None):
@@ -250,6 +249,8 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     settings = SearchSettings(mode=mode, fusion=fusion_settings(fusion, weight, latin_weight, min_score),
                               preload=batch is not None)
     fmt = fmt or ("json" if as_json else "trec" if batch else "text")
+    if fmt != "text":  # pydantic's import is a tenth of a one-shot query: only data output needs it
+        from .serialize import hit_to_dict, to_json, trec_lines
     with open_engine(resolve_index(index_dir), settings) as engine:
         if batch is not None:
             depth = limit or 100
