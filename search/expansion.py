@@ -30,10 +30,9 @@ from typing import Literal, get_args
 from rapidfuzz.distance import Levenshtein
 from whoosh import query as wq
 
-from hsearch.index.analysis import STOPWORDS
 from hsearch.index.errors import SettingsError
-from hsearch.index.keytable import KeyedTerm, KeyTable
-from hsearch.index.romanize import fold, key_of_spelling, loose_key, romanize, term_key
+from hsearch.index.keytable import KeyedTerm, KeyTable, stopword_keys
+from hsearch.index.romanize import fold, key_of_spelling, loose_key, romanize
 from hsearch.index.scripts import is_devanagari_term
 
 # Inflections romanized Hindi types at the end of a word, as folded spellings:
@@ -139,12 +138,6 @@ class QueryPlan:
     def replacements(self) -> dict[str, list[tuple[str, float]]]:
         """Analysed query word -> (term, boost) alternatives to search beside it."""
         return {w.word: [(c.term, c.weight) for c in w.candidates] for w in self.expanded}
-
-
-@lru_cache(maxsize=1)
-def stopword_keys() -> frozenset[str]:
-    """Keys of the Hindi stopwords: ``ke``, ``ki``, ``hai``, ``mein`` typed in a query say it is Hindi."""
-    return frozenset(term_key(word) for word in STOPWORDS if is_devanagari_term(word))
 
 
 @lru_cache(maxsize=50_000)

@@ -52,6 +52,19 @@ def test_different_words_keep_different_keys() -> None:
     assert loose_key("kim") != loose_key("kam")
 
 
+def test_the_stored_stopword_keys_are_the_romanizers_and_a_stale_file_is_not_read(tmp_path: Path) -> None:
+    """The keys of ``के``, ``की``, ``है``, ``में`` are stored so that a one-shot Latin query does not import the
+    transliterator; if this fails, regenerate: ``python -c "from hsearch.index.keytable import
+    write_stopword_keys; write_stopword_keys()"``."""
+    assert keytable.stopword_keys() == keytable.computed_stopword_keys()
+    assert {loose_key("ke"), loose_key("ki"), loose_key("hai"), loose_key("mein")} <= keytable.stopword_keys()
+    stale = tmp_path / "keys.txt"
+    stale.write_text("# keys-0 of stopwords 0000\nzzz\n", encoding="utf-8")  # an older romanizer's keys
+    assert keytable.stopword_keys(stale) == keytable.computed_stopword_keys()
+    assert keytable.stopword_keys(keytable.write_stopword_keys(tmp_path / "fresh.txt")) == \
+        keytable.computed_stopword_keys()
+
+
 # -- expansion over a word list ---------------------------------------------------------
 @pytest.fixture()
 def small_expander() -> Expander:
