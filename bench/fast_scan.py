@@ -12,7 +12,8 @@ and 37k passages), each a segment of its own, against exact search over the
 same articles.  Every configuration runs through
 :class:`hsearch.index.vectors.VectorStore` as ``hsearch`` does (saved as a
 segment folder, opened memory-mapped, ``search(query, 10)``; approximate kinds
-re-rank their shortlist with exact cosines).  Recall is article Recall@10
+re-rank their shortlist by cosine: fast-scan kinds from their 8-bit rows, the
+rows of the best articles read exactly, the others from the float rows).  Recall is article Recall@10
 against exact search (best passage per article), and "with ties" counts a
 returned article whose exact score equals the exact 10th.  Never run on
 reused rows: their noise makes neighbours easier to find than real ones.
@@ -160,7 +161,8 @@ def run_recall(data: Path, sizes: tuple[int, ...]) -> None:
          f"set one segment; {len(queries)} queries (350 MIRACL Hindi, 150 English) embedded as hsearch embeds "
          "queries. Recall: article Recall@10 against exact search over the same articles. Latency: "
          "`VectorStore.search(query, 10)` on one thread, query encoding not included. Approximate kinds "
-         "re-rank their shortlist with exact cosines from the mapped float rows."),
+         "re-rank their shortlist by cosine: fast-scan kinds by their 8-bit rows (`rows8.bin`), the best "
+         "articles' rows then read exactly from the float rows; the others from the mapped float rows."),
         "",
         *md_table(["passages", "configuration", "Recall@10", "min Recall@10", "Recall@10 with ties", "p50 ms",
                    "p95 ms", "build s", "load (1 min)"],

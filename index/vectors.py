@@ -72,7 +72,8 @@ IVF_FAST_SCAN_SHARE = 4  # an ``ivfpq4`` search scans this share (1/n) of its li
 FILTERED_EXACT_SHARE = 4  # a filter whose articles' rows are fewer than this many shortlists is searched exactly
 RERANK_SLICE = 1024  # rows per matrix-vector product of a re-rank (one thread below OpenBLAS's threshold)
 PQ_TRAIN = 65_536  # training sample of the fast-scan codebooks (FAISS uses 4,096 points per sub-quantizer)
-RESCORED_ARTICLES = 2  # an 8-bit re-rank scores exactly the rows of this many times the articles asked for
+RESCORE_MARGIN = 16  # an 8-bit re-rank scores exactly the rows of the k best articles and of k (at most this
+#                     many) more, whose 8-bit rank may be off by a few
 REBUILD_DEAD_SHARE = 0.25  # rebuild the ANN index when this share of it is removed passages
 
 
@@ -383,9 +384,9 @@ class VectorStore:
 
         Without 8-bit rows: every row's exact cosine, from the float rows.  With
         them: each row's 8-bit cosine, within ``e`` (:meth:`RerankRows.error_bound`)
-        of the exact one, ranks the articles; the best :data:`RESCORED_ARTICLES`
-        ``* k`` of them have each row within ``2e`` of their best (the rows that
-        can be their best) scored exactly, read by position.  So the top ``k`` are
+        of the exact one, ranks the articles; the best ``k + min(k,``
+        :data:`RESCORE_MARGIN```)`` of them have each row within ``2e`` of their
+        best (the rows that can be their best) scored exactly, read by position.  So the top ``k`` are
         ranked and scored by exact cosines; a true top-``k`` article is missed only
         if 8-bit rounding puts ``k`` more articles above it (on real vectors:
         bench/notes/issue-23.md, "Fourth session").
@@ -403,7 +404,7 @@ class VectorStore:
             if self._dead is not None:
                 eligible &= ~self._dead[owners[first]]
             candidates = np.flatnonzero(eligible)
-            take = RESCORED_ARTICLES * k
+            take = k + min(k, RESCORE_MARGIN)
             if len(candidates) > take:
                 candidates = candidates[np.argpartition(-best[candidates], take - 1)[:take]]
             chosen[candidates] = True
