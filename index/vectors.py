@@ -72,6 +72,7 @@ IVF_FAST_SCAN_SHARE = 4  # an ``ivfpq4`` search scans this share (1/n) of its li
 FILTERED_EXACT_SHARE = 4  # a filter whose articles' rows are fewer than this many shortlists is searched exactly
 RERANK_SLICE = 1024  # rows per matrix-vector product of a re-rank (one thread below OpenBLAS's threshold)
 PQ_TRAIN = 65_536  # training sample of the fast-scan codebooks (FAISS uses 4,096 points per sub-quantizer)
+FAST_SCAN_KERNEL = 15  # FAISS IndexFastScan.implem for pq4 segments (_choose_fast_scan_kernel)
 RESCORE_MARGIN = 16  # an 8-bit re-rank scores exactly the rows of the k best articles and of k (at most this
 #                     many) more, whose 8-bit rank may be off by a few
 REBUILD_DEAD_SHARE = 0.25  # rebuild the ANN index when this share of it is removed passages
@@ -700,6 +701,7 @@ class VectorStore:
                 mapping = faiss.IO_FLAG_MMAP if store.ann in ("ivf", "ivfpq4") else faiss.IO_FLAG_MMAP_IFC
                 flags = 0 if writable else mapping | faiss.IO_FLAG_READ_ONLY
                 store._index = faiss.read_index(str(folder / ANN_NAME), flags)
+                _choose_fast_scan_kernel(store._index)
                 store._index_dead, store._index_writable = int(meta.get("ann_dead", 0)), writable
                 if store.ann in FAST_SCAN and not writable:
                     try:  # a derived file: without it (an older build's segment) the float rows re-rank
@@ -747,6 +749,19 @@ class VectorStore:
             raise IndexDamagedError(f"vector file {path} holds an article's passages apart",
                                     remedy=Remedy("repair", str(path.parent)), retry={"mode": "bm25"})
         return store
+
+
+def _choose_fast_scan_kernel(index: faiss.Index) -> None:
+    """FAISS's fast scan of one query, with the kernel measured fastest for a shortlist of thousands.
+
+    ``implem`` is a public knob of ``IndexFastScan`` (0: FAISS picks).  For a 465k-passage ``pq4``
+    segment at a shortlist of 3,622, kernel 15 (one query at a time, a reservoir of candidates) took
+    1.83-2.11 ms where FAISS's own pick took 2.43-2.75 (faiss 1.15.1, one thread), with the same
+    shortlist and distances for 60 queries (bench/notes/issue-23.md, "Fourth session").
+    """
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+    if isinstance(inner, faiss.IndexPQFastScan):
+        inner.implem = FAST_SCAN_KERNEL
 
 
 def shortlist_of(kind: str, passages: int) -> int:

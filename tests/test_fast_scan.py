@@ -372,3 +372,19 @@ def test_a_store_searches_with_one_thread_a_segment_up_to_the_cpus_it_may_use(tm
     assert search_threads(1) == 1 and search_threads(0) == 1
     with pytest.raises(ValueError, match="threads must be 1 or more"):
         open_store(tmp_path, threads=0)
+
+
+def test_the_fast_scan_kernel_hsearch_picks_finds_the_shortlist_faiss_s_own_pick_finds(tmp_path: Path) -> None:
+    """Kernel 15 measured faster for shortlists of thousands (bench/notes/issue-23.md); it must not change them."""
+    rows = topical_passages(3000)
+    built, _ = stage_segment(tmp_path / "fast", rows, "pq4")
+    segment = open_store(tmp_path / "fast", built).stores[0]
+    inner = faiss.downcast_index(segment._index.index)
+    assert inner.implem == vectors.FAST_SCAN_KERNEL
+    for query in unit(rows[::211] + 0.1 * np.random.default_rng(4).normal(size=rows[::211].shape)):
+        inner.implem = vectors.FAST_SCAN_KERNEL
+        ours = segment._shortlist(query, segment.shortlist)
+        inner.implem = 0
+        faiss_pick = segment._shortlist(query, segment.shortlist)
+        assert set(ours[0].tolist()) == set(faiss_pick[0].tolist())
+        np.testing.assert_array_equal(np.sort(ours[1]), np.sort(faiss_pick[1]))
