@@ -18,7 +18,7 @@ import faiss
 import numpy as np
 import pytest
 
-from hsearch.index import layout, segment_policy, vectors
+from hsearch.index import layout, segment_policy, vector_segments, vectors
 from hsearch.index import manifest as manifest_io
 from hsearch.index.manifest import Manifest, ModelSpec
 from hsearch.index.segment_policy import IVF_MIN_TRAIN, MergePolicy, segment_ann
@@ -180,7 +180,9 @@ def test_fast_scan_codes_are_saved_per_segment_rebuilt_by_merges_and_skip_delete
     manifest_io.save(tmp_path, after)
     (ref,) = after.segments
     assert ref.ann == "pq4" and ref.passages == len(rows) - 3  # rebuilt from the live rows only
+    assert vector_segments.rows_problems(tmp_path, after) == []  # and its 8-bit re-rank rows with it
     store = open_store(tmp_path)
+    assert store.stores[0]._rows8 is not None and len(store.stores[0]._rows8.codes) == ref.passages
     assert "a00007" not in store.article_ids()
     for i in (30, 4000, len(rows) - 1):
         hit = store.search(rows[i], 1)[0]
