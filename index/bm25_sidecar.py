@@ -25,7 +25,13 @@ body, and any field added later, such as a folded-spelling one) it keeps
   field-length byte of its documents (``uint8``): with the index-wide idf and
   average length at query time they bound the term's best possible score,
   which lets the query side skip documents that cannot reach the top k
-  (MaxScore, :mod:`hsearch.search.array_scorer`),
+  (MaxScore, :mod:`hsearch.search.array_scorer`);
+* for each term, Whoosh's document frequency in this segment as its term
+  info records it (``uint32``; deleted documents included, as Whoosh counts
+  them): summed over the segments it is Whoosh's ``doc_frequency``, read
+  without Whoosh's term dictionary.  It is not the length of the term's
+  postings here, which leave out the documents deleted before the sidecar
+  was written;
 
 the article id of every document number, and, for each NUMERIC field of the
 schema (the article date), each document's value as Whoosh's sortable key
@@ -64,8 +70,8 @@ from . import layout, whoosh_compat
 from .atomic import atomic_open, temporary_glob
 from .hashing import hash64
 
-FORMAT_VERSION = 4  # 4: ids findable by hash; 3: per-term score bounds and numeric (date) columns; 2: postings,
-# lengths, ids
+FORMAT_VERSION = 5  # 5: Whoosh's document frequencies; 4: ids findable by hash; 3: per-term score bounds and
+# numeric (date) columns; 2: postings, lengths, ids
 SUFFIX = layout.SCORING_SIDECAR_SUFFIX
 MAGIC = b"HSBM25\x00\x00"
 _TRAILER = struct.Struct("<QQ8s")  # header offset, header length, magic
@@ -113,6 +119,7 @@ class FieldPostings:
     hash_ordinals: np.ndarray  # uint32, the term ordinal of each hash
     max_weights: np.ndarray   # float32, each term's largest posting weight
     min_length_bytes: np.ndarray  # uint8, each term's smallest field-length byte among its documents
+    doc_frequencies: np.ndarray  # uint32, each term's document frequency in Whoosh's term info
 
     def __len__(self) -> int:
         return len(self.term_offsets) - 1
@@ -142,6 +149,11 @@ class FieldPostings:
         """``(document numbers, weights)`` of the term of ordinal ``i`` (document numbers ascending)."""
         a, b = int(self.starts[i]), int(self.starts[i + 1])
         return self.docs[a:b], self.weights[a:b]
+
+    def doc_frequency(self, term: bytes) -> int:
+        """Whoosh's document frequency of ``term`` in this segment (0 when the segment lacks it)."""
+        i = self.find(term)
+        return int(self.doc_frequencies[i]) if i >= 0 else 0
 
 
 @dataclass(frozen=True)
@@ -255,10 +267,11 @@ def open_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: li
         for name, spec in header["fields"].items():
             part = FieldPostings(*(_view(raw, spec[key], end) for key in
                                    ("term_blob", "term_offsets", "starts", "docs", "weights", "length_bytes",
-                                    "hashes", "hash_ordinals", "max_weights", "min_length_bytes")))
+                                    "hashes", "hash_ordinals", "max_weights", "min_length_bytes", "doc_frequencies")))
             if (len(part.length_bytes) != doc_count or int(part.starts[-1]) != len(part.docs)
                     or len(part.hashes) != len(part) or len(part.starts) != len(part) + 1
-                    or len(part.max_weights) != len(part) or len(part.min_length_bytes) != len(part)):
+                    or len(part.max_weights) != len(part) or len(part.min_length_bytes) != len(part)
+                    or len(part.doc_frequencies) != len(part)):
                 raise SidecarError(f"{path.name}: field {name} has inconsistent lengths")
             built[name] = part
         id_blob = _view(raw, header["ids"]["blob"], end)
@@ -327,6 +340,7 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
     lengths = whoosh_compat.length_bytes(reader, field, doc_count)
     max_weights = np.zeros(len(terms), dtype=np.float32)
     min_lengths = np.full(len(terms), 255, dtype=np.uint8)
+    frequencies = np.zeros(len(terms), dtype=np.uint32)
     integral = True
     top = 0.0
     out.align()
@@ -335,6 +349,7 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
     # weights go after the docs, both streamed; an unnamed temporary file leaves nothing behind a kill -9
     with tempfile.TemporaryFile(dir=folder) as weights_file:
         for i, term in enumerate(terms):
+            frequencies[i] = reader.doc_frequency(field, term)  # its term info's count (deleted documents in)
             for ids, weights in whoosh_compat.block_postings(whoosh_compat.unwrap(reader.postings(field, term))):
                 out.write(memoryview(ids).cast("B"))
                 weights_file.write(memoryview(weights).cast("B"))
@@ -374,6 +389,7 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
         "length_bytes": out.array(lengths),
         "max_weights": out.array(max_weights),
         "min_length_bytes": out.array(min_lengths),
+        "doc_frequencies": out.array(frequencies),
     }
 
 

@@ -228,6 +228,15 @@ class ArrayScorer:
                 found[ids[position]] = seg.offset + doc
         return found
 
+    def doc_frequency(self, fieldname: str, text: str) -> int | None:
+        """Whoosh's document frequency of a term (``MultiReader.doc_frequency``: deleted documents included),
+        summed from the sidecars' record of each segment's term info; None when a segment has no sidecar of
+        that field (ask Whoosh then)."""
+        if any(seg.sidecar is None or fieldname not in seg.sidecar.fields for seg in self._segments):
+            return None
+        term = self._searcher.schema[fieldname].to_bytes(text)
+        return sum(seg.sidecar.fields[fieldname].doc_frequency(term) for seg in self._segments)  # type: ignore[union-attr]
+
     def holders(self, fields: Sequence[str], terms: Sequence[str], numbers: np.ndarray) -> dict[str, np.ndarray]:
         """Which of ``numbers`` (global document numbers, ascending) hold each of ``terms`` in any of ``fields``.
 
