@@ -62,7 +62,7 @@ from hsearch.index.bm25_sidecar import Sidecar, SidecarError
 from hsearch.index.collection import CollectionStats
 
 from .bm25_kernels import AddTerm, numpy_add_term
-from .maxscore import compiled_maxscore
+from .maxscore import WINDOW, compiled_maxscore
 
 # Whoosh's field length of each length byte; 0 means "no length", which its BM25F scorer reads as 1
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)], dtype=np.float64)
@@ -421,7 +421,7 @@ class ArrayScorer:
             shortest = self._norm_of_byte(seg, term.fieldname, int(field.min_length_bytes[ordinal]), stats)
             top = float(field.max_weights[ordinal])
             bound = factor * idf * ((top * (k1 + 1)) / (top + shortest)) * (1 + MARGIN)
-            terms.append((bound, docs, weights, norm, idf * factor, term.fieldname))
+            terms.append((bound, docs, weights, norm, idf * factor, term.fieldname, ordinal))
         if not terms:
             return np.zeros(0, dtype=np.int64)
         if self._daat is not None:  # compiled: document at a time
@@ -435,7 +435,7 @@ class ArrayScorer:
         while i < len(terms):  # essential terms: every document they hold is a candidate
             if rest[i] < theta:
                 break
-            _, docs, weights, norm, scale, _ = terms[i]
+            _, docs, weights, norm, scale, _, _ = terms[i]
             docs = docs.astype(np.int64)
             if allowed is not None:
                 keep = allowed[docs]
@@ -449,7 +449,7 @@ class ArrayScorer:
         for j in range(i, len(terms)):  # the rest: looked up at the candidates only
             keep = partial + rest[j] >= theta
             cands, partial = cands[keep], partial[keep]
-            _, docs, weights, norm, scale, _ = terms[j]
+            _, docs, weights, norm, scale, _, _ = terms[j]
             pos = np.searchsorted(docs, cands)
             pos[pos >= len(docs)] = 0
             hit = np.flatnonzero(docs[pos] == cands)
@@ -463,18 +463,30 @@ class ArrayScorer:
 
     def _maxscore_daat(self, terms: list[Any], seg: _Segment, stats: CollectionStats | None,
                        allowed: np.ndarray | None, k: int) -> np.ndarray:
-        """:meth:`_maxscore` by the compiled kernel (:mod:`hsearch.search.maxscore`), terms smallest bound first."""
-        names = sorted({t[5] for t in terms})
-        norms = self._stacked_norms(seg, tuple(names), stats)
-        weights = [t[2] for t in terms]
-        if len({w.dtype for w in weights}) > 1:  # one array holds one dtype: the fields' weights differ
-            weights = [w.astype(np.float32) for w in weights]
-        starts = np.zeros(len(terms) + 1, dtype=np.int64)
-        starts[1:] = np.cumsum([len(t[1]) for t in terms])
-        return self._daat(np.concatenate([t[1] for t in terms]), np.concatenate(weights), starts,  # type: ignore[misc]
-                          np.array([names.index(t[5]) for t in terms], dtype=np.int64), norms,
-                          np.array([t[4] for t in terms]), np.array([t[0] for t in terms]),
-                          allowed if allowed is not None else _NOTHING, k, float(self._weighting.K1), MARGIN)
+        """:meth:`_maxscore` by the compiled kernel (:mod:`hsearch.search.maxscore`), terms smallest bound first.
+
+        The kernel reads the postings of every scorable field where they lie in the sidecar (each term by
+        its slice); where the fields' weights differ in dtype (a tuple holds one), the terms' postings are
+        gathered into one array first, their weights as ``float32``.
+        """
+        fields = seg.sidecar.fields  # type: ignore[union-attr]
+        names = tuple(fields)
+        columns = [fields[name] for name in names]
+        parts = [fields[t[5]] for t in terms]
+        starts = np.array([int(f.starts[t[6]]) for f, t in zip(parts, terms)], dtype=np.int64)
+        ends = np.array([int(f.starts[t[6] + 1]) for f, t in zip(parts, terms)], dtype=np.int64)
+        if len({f.weights.dtype for f in columns}) == 1:
+            docs = tuple(f.docs for f in columns)
+            weights = tuple(f.weights for f in columns)
+        else:
+            docs = (np.concatenate([t[1] for t in terms]),) * len(names)
+            weights = (np.concatenate([t[2].astype(np.float32) for t in terms]),) * len(names)
+            ends = np.cumsum(ends - starts)
+            starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        return self._daat(docs, weights, np.array([names.index(t[5]) for t in terms], dtype=np.int64),  # type: ignore[misc]
+                          starts, ends, self._stacked_norms(seg, names, stats), np.array([t[4] for t in terms]),
+                          np.array([t[0] for t in terms]), allowed if allowed is not None else _NOTHING, k,
+                          float(self._weighting.K1), MARGIN, -np.inf, WINDOW)
 
     def _stacked_norms(self, seg: _Segment, names: tuple[str, ...], stats: CollectionStats | None) -> np.ndarray:
         """The :meth:`_norm` rows of ``names`` as one array (kept per segment, as the rows are)."""

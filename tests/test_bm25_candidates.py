@@ -91,13 +91,18 @@ def test_candidates_rank_as_whoosh_and_score_as_the_dense_path_to_the_bit(undate
     searcher.close()
 
 
+@pytest.mark.parametrize("window", [3, array_scorer.WINDOW], ids=lambda w: f"window-{w}")
 @pytest.mark.parametrize("filters", FILTERS[:3], ids=lambda f: "none" if f is None else "filtered")
 def test_the_compiled_maxscore_walk_finds_the_same_ranking_to_the_bit(undated: Path, filters: Filters | None,
+                                                                     window: int,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled walk takes the documents in windows (of thousands; of 3 here too, so that a segment of the
+    seed articles has a dozen, and terms turn non-essential between them)."""
     from hsearch.search.maxscore import compiled_maxscore
 
     if compiled_maxscore() is None:
         pytest.skip("numba is not installed (optional: pip install 'hsearch[fast]'); the numpy walk ranked")
+    monkeypatch.setattr(array_scorer, "WINDOW", window)
     plain, compiled = FullTextSearcher(undated), FullTextSearcher(undated, compiled=True)
     assert compiled._arrays._daat is not None and plain._arrays._daat is None
     filter_query = filters.to_whoosh() if filters is not None else None
