@@ -73,7 +73,7 @@ _NOTHING = np.zeros(0, dtype=bool)
 #: at least this many documents, by whether the compiled walk or numpy's runs ...
 CANDIDATES_FROM_SIZE = {True: 200_000, False: 500_000}
 #: ... and queries whose posting lists hold at least this many postings per document of the segment.
-CANDIDATES_FROM_SHARE = {True: 0.5, False: 0.5}
+CANDIDATES_FROM_SHARE = {True: 0.0, False: 0.5}
 #: "dense" or "candidates" forces that path whatever the sizes (benchmarks and tests compare them); None: measured rule.
 PATH: str | None = None
 #: Relative slack of MaxScore's decisions, far above the rounding of a sum of a query's terms in another order.
@@ -152,6 +152,7 @@ class ArrayScorer:
         ``stats`` scores with a collection's statistics instead of this index's own.
         """
         found_scores, found_docs, owners = [], [], []
+        floor = -np.inf  # the limit-th best score of the segments before: a later one's match below it cannot enter
         for seg in self._segments:
             allowed = self._allowed(seg, filter_query)
             if seg.sidecar is None:
@@ -159,8 +160,11 @@ class ArrayScorer:
                 local = top_k(scores, matched, allowed, limit)
                 found_scores.append(scores[local])
             else:
-                local, best = self._top(q, seg, stats, allowed, limit)
+                local, best = self._top(q, seg, stats, allowed, limit, floor)
                 found_scores.append(best)
+            held = np.concatenate(found_scores)
+            if len(held) >= limit:  # (a tie with it loses too: the earlier segment's number is lower)
+                floor = float(-np.partition(-held, limit - 1)[limit - 1])
             found_docs.append(local)
             owners.append(np.full(len(local), len(owners), dtype=np.int64))
         if not found_scores:
@@ -321,8 +325,9 @@ class ArrayScorer:
 
     # -- top k without a score per document ----------------------------------
     def _top(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None, allowed: np.ndarray | None,
-             k: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(local document numbers, scores)`` of the segment's best ``k`` allowed matches, exactly.
+             k: int, floor: float = -np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """``(local document numbers, scores)`` of the segment's best ``k`` allowed matches, exactly (the
+        candidate path may leave out those scoring below ``floor``, a score k matches elsewhere reach).
 
         Either every document gets a score (the dense path: one array the
         size of the segment), or the query is scored only at its *candidates*
@@ -332,7 +337,7 @@ class ArrayScorer:
         :func:`use_candidates`'s choice.
         """
         memo: dict[tuple[str, Any], Any] = {}
-        at = self._candidates(q, seg, stats, allowed, k, memo)
+        at = self._candidates(q, seg, stats, allowed, k, memo, floor)
         if at is None:
             scores, matched = self._eval(q, seg, stats, memo=memo)
             local = top_k(scores, matched, allowed, k)
@@ -342,8 +347,10 @@ class ArrayScorer:
         return at[picked], scores[picked]
 
     def _candidates(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None,
-                    allowed: np.ndarray | None, k: int, memo: dict[tuple[str, Any], Any]) -> np.ndarray | None:
-        """Sorted local document numbers that hold every allowed top-``k`` match; None: score densely."""
+                    allowed: np.ndarray | None, k: int, memo: dict[tuple[str, Any], Any],
+                    floor: float = -np.inf) -> np.ndarray | None:
+        """Sorted local document numbers that hold every allowed top-``k`` match scoring at least ``floor``;
+        None: score densely."""
         if PATH == "dense" or (PATH is None and seg.size < min(CANDIDATES_FROM_SIZE.values())):
             return None
         leaves = self._sum_of_terms(q, seg, 1.0)
@@ -354,7 +361,7 @@ class ArrayScorer:
         if PATH is None and not use_candidates(seg.size, sum(len(found[0]) for found, _, _ in postings),
                                                compiled=self._daat is not None):
             return None
-        return self._maxscore(postings, seg, stats, allowed, k, memo)
+        return self._maxscore(postings, seg, stats, allowed, k, memo, floor)
 
     def _sum_of_terms(self, q: wq.Query, seg: _Segment, factor: float) -> list[tuple[wq.Term, float]] | None:
         """The query's terms with the product of the boosts above each, when it is a plain sum of terms
@@ -397,8 +404,8 @@ class ArrayScorer:
 
     def _maxscore(self, postings: list[tuple[tuple[np.ndarray, np.ndarray, int], float, wq.Term]], seg: _Segment,
                   stats: CollectionStats | None, allowed: np.ndarray | None, k: int,
-                  memo: dict[tuple[str, Any], Any]) -> np.ndarray:
-        """MaxScore over a sum of terms: the candidates that can still reach the top ``k``.
+                  memo: dict[tuple[str, Any], Any], floor: float = -np.inf) -> np.ndarray:
+        """MaxScore over a sum of terms: the candidates that can still reach the top ``k`` (and ``floor``).
 
         Each term's best possible contribution (its bound: idf, its largest
         weight and its documents' shortest field length, from the sidecar) is
@@ -425,12 +432,12 @@ class ArrayScorer:
         if not terms:
             return np.zeros(0, dtype=np.int64)
         if self._daat is not None:  # compiled: document at a time
-            return self._maxscore_daat(sorted(terms, key=lambda t: t[0]), seg, stats, allowed, k)
+            return self._maxscore_daat(sorted(terms, key=lambda t: t[0]), seg, stats, allowed, k, floor)
         terms.sort(key=lambda t: -t[0])
         rest = np.cumsum([t[0] for t in terms][::-1])[::-1].tolist() + [0.0]
         cands = np.zeros(0, dtype=np.int64)
         partial = np.zeros(0)
-        theta = -np.inf
+        theta = floor * (1 - MARGIN)
         i = 0
         while i < len(terms):  # essential terms: every document they hold is a candidate
             if rest[i] < theta:
@@ -444,7 +451,7 @@ class ArrayScorer:
             parts = scale * ((tf * (k1 + 1)) / (tf + norm[docs]))
             cands, partial = _merge(cands, partial, docs, parts)
             if len(cands) >= k:
-                theta = _kth(partial, k) * (1 - MARGIN)
+                theta = max(theta, _kth(partial, k) * (1 - MARGIN))
             i += 1
         for j in range(i, len(terms)):  # the rest: looked up at the candidates only
             keep = partial + rest[j] >= theta
@@ -462,7 +469,7 @@ class ArrayScorer:
         return cands
 
     def _maxscore_daat(self, terms: list[Any], seg: _Segment, stats: CollectionStats | None,
-                       allowed: np.ndarray | None, k: int) -> np.ndarray:
+                       allowed: np.ndarray | None, k: int, floor: float = -np.inf) -> np.ndarray:
         """:meth:`_maxscore` by the compiled kernel (:mod:`hsearch.search.maxscore`), terms smallest bound first.
 
         The kernel reads the postings of every scorable field where they lie in the sidecar (each term by
@@ -486,7 +493,7 @@ class ArrayScorer:
         return self._daat(docs, weights, np.array([names.index(t[5]) for t in terms], dtype=np.int64),  # type: ignore[misc]
                           starts, ends, self._stacked_norms(seg, names, stats), np.array([t[4] for t in terms]),
                           np.array([t[0] for t in terms]), allowed if allowed is not None else _NOTHING, k,
-                          float(self._weighting.K1), MARGIN, -np.inf, WINDOW)
+                          float(self._weighting.K1), MARGIN, floor, WINDOW)
 
     def _stacked_norms(self, seg: _Segment, names: tuple[str, ...], stats: CollectionStats | None) -> np.ndarray:
         """The :meth:`_norm` rows of ``names`` as one array (kept per segment, as the rows are)."""
@@ -646,11 +653,15 @@ def use_candidates(size: int, postings: int, *, compiled: bool) -> bool:
     Measured per segment and query, medians by postings per document (``python -m bench.bm25_paths``,
     bench/results/bm25-candidates; bench/notes/issue-23.md, "BM25 and filters"): one score per document
     is faster in segments of 50k documents, whatever the query (1.4-2.3x: the array is small, MaxScore's
-    bookkeeping per term costs more).  In segments replicated to 500k documents, from 0.5 postings per
-    document the candidates take 0.72-0.90x (compiled walk) and 0.65-0.74x (numpy) of the dense time,
-    and about the same or more below; at 1M, 1.0-1.07x (compiled) and 0.76-0.94x (numpy) from 0.5.
-    Their peak memory is 3-80x lower.  Operators and phrases are always scored densely: their candidate
-    sets, merged with numpy, measured 1.6-40x slower than the dense array at 500k.
+    bookkeeping per term costs more).  The numpy walk: in segments replicated to 500k documents, from 0.5
+    postings per document the candidates take 0.65-0.74x of the dense time, and about the same or more
+    below; at 1M 0.76-0.94x from 0.5.  The compiled walk, in windows since (bench/notes/issue-23.md, "BM25
+    at 1M"): in the 1M bench index's two real 500k segments every query of the bench ranks faster at its
+    candidates (``hsearch bm25`` p50 4.2 ms against 13.3 with every segment dense and 7.4 with the light
+    queries dense), and in the 100k index's 50k segments slower (1.06 ms against 0.88); segments between
+    200k and 500k were not measured again.  Candidates' peak memory is 3-80x lower.  Operators and phrases
+    are always scored densely: their candidate sets, merged with numpy, measured 1.6-40x slower than the
+    dense array at 500k.
     """
     return size >= CANDIDATES_FROM_SIZE[compiled] and postings >= CANDIDATES_FROM_SHARE[compiled] * size
 

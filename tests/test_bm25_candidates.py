@@ -114,14 +114,15 @@ def test_the_compiled_maxscore_walk_finds_the_same_ranking_to_the_bit(undated: P
     compiled.close()
 
 
-def test_small_segments_and_light_queries_are_scored_densely_heavy_ones_in_large_segments_at_candidates() -> None:
-    """The measured rule (bench.bm25_paths): the dense array in a 100k archive's segments whatever the query;
-    MaxScore in large segments (200k documents for the compiled walk, 500k for numpy's) for a query with at
-    least half a posting per document."""
+def test_small_segments_are_scored_densely_large_ones_at_candidates_light_queries_too_when_compiled() -> None:
+    """The measured rule (bench.bm25_paths, bench.latency): the dense array in a 100k archive's segments whatever
+    the query; MaxScore in large segments: the compiled walk for every query from 200k documents, numpy's from
+    500k for a query with at least half a posting per document."""
     for compiled in (True, False):
         assert not array_scorer.use_candidates(50_000, 150_000, compiled=compiled)  # a 100k archive's segment
-        assert not array_scorer.use_candidates(1_000_000, 300_000, compiled=compiled)  # a light query at 1M
         assert array_scorer.use_candidates(1_000_000, 700_000, compiled=compiled)
+    assert array_scorer.use_candidates(500_000, 20_000, compiled=True)  # a light query in a 1M archive's segment
+    assert not array_scorer.use_candidates(500_000, 20_000, compiled=False)
     assert array_scorer.use_candidates(300_000, 200_000, compiled=True)
     assert not array_scorer.use_candidates(300_000, 200_000, compiled=False)
 
