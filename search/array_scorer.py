@@ -61,7 +61,7 @@ from hsearch.index import bm25_sidecar, whoosh_compat
 from hsearch.index.bm25_sidecar import Sidecar, SidecarError
 from hsearch.index.collection import CollectionStats
 
-from .bm25_kernels import AddTerm, numpy_add_term
+from .bm25_kernels import AddTerm, compiled_holding, numpy_add_term
 from .maxscore import WINDOW, compiled_maxscore
 
 # Whoosh's field length of each length byte; 0 means "no length", which its BM25F scorer reads as 1
@@ -102,6 +102,7 @@ class ArrayScorer:
         self._add = add_term or (previous._add if previous else numpy_add_term)
         # the compiled MaxScore walk goes with the compiled kernel (engines that answer many queries)
         self._daat = compiled_maxscore() if self._add is not numpy_add_term else None
+        self._holding = compiled_holding() if self._add is not numpy_add_term else None
         if not isinstance(weighting, scoring.BM25F):
             raise TypeError("the array scorer computes BM25F only")
         self._searcher = searcher
@@ -254,8 +255,19 @@ class ArrayScorer:
             if lo == hi:
                 continue
             local = numbers[lo:hi] - seg.offset
-            for term in terms:
-                for fieldname in fields:
+            for fieldname in fields:
+                if self._holding is not None and seg.sidecar is not None and fieldname in seg.sidecar.fields:
+                    # compiled: every term's postings searched in one call
+                    field = seg.sidecar.fields[fieldname]
+                    to_bytes = self._searcher.schema[fieldname].to_bytes
+                    ordinals = [field.find(to_bytes(term)) for term in terms]
+                    starts = np.array([field.starts[o] if o >= 0 else 0 for o in ordinals], dtype=np.int64)
+                    ends = np.array([field.starts[o + 1] if o >= 0 else 0 for o in ordinals], dtype=np.int64)
+                    holds = self._holding(field.docs, starts, ends, local)
+                    for term, row in zip(terms, holds):
+                        held[term][lo:hi] |= row
+                    continue
+                for term in terms:
                     docs = self._documents_holding(seg, fieldname, term)
                     if docs is None or not len(docs):
                         continue

@@ -280,14 +280,20 @@ def _holders_by_whoosh(searcher: FullTextSearcher, terms: list[str], ids: list[s
     return found
 
 
-def test_the_words_an_article_holds_are_read_from_the_sidecars_as_whoosh_has_them(undated: Path,
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
+def test_the_words_an_article_holds_are_read_from_the_sidecars_as_whoosh_has_them(undated: Path, compiled: bool,
                                                                                   tmp_path: Path) -> None:
-    """The relevance decision's word coverage: which query words each candidate holds, in headline or body."""
+    """The relevance decision's word coverage: which query words each candidate holds, in headline or body
+    (postings searched with numpy, or by the compiled kernel where engines have numba)."""
     from hsearch.index.analysis import analyze
+    from hsearch.search.bm25_kernels import compiled_holding
 
+    if compiled and compiled_holding() is None:
+        pytest.skip("numba is not installed (optional: pip install 'hsearch[fast]')")
     terms = sorted(set(analyze("वैज्ञानिक उपकरण चिकित्सा भूकंप सुनामी चेतावनी अमेरिका राष्ट्रपति चुनाव कुर्स्क")))
     ids = [a.id for a in ARTICLES] + ["no-such-article"]
-    with_sidecars = FullTextSearcher(undated)
+    with_sidecars = FullTextSearcher(undated, compiled=compiled)
+    assert (with_sidecars._arrays._holding is not None) == compiled
     expected = _holders_by_whoosh(with_sidecars, terms, ids)
     assert sum(map(len, expected.values())) > 20  # the words are held, by many articles
     assert with_sidecars.matched_terms(terms, ids) == expected
