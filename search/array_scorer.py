@@ -113,6 +113,7 @@ class ArrayScorer:
         self._norms: dict[tuple[str, str, float], np.ndarray] = previous._norms if previous else {}
         self._filters: OrderedDict[Any, np.ndarray] = OrderedDict()
         self._averages: dict[str, float] = {}
+        self._tables: dict[tuple[str, float], np.ndarray] = {}
         self._stacks: dict[tuple[str, tuple[str, ...]], tuple[list[np.ndarray], np.ndarray]] = {}
         self._id_sets: dict[Any, frozenset[str]] = {}
         self._id_lock = threading.Lock()
@@ -437,9 +438,11 @@ class ArrayScorer:
             field = seg.sidecar.fields[term.fieldname]  # type: ignore[union-attr]
             idf = self._idf(term, stats, memo)
             norm = self._norm(seg, term.fieldname, stats)
-            shortest = self._norm_of_byte(seg, term.fieldname, int(field.min_length_bytes[ordinal]), stats)
-            top = float(field.max_weights[ordinal])
-            bound = factor * idf * ((top * (k1 + 1)) / (top + shortest)) * (1 + MARGIN)
+            # the best of the term's impacts (weight, length) is its best score here
+            impact_weights, impact_lengths = field.impacts(ordinal)
+            tf = impact_weights.astype(np.float64)
+            top = float(((tf * (k1 + 1)) / (tf + self._length_norms(term.fieldname, stats)[impact_lengths])).max())
+            bound = factor * idf * top * (1 + MARGIN)
             terms.append((bound, docs, weights, norm, idf * factor, term.fieldname, ordinal))
         if not terms:
             return np.zeros(0, dtype=np.int64)
@@ -615,13 +618,17 @@ class ArrayScorer:
             average = self._averages[fieldname] = self._searcher.avg_field_length(fieldname)
         return average
 
-    def _norm_of_byte(self, seg: _Segment, fieldname: str, length_byte: int,
-                      stats: CollectionStats | None = None) -> float:
-        """:meth:`_norm` of a document whose field-length byte is ``length_byte``."""
-        average = self._average(fieldname, stats)
-        b = whoosh_compat.field_b(self._weighting, fieldname)
-        k1 = self._weighting.K1
-        return float(k1 * ((1 - b) + b * LENGTH_OF_BYTE[length_byte] / (average or 1)))
+    def _length_norms(self, fieldname: str, stats: CollectionStats | None) -> np.ndarray:
+        """:meth:`_norm` of each field-length byte (256 values; the same operations, so the same floats)."""
+        avgfl = self._average(fieldname, stats) or 1
+        key = (fieldname, avgfl)
+        table = self._tables.get(key)
+        if table is None:
+            b = whoosh_compat.field_b(self._weighting, fieldname)
+            table = self._weighting.K1 * ((1 - b) + b * LENGTH_OF_BYTE / avgfl)
+            self._tables = {k: v for k, v in self._tables.items() if k[0] != fieldname}  # older averages
+            self._tables[key] = table
+        return table
 
     def _norm(self, seg: _Segment, fieldname: str, stats: CollectionStats | None = None) -> np.ndarray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` of every document: the length part of Whoosh's bm25()."""

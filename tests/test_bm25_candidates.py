@@ -148,19 +148,30 @@ def test_maxscore_reads_only_the_candidates_a_rare_word_leaves_for_a_common_one(
     searcher.close()
 
 
-def test_each_terms_bound_holds_its_largest_weight_and_shortest_field(undated: Path) -> None:
+def test_each_terms_impacts_are_the_postings_no_other_beats_on_weight_and_length(undated: Path) -> None:
+    """A term's bound is the best score of its impacts: each impact is one of its postings' (weight, length byte),
+    every posting is matched or beaten by one (a weight at least as high in a field at most as long), and none
+    beats another, so the best of them is the term's best score whatever the average length."""
     fulltext = layout.fulltext_dir(undated)
     ix = whoosh_index.open_dir(str(fulltext))
+    several = 0
     with bm25_sidecar.segment_readers(ix) as segments:
         for reader, segment_id in segments:
             sidecar = bm25_sidecar.open_sidecar(fulltext, segment_id, reader.doc_count_all(), ["title", "body"])
             for name, field in sidecar.fields.items():
                 for i in range(len(field)):
                     docs, weights = field.postings_at(i)
+                    impacts = list(zip(*(a.tolist() for a in field.impacts(i))))
                     if not len(docs):  # a term of the lexicon with no postings left: never scored
+                        assert impacts == [], (name, field._term(i).decode())
                         continue
-                    assert field.max_weights[i] == weights.max(), (name, field._term(i).decode())
-                    assert field.min_length_bytes[i] == field.length_bytes[docs].min()
+                    pairs = set(zip(weights.tolist(), field.length_bytes[docs].tolist()))
+                    assert set(impacts) <= pairs, (name, field._term(i).decode())
+                    assert all(any(w <= iw and n >= il for iw, il in impacts) for w, n in pairs)
+                    assert all(not (w2 >= w1 and n2 <= n1) for (w1, n1) in impacts for (w2, n2) in impacts
+                               if (w1, n1) != (w2, n2))
+                    several += len(impacts) > 1
+    assert several > 20  # a common word's longer articles hold it more often: several impacts
 
 
 DATE_RANGES = [
@@ -213,7 +224,7 @@ def _as_format_2(path: Path) -> None:
     header["format_version"] = 2
     del header["numeric"]
     for spec in header["fields"].values():
-        del spec["max_weights"], spec["min_length_bytes"]
+        del spec["impact_starts"], spec["impact_weights"], spec["impact_length_bytes"], spec["doc_frequencies"]
     text = json.dumps(header).encode()
     path.write_bytes(data[:offset] + text + trailer.pack(offset, len(text), bm25_sidecar.MAGIC))
 
