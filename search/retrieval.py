@@ -220,9 +220,10 @@ def word_groups(fulltext: object, terms: frozenset[str], plan: QueryPlan) -> lis
             groups.append(members)
             seen |= set(members)
     groups += [{t: 1.0} for t in sorted(terms - seen)]
-    every = {t for members in groups for t in members}  # each term's counts read once, whichever groups hold it
-    held = {t: fulltext.term_frequency(t) for t in every}  # type: ignore[attr-defined]
-    idf = {t: fulltext.idf(t) for t in every}  # type: ignore[attr-defined]
+    # each term's count and idf read once, whichever groups hold it
+    statistics = {t: fulltext.term_statistics(t) for t in {t for members in groups for t in members}}  # type: ignore[attr-defined]
+    held = {t: frequency for t, (frequency, _) in statistics.items()}
+    idf = {t: weight for t, (_, weight) in statistics.items()}
     out: list[WordGroup] = []
     for members in groups:
         known = sorted((t for t in members if held[t]), key=lambda t: (-members[t], -idf[t]))
