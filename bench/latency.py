@@ -356,9 +356,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.data is None:
         print(f"no --data: corpus from {pools.source}", file=sys.stderr)
 
-    index_dir, build = bench_corpus.bench_index(size, args.data, args.seed, vectors=vectors)
-    if args.index is not None:
-        index_dir = args.index
+    if args.index is not None and (args.index / "bench-build.json").exists():  # that copy, as it was built
+        index_dir, build = args.index, json.loads((args.index / "bench-build.json").read_text())
+    else:  # (a bm25-only run with --index built the cached full-text-only index of --size first)
+        index_dir, build = bench_corpus.bench_index(size, args.data, args.seed, vectors=vectors)
+        index_dir = args.index or index_dir
     articles = bench_corpus.load_articles(size, args.data, args.seed)
     queries = pick_queries(bench_corpus.load_queries(args.data, seed=args.seed), n_queries)
 

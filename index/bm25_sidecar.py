@@ -21,11 +21,23 @@ body, and any field added later, such as a folded-spelling one) it keeps
   all whole numbers, else ``float32``, which is what Whoosh itself stores);
 * each document's field-length byte (``uint8``, Whoosh's own lossy encoding;
   decoded with Whoosh's table at query time),
-* for each term, the largest posting weight (``float32``) and the smallest
-  field-length byte of its documents (``uint8``): with the index-wide idf and
-  average length at query time they bound the term's best possible score,
-  which lets the query side skip documents that cannot reach the top k
-  (MaxScore, :mod:`hsearch.search.array_scorer`),
+* for each term, its *impacts* (Lucene's word): the pairs of posting weight
+  (``float32``) and field-length byte (``uint8``) that no other posting of
+  the term beats on both (a higher weight in a field at most as long), shortest
+  field first, with each term's slice in ``impact_starts``.  A document's
+  BM25 part grows with the weight and shrinks with the length, so with the
+  index-wide idf and average length at query time the best of these pairs is
+  the term's best possible score in this segment, exactly, which lets the
+  query side skip documents that cannot reach the top k (MaxScore,
+  :mod:`hsearch.search.array_scorer`).  Format 4 kept the largest weight and
+  the shortest length apart, a bound 7% above the best score (the median at
+  1M) and so looser;
+* for each term, Whoosh's document frequency in this segment as its term
+  info records it (``uint32``; deleted documents included, as Whoosh counts
+  them): summed over the segments it is Whoosh's ``doc_frequency``, read
+  without Whoosh's term dictionary.  It is not the length of the term's
+  postings here, which leave out the documents deleted before the sidecar
+  was written;
 
 the article id of every document number, and, for each NUMERIC field of the
 schema (the article date), each document's value as Whoosh's sortable key
@@ -64,8 +76,8 @@ from . import layout, whoosh_compat
 from .atomic import atomic_open, temporary_glob
 from .hashing import hash64
 
-FORMAT_VERSION = 4  # 4: ids findable by hash; 3: per-term score bounds and numeric (date) columns; 2: postings,
-# lengths, ids
+FORMAT_VERSION = 5  # 5: Whoosh's document frequencies, impacts for the bounds; 4: ids findable by hash; 3: per-term score bounds and
+# numeric (date) columns; 2: postings, lengths, ids
 SUFFIX = layout.SCORING_SIDECAR_SUFFIX
 MAGIC = b"HSBM25\x00\x00"
 _TRAILER = struct.Struct("<QQ8s")  # header offset, header length, magic
@@ -111,8 +123,10 @@ class FieldPostings:
     length_bytes: np.ndarray  # uint8, one per document
     hashes: np.ndarray        # uint64, the terms' hashes sorted
     hash_ordinals: np.ndarray  # uint32, the term ordinal of each hash
-    max_weights: np.ndarray   # float32, each term's largest posting weight
-    min_length_bytes: np.ndarray  # uint8, each term's smallest field-length byte among its documents
+    impact_starts: np.ndarray  # uint64, len(terms) + 1: each term's slice of the impacts
+    impact_weights: np.ndarray  # float32, ascending within a term
+    impact_length_bytes: np.ndarray  # uint8, ascending within a term
+    doc_frequencies: np.ndarray  # uint32, each term's document frequency in Whoosh's term info
 
     def __len__(self) -> int:
         return len(self.term_offsets) - 1
@@ -121,12 +135,16 @@ class FieldPostings:
         return self.term_blob[int(self.term_offsets[i]):int(self.term_offsets[i + 1])].tobytes()
 
     def find(self, term: bytes) -> int:
-        """The term's ordinal, or -1 (its hash looked up, then its bytes compared)."""
-        key = term_hash(term)
-        at = int(np.searchsorted(self.hashes, key))
-        while at < len(self.hashes) and self.hashes[at] == key:  # equal hashes: compare the bytes
+        """The term's ordinal, or -1 (its hash looked up, then its bytes compared).
+
+        Asked a hundred times a query (scoring, counts, word coverage): written for few Python-level calls."""
+        key = hash64(term)
+        hashes = self.hashes
+        at = int(hashes.searchsorted(np.uint64(key)))
+        while at < len(hashes) and int(hashes[at]) == key:  # equal hashes: compare the bytes
             ordinal = int(self.hash_ordinals[at])
-            if self._term(ordinal) == term:
+            start, end = self.term_offsets[ordinal:ordinal + 2].tolist()
+            if end - start == len(term) and self.term_blob[start:end].tobytes() == term:
                 return ordinal
             at += 1
         return -1
@@ -142,6 +160,16 @@ class FieldPostings:
         """``(document numbers, weights)`` of the term of ordinal ``i`` (document numbers ascending)."""
         a, b = int(self.starts[i]), int(self.starts[i + 1])
         return self.docs[a:b], self.weights[a:b]
+
+    def impacts(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(weights, field-length bytes)`` of the term of ordinal ``i`` that no other posting of it beats."""
+        a, b = self.impact_starts[i:i + 2].tolist()
+        return self.impact_weights[a:b], self.impact_length_bytes[a:b]
+
+    def doc_frequency(self, term: bytes) -> int:
+        """Whoosh's document frequency of ``term`` in this segment (0 when the segment lacks it)."""
+        i = self.find(term)
+        return int(self.doc_frequencies[i]) if i >= 0 else 0
 
 
 @dataclass(frozen=True)
@@ -255,10 +283,14 @@ def open_sidecar(fulltext_dir: Path, segment_id: str, doc_count: int, fields: li
         for name, spec in header["fields"].items():
             part = FieldPostings(*(_view(raw, spec[key], end) for key in
                                    ("term_blob", "term_offsets", "starts", "docs", "weights", "length_bytes",
-                                    "hashes", "hash_ordinals", "max_weights", "min_length_bytes")))
+                                    "hashes", "hash_ordinals", "impact_starts", "impact_weights",
+                                    "impact_length_bytes", "doc_frequencies")))
             if (len(part.length_bytes) != doc_count or int(part.starts[-1]) != len(part.docs)
                     or len(part.hashes) != len(part) or len(part.starts) != len(part) + 1
-                    or len(part.max_weights) != len(part) or len(part.min_length_bytes) != len(part)):
+                    or len(part.impact_starts) != len(part) + 1
+                    or int(part.impact_starts[-1]) != len(part.impact_weights)
+                    or len(part.impact_length_bytes) != len(part.impact_weights)
+                    or len(part.doc_frequencies) != len(part)):
                 raise SidecarError(f"{path.name}: field {name} has inconsistent lengths")
             built[name] = part
         id_blob = _view(raw, header["ids"]["blob"], end)
@@ -325,8 +357,10 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
     terms: list[bytes] = list(reader.lexicon(field)) if field in reader.indexed_field_names() else []
     starts = np.zeros(len(terms) + 1, dtype=np.uint64)
     lengths = whoosh_compat.length_bytes(reader, field, doc_count)
-    max_weights = np.zeros(len(terms), dtype=np.float32)
-    min_lengths = np.full(len(terms), 255, dtype=np.uint8)
+    impact_starts = np.zeros(len(terms) + 1, dtype=np.uint64)
+    impact_weights: list[np.ndarray] = []
+    impact_lengths: list[np.ndarray] = []
+    frequencies = np.zeros(len(terms), dtype=np.uint32)
     integral = True
     top = 0.0
     out.align()
@@ -335,17 +369,22 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
     # weights go after the docs, both streamed; an unnamed temporary file leaves nothing behind a kill -9
     with tempfile.TemporaryFile(dir=folder) as weights_file:
         for i, term in enumerate(terms):
+            frequencies[i] = reader.doc_frequency(field, term)  # its term info's count (deleted documents in)
+            best = np.zeros(256, dtype=np.float32)  # the largest weight of each field-length byte
             for ids, weights in whoosh_compat.block_postings(whoosh_compat.unwrap(reader.postings(field, term))):
                 out.write(memoryview(ids).cast("B"))
                 weights_file.write(memoryview(weights).cast("B"))
                 count += len(ids)
-                if len(ids):
-                    max_weights[i] = max(max_weights[i], weights.max())
-                    min_lengths[i] = min(min_lengths[i], lengths[ids].min())
+                np.maximum.at(best, lengths[ids], weights)
                 if integral and len(weights):
                     integral = bool(np.all(weights == np.floor(weights)))
                     top = max(top, float(weights.max()))
             starts[i + 1] = count
+            held = np.flatnonzero(best)  # weights are positive
+            above = best[held] > np.concatenate([[-1.0], np.maximum.accumulate(best[held])[:-1]])
+            impact_weights.append(best[held][above])  # each above every shorter field's weight
+            impact_lengths.append(held[above].astype(np.uint8))
+            impact_starts[i + 1] = impact_starts[i] + int(above.sum())
         docs_spec = [docs_at, np.dtype(np.uint32).str, count]
         small = integral and top <= np.iinfo(np.uint16).max
         dtype = np.dtype(np.uint16 if small else np.float32)
@@ -372,8 +411,10 @@ def _write_field(out: _Out, reader: Any, field: str, doc_count: int, folder: Pat
         "docs": docs_spec,
         "weights": weights_spec,
         "length_bytes": out.array(lengths),
-        "max_weights": out.array(max_weights),
-        "min_length_bytes": out.array(min_lengths),
+        "impact_starts": out.array(impact_starts),
+        "impact_weights": out.array(np.concatenate(impact_weights) if terms else np.zeros(0, dtype=np.float32)),
+        "impact_length_bytes": out.array(np.concatenate(impact_lengths) if terms else np.zeros(0, dtype=np.uint8)),
+        "doc_frequencies": out.array(frequencies),
     }
 
 

@@ -61,8 +61,8 @@ from hsearch.index import bm25_sidecar, whoosh_compat
 from hsearch.index.bm25_sidecar import Sidecar, SidecarError
 from hsearch.index.collection import CollectionStats
 
-from .bm25_kernels import AddTerm, numpy_add_term
-from .maxscore import compiled_maxscore
+from .bm25_kernels import AddTerm, compiled_holding, numpy_add_term
+from .maxscore import WINDOW, compiled_maxscore
 
 # Whoosh's field length of each length byte; 0 means "no length", which its BM25F scorer reads as 1
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)], dtype=np.float64)
@@ -73,7 +73,7 @@ _NOTHING = np.zeros(0, dtype=bool)
 #: at least this many documents, by whether the compiled walk or numpy's runs ...
 CANDIDATES_FROM_SIZE = {True: 200_000, False: 500_000}
 #: ... and queries whose posting lists hold at least this many postings per document of the segment.
-CANDIDATES_FROM_SHARE = {True: 0.5, False: 0.5}
+CANDIDATES_FROM_SHARE = {True: 0.0, False: 0.5}
 #: "dense" or "candidates" forces that path whatever the sizes (benchmarks and tests compare them); None: measured rule.
 PATH: str | None = None
 #: Relative slack of MaxScore's decisions, far above the rounding of a sum of a query's terms in another order.
@@ -102,6 +102,7 @@ class ArrayScorer:
         self._add = add_term or (previous._add if previous else numpy_add_term)
         # the compiled MaxScore walk goes with the compiled kernel (engines that answer many queries)
         self._daat = compiled_maxscore() if self._add is not numpy_add_term else None
+        self._holding = compiled_holding() if self._add is not numpy_add_term else None
         if not isinstance(weighting, scoring.BM25F):
             raise TypeError("the array scorer computes BM25F only")
         self._searcher = searcher
@@ -112,6 +113,7 @@ class ArrayScorer:
         self._norms: dict[tuple[str, str, float], np.ndarray] = previous._norms if previous else {}
         self._filters: OrderedDict[Any, np.ndarray] = OrderedDict()
         self._averages: dict[str, float] = {}
+        self._tables: dict[tuple[str, float], np.ndarray] = {}
         self._stacks: dict[tuple[str, tuple[str, ...]], tuple[list[np.ndarray], np.ndarray]] = {}
         self._id_sets: dict[Any, frozenset[str]] = {}
         self._id_lock = threading.Lock()
@@ -152,6 +154,7 @@ class ArrayScorer:
         ``stats`` scores with a collection's statistics instead of this index's own.
         """
         found_scores, found_docs, owners = [], [], []
+        floor = -np.inf  # the limit-th best score of the segments before: a later one's match below it cannot enter
         for seg in self._segments:
             allowed = self._allowed(seg, filter_query)
             if seg.sidecar is None:
@@ -159,8 +162,11 @@ class ArrayScorer:
                 local = top_k(scores, matched, allowed, limit)
                 found_scores.append(scores[local])
             else:
-                local, best = self._top(q, seg, stats, allowed, limit)
+                local, best = self._top(q, seg, stats, allowed, limit, floor)
                 found_scores.append(best)
+            held = np.concatenate(found_scores)
+            if len(held) >= limit:  # (a tie with it loses too: the earlier segment's number is lower)
+                floor = float(-np.partition(-held, limit - 1)[limit - 1])
             found_docs.append(local)
             owners.append(np.full(len(local), len(owners), dtype=np.int64))
         if not found_scores:
@@ -228,6 +234,15 @@ class ArrayScorer:
                 found[ids[position]] = seg.offset + doc
         return found
 
+    def doc_frequency(self, fieldname: str, text: str) -> int | None:
+        """Whoosh's document frequency of a term (``MultiReader.doc_frequency``: deleted documents included),
+        summed from the sidecars' record of each segment's term info; None when a segment has no sidecar of
+        that field (ask Whoosh then)."""
+        if any(seg.sidecar is None or fieldname not in seg.sidecar.fields for seg in self._segments):
+            return None
+        term = self._searcher.schema[fieldname].to_bytes(text)
+        return sum(seg.sidecar.fields[fieldname].doc_frequency(term) for seg in self._segments)  # type: ignore[union-attr]
+
     def holders(self, fields: Sequence[str], terms: Sequence[str], numbers: np.ndarray) -> dict[str, np.ndarray]:
         """Which of ``numbers`` (global document numbers, ascending) hold each of ``terms`` in any of ``fields``.
 
@@ -241,8 +256,19 @@ class ArrayScorer:
             if lo == hi:
                 continue
             local = numbers[lo:hi] - seg.offset
-            for term in terms:
-                for fieldname in fields:
+            for fieldname in fields:
+                if self._holding is not None and seg.sidecar is not None and fieldname in seg.sidecar.fields:
+                    # compiled: every term's postings searched in one call
+                    field = seg.sidecar.fields[fieldname]
+                    to_bytes = self._searcher.schema[fieldname].to_bytes
+                    ordinals = [field.find(to_bytes(term)) for term in terms]
+                    starts = np.array([field.starts[o] if o >= 0 else 0 for o in ordinals], dtype=np.int64)
+                    ends = np.array([field.starts[o + 1] if o >= 0 else 0 for o in ordinals], dtype=np.int64)
+                    holds = self._holding(field.docs, starts, ends, local)
+                    for term, row in zip(terms, holds):
+                        held[term][lo:hi] |= row
+                    continue
+                for term in terms:
                     docs = self._documents_holding(seg, fieldname, term)
                     if docs is None or not len(docs):
                         continue
@@ -312,8 +338,9 @@ class ArrayScorer:
 
     # -- top k without a score per document ----------------------------------
     def _top(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None, allowed: np.ndarray | None,
-             k: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(local document numbers, scores)`` of the segment's best ``k`` allowed matches, exactly.
+             k: int, floor: float = -np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """``(local document numbers, scores)`` of the segment's best ``k`` allowed matches, exactly (the
+        candidate path may leave out those scoring below ``floor``, a score k matches elsewhere reach).
 
         Either every document gets a score (the dense path: one array the
         size of the segment), or the query is scored only at its *candidates*
@@ -323,7 +350,7 @@ class ArrayScorer:
         :func:`use_candidates`'s choice.
         """
         memo: dict[tuple[str, Any], Any] = {}
-        at = self._candidates(q, seg, stats, allowed, k, memo)
+        at = self._candidates(q, seg, stats, allowed, k, memo, floor)
         if at is None:
             scores, matched = self._eval(q, seg, stats, memo=memo)
             local = top_k(scores, matched, allowed, k)
@@ -333,8 +360,10 @@ class ArrayScorer:
         return at[picked], scores[picked]
 
     def _candidates(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None,
-                    allowed: np.ndarray | None, k: int, memo: dict[tuple[str, Any], Any]) -> np.ndarray | None:
-        """Sorted local document numbers that hold every allowed top-``k`` match; None: score densely."""
+                    allowed: np.ndarray | None, k: int, memo: dict[tuple[str, Any], Any],
+                    floor: float = -np.inf) -> np.ndarray | None:
+        """Sorted local document numbers that hold every allowed top-``k`` match scoring at least ``floor``;
+        None: score densely."""
         if PATH == "dense" or (PATH is None and seg.size < min(CANDIDATES_FROM_SIZE.values())):
             return None
         leaves = self._sum_of_terms(q, seg, 1.0)
@@ -345,7 +374,7 @@ class ArrayScorer:
         if PATH is None and not use_candidates(seg.size, sum(len(found[0]) for found, _, _ in postings),
                                                compiled=self._daat is not None):
             return None
-        return self._maxscore(postings, seg, stats, allowed, k, memo)
+        return self._maxscore(postings, seg, stats, allowed, k, memo, floor)
 
     def _sum_of_terms(self, q: wq.Query, seg: _Segment, factor: float) -> list[tuple[wq.Term, float]] | None:
         """The query's terms with the product of the boosts above each, when it is a plain sum of terms
@@ -388,8 +417,8 @@ class ArrayScorer:
 
     def _maxscore(self, postings: list[tuple[tuple[np.ndarray, np.ndarray, int], float, wq.Term]], seg: _Segment,
                   stats: CollectionStats | None, allowed: np.ndarray | None, k: int,
-                  memo: dict[tuple[str, Any], Any]) -> np.ndarray:
-        """MaxScore over a sum of terms: the candidates that can still reach the top ``k``.
+                  memo: dict[tuple[str, Any], Any], floor: float = -np.inf) -> np.ndarray:
+        """MaxScore over a sum of terms: the candidates that can still reach the top ``k`` (and ``floor``).
 
         Each term's best possible contribution (its bound: idf, its largest
         weight and its documents' shortest field length, from the sidecar) is
@@ -409,24 +438,26 @@ class ArrayScorer:
             field = seg.sidecar.fields[term.fieldname]  # type: ignore[union-attr]
             idf = self._idf(term, stats, memo)
             norm = self._norm(seg, term.fieldname, stats)
-            shortest = self._norm_of_byte(seg, term.fieldname, int(field.min_length_bytes[ordinal]), stats)
-            top = float(field.max_weights[ordinal])
-            bound = factor * idf * ((top * (k1 + 1)) / (top + shortest)) * (1 + MARGIN)
-            terms.append((bound, docs, weights, norm, idf * factor, term.fieldname))
+            # the best of the term's impacts (weight, length) is its best score here
+            impact_weights, impact_lengths = field.impacts(ordinal)
+            tf = impact_weights.astype(np.float64)
+            top = float(((tf * (k1 + 1)) / (tf + self._length_norms(term.fieldname, stats)[impact_lengths])).max())
+            bound = factor * idf * top * (1 + MARGIN)
+            terms.append((bound, docs, weights, norm, idf * factor, term.fieldname, ordinal))
         if not terms:
             return np.zeros(0, dtype=np.int64)
         if self._daat is not None:  # compiled: document at a time
-            return self._maxscore_daat(sorted(terms, key=lambda t: t[0]), seg, stats, allowed, k)
+            return self._maxscore_daat(sorted(terms, key=lambda t: t[0]), seg, stats, allowed, k, floor)
         terms.sort(key=lambda t: -t[0])
         rest = np.cumsum([t[0] for t in terms][::-1])[::-1].tolist() + [0.0]
         cands = np.zeros(0, dtype=np.int64)
         partial = np.zeros(0)
-        theta = -np.inf
+        theta = floor * (1 - MARGIN)
         i = 0
         while i < len(terms):  # essential terms: every document they hold is a candidate
             if rest[i] < theta:
                 break
-            _, docs, weights, norm, scale, _ = terms[i]
+            _, docs, weights, norm, scale, _, _ = terms[i]
             docs = docs.astype(np.int64)
             if allowed is not None:
                 keep = allowed[docs]
@@ -435,12 +466,12 @@ class ArrayScorer:
             parts = scale * ((tf * (k1 + 1)) / (tf + norm[docs]))
             cands, partial = _merge(cands, partial, docs, parts)
             if len(cands) >= k:
-                theta = _kth(partial, k) * (1 - MARGIN)
+                theta = max(theta, _kth(partial, k) * (1 - MARGIN))
             i += 1
         for j in range(i, len(terms)):  # the rest: looked up at the candidates only
             keep = partial + rest[j] >= theta
             cands, partial = cands[keep], partial[keep]
-            _, docs, weights, norm, scale, _ = terms[j]
+            _, docs, weights, norm, scale, _, _ = terms[j]
             pos = np.searchsorted(docs, cands)
             pos[pos >= len(docs)] = 0
             hit = np.flatnonzero(docs[pos] == cands)
@@ -453,19 +484,31 @@ class ArrayScorer:
         return cands
 
     def _maxscore_daat(self, terms: list[Any], seg: _Segment, stats: CollectionStats | None,
-                       allowed: np.ndarray | None, k: int) -> np.ndarray:
-        """:meth:`_maxscore` by the compiled kernel (:mod:`hsearch.search.maxscore`), terms smallest bound first."""
-        names = sorted({t[5] for t in terms})
-        norms = self._stacked_norms(seg, tuple(names), stats)
-        weights = [t[2] for t in terms]
-        if len({w.dtype for w in weights}) > 1:  # one array holds one dtype: the fields' weights differ
-            weights = [w.astype(np.float32) for w in weights]
-        starts = np.zeros(len(terms) + 1, dtype=np.int64)
-        starts[1:] = np.cumsum([len(t[1]) for t in terms])
-        return self._daat(np.concatenate([t[1] for t in terms]), np.concatenate(weights), starts,  # type: ignore[misc]
-                          np.array([names.index(t[5]) for t in terms], dtype=np.int64), norms,
-                          np.array([t[4] for t in terms]), np.array([t[0] for t in terms]),
-                          allowed if allowed is not None else _NOTHING, k, float(self._weighting.K1), MARGIN)
+                       allowed: np.ndarray | None, k: int, floor: float = -np.inf) -> np.ndarray:
+        """:meth:`_maxscore` by the compiled kernel (:mod:`hsearch.search.maxscore`), terms smallest bound first.
+
+        The kernel reads the postings of every scorable field where they lie in the sidecar (each term by
+        its slice); where the fields' weights differ in dtype (a tuple holds one), the terms' postings are
+        gathered into one array first, their weights as ``float32``.
+        """
+        fields = seg.sidecar.fields  # type: ignore[union-attr]
+        names = tuple(fields)
+        columns = [fields[name] for name in names]
+        parts = [fields[t[5]] for t in terms]
+        starts = np.array([int(f.starts[t[6]]) for f, t in zip(parts, terms)], dtype=np.int64)
+        ends = np.array([int(f.starts[t[6] + 1]) for f, t in zip(parts, terms)], dtype=np.int64)
+        if len({f.weights.dtype for f in columns}) == 1:
+            docs = tuple(f.docs for f in columns)
+            weights = tuple(f.weights for f in columns)
+        else:
+            docs = (np.concatenate([t[1] for t in terms]),) * len(names)
+            weights = (np.concatenate([t[2].astype(np.float32) for t in terms]),) * len(names)
+            ends = np.cumsum(ends - starts)
+            starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        return self._daat(docs, weights, np.array([names.index(t[5]) for t in terms], dtype=np.int64),  # type: ignore[misc]
+                          starts, ends, self._stacked_norms(seg, names, stats), np.array([t[4] for t in terms]),
+                          np.array([t[0] for t in terms]), allowed if allowed is not None else _NOTHING, k,
+                          float(self._weighting.K1), MARGIN, floor, WINDOW)
 
     def _stacked_norms(self, seg: _Segment, names: tuple[str, ...], stats: CollectionStats | None) -> np.ndarray:
         """The :meth:`_norm` rows of ``names`` as one array (kept per segment, as the rows are)."""
@@ -575,13 +618,17 @@ class ArrayScorer:
             average = self._averages[fieldname] = self._searcher.avg_field_length(fieldname)
         return average
 
-    def _norm_of_byte(self, seg: _Segment, fieldname: str, length_byte: int,
-                      stats: CollectionStats | None = None) -> float:
-        """:meth:`_norm` of a document whose field-length byte is ``length_byte``."""
-        average = self._average(fieldname, stats)
-        b = whoosh_compat.field_b(self._weighting, fieldname)
-        k1 = self._weighting.K1
-        return float(k1 * ((1 - b) + b * LENGTH_OF_BYTE[length_byte] / (average or 1)))
+    def _length_norms(self, fieldname: str, stats: CollectionStats | None) -> np.ndarray:
+        """:meth:`_norm` of each field-length byte (256 values; the same operations, so the same floats)."""
+        avgfl = self._average(fieldname, stats) or 1
+        key = (fieldname, avgfl)
+        table = self._tables.get(key)
+        if table is None:
+            b = whoosh_compat.field_b(self._weighting, fieldname)
+            table = self._weighting.K1 * ((1 - b) + b * LENGTH_OF_BYTE / avgfl)
+            self._tables = {k: v for k, v in self._tables.items() if k[0] != fieldname}  # older averages
+            self._tables[key] = table
+        return table
 
     def _norm(self, seg: _Segment, fieldname: str, stats: CollectionStats | None = None) -> np.ndarray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` of every document: the length part of Whoosh's bm25()."""
@@ -625,11 +672,15 @@ def use_candidates(size: int, postings: int, *, compiled: bool) -> bool:
     Measured per segment and query, medians by postings per document (``python -m bench.bm25_paths``,
     bench/results/bm25-candidates; bench/notes/issue-23.md, "BM25 and filters"): one score per document
     is faster in segments of 50k documents, whatever the query (1.4-2.3x: the array is small, MaxScore's
-    bookkeeping per term costs more).  In segments replicated to 500k documents, from 0.5 postings per
-    document the candidates take 0.72-0.90x (compiled walk) and 0.65-0.74x (numpy) of the dense time,
-    and about the same or more below; at 1M, 1.0-1.07x (compiled) and 0.76-0.94x (numpy) from 0.5.
-    Their peak memory is 3-80x lower.  Operators and phrases are always scored densely: their candidate
-    sets, merged with numpy, measured 1.6-40x slower than the dense array at 500k.
+    bookkeeping per term costs more).  The numpy walk: in segments replicated to 500k documents, from 0.5
+    postings per document the candidates take 0.65-0.74x of the dense time, and about the same or more
+    below; at 1M 0.76-0.94x from 0.5.  The compiled walk, in windows since (bench/notes/issue-23.md, "BM25
+    at 1M"): in the 1M bench index's two real 500k segments every query of the bench ranks faster at its
+    candidates (``hsearch bm25`` p50 4.2 ms against 13.3 with every segment dense and 7.4 with the light
+    queries dense), and in the 100k index's 50k segments slower (1.06 ms against 0.88); segments between
+    200k and 500k were not measured again.  Candidates' peak memory is 3-80x lower.  Operators and phrases
+    are always scored densely: their candidate sets, merged with numpy, measured 1.6-40x slower than the
+    dense array at 500k.
     """
     return size >= CANDIDATES_FROM_SIZE[compiled] and postings >= CANDIDATES_FROM_SHARE[compiled] * size
 

@@ -63,3 +63,35 @@ def compiled_add_term() -> AddTerm | None:
     for dtype in (np.uint16, np.float32):  # the two weight dtypes a sidecar may hold
         add_term(scores, docs, np.ones(1, dtype=dtype), norm, 1.0, 1.2, 1.0)
     return add_term  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def compiled_holding() -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None:
+    """Which of a few documents each of several terms holds, by binary search in each term's postings, compiled
+    (the relevance decision's word coverage asks it of every query); None without numba."""
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(cache=True, nogil=True)
+    def holding(docs, starts, ends, wanted):  # type: ignore[no-untyped-def]
+        # term t's postings are docs[starts[t]:ends[t]] (ascending); wanted: document numbers, ascending
+        held = np.zeros((starts.shape[0], wanted.shape[0]), dtype=np.bool_)
+        for t in range(starts.shape[0]):
+            lo = starts[t]
+            for i in range(wanted.shape[0]):
+                doc = wanted[i]
+                hi = ends[t]
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if np.int64(docs[mid]) < doc:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                held[t, i] = lo < ends[t] and np.int64(docs[lo]) == doc
+        return held
+
+    one = np.zeros(1, dtype=np.int64)
+    holding(np.zeros(1, dtype=np.uint32), one, one + 1, one)  # compiled (or loaded) now
+    return holding  # type: ignore[no-any-return]

@@ -13,7 +13,7 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from hsearch.index import layout, whoosh_compat
-from hsearch.index.collection import CollectionStats
+from hsearch.index.collection import CollectionStats, whoosh_idf
 from hsearch.index.errors import FullTextDamagedError, IndexNotFoundError, Remedy, damage_reason
 from hsearch.index.schema import article_digests
 
@@ -115,7 +115,19 @@ class FullTextSearcher:
 
     def term_frequency(self, term: str) -> int:
         """Articles whose headline or body holds ``term`` (the larger count)."""
-        return max(self._searcher.doc_frequency(f, term) for f in query_parser.SEARCH_FIELDS)
+        return self.term_statistics(term)[0]
+
+    def term_statistics(self, term: str) -> tuple[int, float]:
+        """:meth:`term_frequency` and :meth:`idf` of ``term``, from one reading of its document frequencies."""
+        frequencies = [self.doc_frequency(f, term) for f in query_parser.SEARCH_FIELDS if f in self.schema]
+        held = [whoosh_idf(self._searcher.doc_count_all(), n) for n in frequencies if n]
+        return max(frequencies), max(held) if held else math.log(max(self.doc_count, 1)) + 1.0
+
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        """Whoosh's document frequency of ``term`` in ``fieldname`` (deleted articles counted, as Whoosh
+        counts them): from the scoring sidecars, or from Whoosh's term dictionary where one is missing."""
+        found = self._arrays.doc_frequency(fieldname, term)
+        return found if found is not None else self._searcher.doc_frequency(fieldname, term)
 
     def reference_score(self, q: wq.Query, top: tuple[str, float] | None,
                         stats: CollectionStats | None = None) -> float:
@@ -145,9 +157,7 @@ class FullTextSearcher:
     def idf(self, term: str) -> float:
         """How much ``term`` tells (Whoosh's BM25 idf, the larger of headline and body); a term no
         article holds is as telling as the rarest one (``log(N) + 1``), since it is the query's own word."""
-        held = [self._searcher.idf(f, term) for f in query_parser.SEARCH_FIELDS
-                if f in self.schema and self._searcher.doc_frequency(f, term)]
-        return max(held) if held else math.log(max(self.doc_count, 1)) + 1.0
+        return self.term_statistics(term)[1]
 
     def matched_terms(self, terms: Iterable[str], ids: Sequence[str]) -> dict[str, set[str]]:
         """Which of ``terms`` each article of ``ids`` holds (headline or body): each term's postings

@@ -220,15 +220,17 @@ def word_groups(fulltext: object, terms: frozenset[str], plan: QueryPlan) -> lis
             groups.append(members)
             seen |= set(members)
     groups += [{t: 1.0} for t in sorted(terms - seen)]
-    held = fulltext.term_frequency  # type: ignore[attr-defined]
-    idf = fulltext.idf  # type: ignore[attr-defined]
+    # each term's count and idf read once, whichever groups hold it
+    statistics = {t: fulltext.term_statistics(t) for t in {t for members in groups for t in members}}  # type: ignore[attr-defined]
+    held = {t: frequency for t, (frequency, _) in statistics.items()}
+    idf = {t: weight for t, (_, weight) in statistics.items()}
     out: list[WordGroup] = []
     for members in groups:
-        known = sorted((t for t in members if held(t)), key=lambda t: (-members[t], -idf(t)))
+        known = sorted((t for t in members if held[t]), key=lambda t: (-members[t], -idf[t]))
         typed = [t for t in members if t.isascii() and t.isalpha()]
         if typed and all(is_function_word(t) for t in typed):
             continue
-        out.append((members, idf(known[0]) if known else max(idf(t) for t in members)))
+        out.append((members, idf[known[0]] if known else max(idf[t] for t in members)))
     return out
 
 

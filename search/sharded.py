@@ -260,6 +260,9 @@ class _SetFullText:
     def term_frequency(self, term: str) -> int:
         return self.collection.term_frequency(term)
 
+    def term_statistics(self, term: str) -> tuple[int, float]:
+        return self.term_frequency(term), self.idf(term)
+
     def idf(self, term: str) -> float:
         """As :meth:`FullTextSearcher.idf`, with the set's statistics."""
         held = [self.collection.idf(f, term) for f in query_parser.SEARCH_FIELDS if self.collection.doc_frequency(f, term)]

@@ -91,13 +91,18 @@ def test_candidates_rank_as_whoosh_and_score_as_the_dense_path_to_the_bit(undate
     searcher.close()
 
 
+@pytest.mark.parametrize("window", [3, array_scorer.WINDOW], ids=lambda w: f"window-{w}")
 @pytest.mark.parametrize("filters", FILTERS[:3], ids=lambda f: "none" if f is None else "filtered")
 def test_the_compiled_maxscore_walk_finds_the_same_ranking_to_the_bit(undated: Path, filters: Filters | None,
+                                                                     window: int,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled walk takes the documents in windows (of thousands; of 3 here too, so that a segment of the
+    seed articles has a dozen, and terms turn non-essential between them)."""
     from hsearch.search.maxscore import compiled_maxscore
 
     if compiled_maxscore() is None:
         pytest.skip("numba is not installed (optional: pip install 'hsearch[fast]'); the numpy walk ranked")
+    monkeypatch.setattr(array_scorer, "WINDOW", window)
     plain, compiled = FullTextSearcher(undated), FullTextSearcher(undated, compiled=True)
     assert compiled._arrays._daat is not None and plain._arrays._daat is None
     filter_query = filters.to_whoosh() if filters is not None else None
@@ -109,14 +114,15 @@ def test_the_compiled_maxscore_walk_finds_the_same_ranking_to_the_bit(undated: P
     compiled.close()
 
 
-def test_small_segments_and_light_queries_are_scored_densely_heavy_ones_in_large_segments_at_candidates() -> None:
-    """The measured rule (bench.bm25_paths): the dense array in a 100k archive's segments whatever the query;
-    MaxScore in large segments (200k documents for the compiled walk, 500k for numpy's) for a query with at
-    least half a posting per document."""
+def test_small_segments_are_scored_densely_large_ones_at_candidates_light_queries_too_when_compiled() -> None:
+    """The measured rule (bench.bm25_paths, bench.latency): the dense array in a 100k archive's segments whatever
+    the query; MaxScore in large segments: the compiled walk for every query from 200k documents, numpy's from
+    500k for a query with at least half a posting per document."""
     for compiled in (True, False):
         assert not array_scorer.use_candidates(50_000, 150_000, compiled=compiled)  # a 100k archive's segment
-        assert not array_scorer.use_candidates(1_000_000, 300_000, compiled=compiled)  # a light query at 1M
         assert array_scorer.use_candidates(1_000_000, 700_000, compiled=compiled)
+    assert array_scorer.use_candidates(500_000, 20_000, compiled=True)  # a light query in a 1M archive's segment
+    assert not array_scorer.use_candidates(500_000, 20_000, compiled=False)
     assert array_scorer.use_candidates(300_000, 200_000, compiled=True)
     assert not array_scorer.use_candidates(300_000, 200_000, compiled=False)
 
@@ -142,19 +148,30 @@ def test_maxscore_reads_only_the_candidates_a_rare_word_leaves_for_a_common_one(
     searcher.close()
 
 
-def test_each_terms_bound_holds_its_largest_weight_and_shortest_field(undated: Path) -> None:
+def test_each_terms_impacts_are_the_postings_no_other_beats_on_weight_and_length(undated: Path) -> None:
+    """A term's bound is the best score of its impacts: each impact is one of its postings' (weight, length byte),
+    every posting is matched or beaten by one (a weight at least as high in a field at most as long), and none
+    beats another, so the best of them is the term's best score whatever the average length."""
     fulltext = layout.fulltext_dir(undated)
     ix = whoosh_index.open_dir(str(fulltext))
+    several = 0
     with bm25_sidecar.segment_readers(ix) as segments:
         for reader, segment_id in segments:
             sidecar = bm25_sidecar.open_sidecar(fulltext, segment_id, reader.doc_count_all(), ["title", "body"])
             for name, field in sidecar.fields.items():
                 for i in range(len(field)):
                     docs, weights = field.postings_at(i)
+                    impacts = list(zip(*(a.tolist() for a in field.impacts(i))))
                     if not len(docs):  # a term of the lexicon with no postings left: never scored
+                        assert impacts == [], (name, field._term(i).decode())
                         continue
-                    assert field.max_weights[i] == weights.max(), (name, field._term(i).decode())
-                    assert field.min_length_bytes[i] == field.length_bytes[docs].min()
+                    pairs = set(zip(weights.tolist(), field.length_bytes[docs].tolist()))
+                    assert set(impacts) <= pairs, (name, field._term(i).decode())
+                    assert all(any(w <= iw and n >= il for iw, il in impacts) for w, n in pairs)
+                    assert all(not (w2 >= w1 and n2 <= n1) for (w1, n1) in impacts for (w2, n2) in impacts
+                               if (w1, n1) != (w2, n2))
+                    several += len(impacts) > 1
+    assert several > 20  # a common word's longer articles hold it more often: several impacts
 
 
 DATE_RANGES = [
@@ -207,7 +224,7 @@ def _as_format_2(path: Path) -> None:
     header["format_version"] = 2
     del header["numeric"]
     for spec in header["fields"].values():
-        del spec["max_weights"], spec["min_length_bytes"]
+        del spec["impact_starts"], spec["impact_weights"], spec["impact_length_bytes"], spec["doc_frequencies"]
     text = json.dumps(header).encode()
     path.write_bytes(data[:offset] + text + trailer.pack(offset, len(text), bm25_sidecar.MAGIC))
 
@@ -274,14 +291,20 @@ def _holders_by_whoosh(searcher: FullTextSearcher, terms: list[str], ids: list[s
     return found
 
 
-def test_the_words_an_article_holds_are_read_from_the_sidecars_as_whoosh_has_them(undated: Path,
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
+def test_the_words_an_article_holds_are_read_from_the_sidecars_as_whoosh_has_them(undated: Path, compiled: bool,
                                                                                   tmp_path: Path) -> None:
-    """The relevance decision's word coverage: which query words each candidate holds, in headline or body."""
+    """The relevance decision's word coverage: which query words each candidate holds, in headline or body
+    (postings searched with numpy, or by the compiled kernel where engines have numba)."""
     from hsearch.index.analysis import analyze
+    from hsearch.search.bm25_kernels import compiled_holding
 
+    if compiled and compiled_holding() is None:
+        pytest.skip("numba is not installed (optional: pip install 'hsearch[fast]')")
     terms = sorted(set(analyze("वैज्ञानिक उपकरण चिकित्सा भूकंप सुनामी चेतावनी अमेरिका राष्ट्रपति चुनाव कुर्स्क")))
     ids = [a.id for a in ARTICLES] + ["no-such-article"]
-    with_sidecars = FullTextSearcher(undated)
+    with_sidecars = FullTextSearcher(undated, compiled=compiled)
+    assert (with_sidecars._arrays._holding is not None) == compiled
     expected = _holders_by_whoosh(with_sidecars, terms, ids)
     assert sum(map(len, expected.values())) > 20  # the words are held, by many articles
     assert with_sidecars.matched_terms(terms, ids) == expected

@@ -185,6 +185,36 @@ def test_an_articles_document_number_comes_from_the_sidecar_id_hashes_as_whoosh_
     searcher.close()
 
 
+@pytest.mark.parametrize("how", ["replaced and deleted", "undated and deleted"])
+def test_document_frequencies_come_from_the_sidecars_as_whoosh_counts_them(segmented: Path, how: str,
+                                                                          tmp_path: Path) -> None:
+    """Whoosh counts a deleted or replaced article in a term's document frequency until a merge drops it (so
+    do its idf and the query planner); the sidecars record each segment's count from Whoosh's term info."""
+    from tests.test_bm25_candidates import _index_with_undated
+
+    index_dir = segmented if how.startswith("replaced") else _index_with_undated(tmp_path)
+    searcher = FullTextSearcher(index_dir)
+    whoosh_searcher = searcher._searcher
+    reader = whoosh_searcher.reader()
+    assert reader.has_deletions()
+    live_postings_differ = 0
+    for field in ("title", "body"):
+        terms = [t.decode("utf-8") for t in reader.lexicon(field)]
+        assert len(terms) > 500
+        for term in terms:
+            whooshs = whoosh_searcher.doc_frequency(field, term)
+            assert searcher._arrays.doc_frequency(field, term) == whooshs, (field, term)
+            live = sum(1 for _ in reader.postings(field, term).all_ids())
+            live_postings_differ += live != whooshs
+        assert searcher.doc_frequency(field, "ऐसाशब्दनहीं") == 0  # a word no article holds
+    assert live_postings_differ > 0  # deleted articles still counted: the live postings would not do
+    for term in ("वैज्ञानिक", "भूकंप", "संशोधित", "ऐसाशब्दनहीं"):
+        held = [whoosh_searcher.idf(f, term) for f in ("title", "body") if whoosh_searcher.doc_frequency(f, term)]
+        assert searcher.idf(term) == (max(held) if held else math.log(searcher.doc_count) + 1.0)
+        assert searcher.term_frequency(term) == max(whoosh_searcher.doc_frequency(f, term) for f in ("title", "body"))
+    searcher.close()
+
+
 def test_field_boost_and_headline_matches_are_scored_as_whoosh_stores_them(segmented: Path) -> None:
     """Headline postings carry Whoosh's weight (frequency x field boost 2.0) and are stored compactly."""
     ix = whoosh_index.open_dir(str(layout.fulltext_dir(segmented)))
