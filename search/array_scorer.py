@@ -676,8 +676,8 @@ def use_candidates(size: int, postings: int, *, compiled: bool) -> bool:
     postings per document the candidates take 0.65-0.74x of the dense time, and about the same or more
     below; at 1M 0.76-0.94x from 0.5.  The compiled walk, in windows since (bench/notes/issue-23.md, "BM25
     at 1M"): in the 1M bench index's two real 500k segments every query of the bench ranks faster at its
-    candidates (``hsearch bm25`` p50 4.2 ms against 13.3 with every segment dense and 7.4 with the light
-    queries dense), and in the 100k index's 50k segments slower (1.06 ms against 0.88); segments between
+    candidates (``hsearch bm25`` p50 4.25 ms against 13.59 with every segment dense and 6.82 with the light
+    queries dense; the three paths in turn per query, 300 queries, 0 rankings differ), and in the 100k index's 50k segments slower (1.06 ms against 0.88); segments between
     200k and 500k were not measured again.  Candidates' peak memory is 3-80x lower.  Operators and phrases
     are always scored densely: their candidate sets, merged with numpy, measured 1.6-40x slower than the
     dense array at 500k.
