@@ -385,19 +385,19 @@ class VectorStore:
 
         Without 8-bit rows: every row's exact cosine, from the float rows.  With
         them: each row's 8-bit cosine, within ``e`` (:meth:`RerankRows.error_bound`)
-        of the exact one, ranks the articles; the best ``k + min(k,``
-        :data:`RESCORE_MARGIN```)`` of them have each row within ``2e`` of their
-        best (the rows that can be their best) scored exactly, read by position.  So the top ``k`` are
+        of the exact one, ranks the articles; the best ``k + min(k, m)`` of them
+        (``m``: :data:`RESCORE_MARGIN`) have each row within ``2e`` of their best
+        (the rows that can be their best) scored exactly, read by position.  So the top ``k`` are
         ranked and scored by exact cosines; a true top-``k`` article is missed only
         if 8-bit rounding puts ``k`` more articles above it (on real vectors:
         bench/notes/issue-23.md, "Fourth session").
         """
-        if self._rows8 is None or self._floats is None:
+        if self._rows8 is None or self._floats is None or not len(rows):
             return self._exact_scores(rows, query)
         approx = self._rows8.scores(rows, query, RERANK_SLICE)
         owners = np.searchsorted(self._starts, rows, side="right") - 1
         first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))  # rows ascending: grouped
-        best = np.maximum.reduceat(approx, first) if len(first) else approx[:0]
+        best = np.maximum.reduceat(approx, first)
         group = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(rows))))
         chosen = np.zeros(len(first), bool)
         for k, mask in wants:

@@ -143,3 +143,22 @@ def test_the_next_commit_gives_an_older_segment_its_rows_and_verify_repair_mends
     assert damaged.exit_code != 0 and "checksum" in damaged.output
     assert_ok(cli("verify", "--index", index, "--repair"))
     assert "both sides agree" in assert_ok(cli("verify", "--index", index)).output
+
+
+def test_a_filter_whose_articles_miss_the_first_shortlist_is_searched_deeper_without_failing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broad filter whose articles are all far from the query: the first shortlist holds none of them."""
+    rows = topical_passages(2000)
+    built, _ = stage_segment(tmp_path / "fast", rows, "pq4")
+    store = open_store(tmp_path / "fast", built)
+    segment = store.stores[0]
+    assert segment._rows8 is not None
+    monkeypatch.setattr(vectors, "FILTERED_EXACT_SHARE", 0)  # never the exact path of narrow filters
+    query = queries_near(rows)[0]
+    per_article = (rows @ query).reshape(-1, 3).max(axis=1)
+    farthest = {f"a{i:05d}" for i in np.argsort(per_article)[:300].tolist()}
+    assert not farthest & {str(segment._ids[i]) for i in np.searchsorted(
+        segment._starts, segment._shortlist(query, segment._depth(10, vectors.Allowed(farthest)))[0],
+        side="right") - 1}
+    want = [h for h in open_store(tmp_path / "fast", built).search(query, 2000) if h.article_id in farthest]
+    assert_same_hits(store.search(query, 10, farthest), want[:10])
