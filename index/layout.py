@@ -139,5 +139,7 @@ def leftover_temporaries(index_dir: Path) -> list[Path]:
     helper's pattern, so this covers files added later too.  Only safe to
     delete while holding the write lock: then no live writer owns them.
     """
-    folders = (index_dir, fulltext_dir(index_dir))  # sidecars are written inside the full-text folder
+    # sidecars are written inside the full-text folder, a vector segment's derived rows inside its own folder
+    segments = [p for p in vectors_dir(index_dir).glob("*") if p.is_dir()] if vectors_dir(index_dir).is_dir() else []
+    folders = (index_dir, fulltext_dir(index_dir), *segments)
     return sorted(path for folder in folders for path in folder.glob(temporary_glob("*")) if path.is_file())

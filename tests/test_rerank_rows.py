@@ -11,6 +11,7 @@ as before.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,9 @@ import pytest
 
 from hsearch.index import layout, rerank_rows, segment_policy, vector_segments, vectors
 from hsearch.index import manifest as manifest_io
+from hsearch.index.atomic import atomic_open, temporary_glob
 from hsearch.index.vector_segments import open_store
+from hsearch.search.engine import SearchEngine, SearchSettings
 
 from .test_fast_scan import stage_segment, topical_passages, unit
 from .test_lifecycle import RECORDS, assert_ok, cli, hash_encoder, write_jsonl  # noqa: F401
@@ -162,3 +165,36 @@ def test_a_filter_whose_articles_miss_the_first_shortlist_is_searched_deeper_wit
         side="right") - 1}
     want = [h for h in open_store(tmp_path / "fast", built).search(query, 2000) if h.article_id in farthest]
     assert_same_hits(store.search(query, 10, farthest), want[:10])
+
+
+@pytest.mark.usefixtures("hash_encoder")
+def test_rows_a_killed_writer_left_half_written_cost_nothing_and_a_running_engine_sees_the_rewritten_ones(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(segment_policy, "IVF_MIN_TRAIN", 64)
+    monkeypatch.setattr(vectors, "IVF_MIN_TRAIN", 64)
+    monkeypatch.setattr(vectors, "FAST_SCAN_SHORTLIST", 32)
+    index = tmp_path / "ix"
+    assert_ok(cli("index", "--index", index, "-q", "--model", "hash-test", "--ann", "pq4",
+                  write_jsonl(tmp_path / "news.jsonl", RECORDS[:-1])))
+    folder = layout.vector_segment_dir(index, manifest_io.load(index).segments[0].name)
+    semantic = ("query", "चुनाव", "--index", index, "--mode", "semantic", "--json")
+    before = assert_ok(cli(*semantic)).output
+    (folder / rerank_rows.NAME).unlink()
+    vectors_of = np.load(folder / "vectors.npy", mmap_mode="r")
+    with pytest.raises(KeyboardInterrupt):  # what kill -9 leaves: the temporary, never renamed
+        with atomic_open(folder / rerank_rows.NAME, "wb") as handle:
+            handle.write(b"half of the rows")
+            (temporary,) = folder.glob(temporary_glob(rerank_rows.NAME))
+            os.link(temporary, folder / f".{rerank_rows.NAME}.dead.tmp")
+            raise KeyboardInterrupt
+    assert len(vectors_of) == manifest_io.load(index).segments[0].passages  # the float rows are untouched
+    assert assert_ok(cli(*semantic)).output == before  # searched from the float rows meanwhile
+    assert "missing" in cli("verify", "--index", index).output
+    engine = SearchEngine(index, SearchSettings(preload=True))  # a server's engine, open across the commit
+    assert engine.snapshot().semantic.store.stores[0]._rows8 is None
+    assert_ok(cli("index", "--index", index, "-q", write_jsonl(tmp_path / "one.jsonl", RECORDS[-1:])))
+    assert not list(folder.glob(temporary_glob("*")))  # the next writer cleared the leftover under its lock
+    assert (folder / rerank_rows.NAME).is_file()
+    assert engine.snapshot().semantic.store.stores[0]._rows8 is not None  # it follows the commit
+    engine.close()
+    assert "both sides agree" in assert_ok(cli("verify", "--index", index)).output
