@@ -177,13 +177,23 @@ def length_bytes(reader: Any, field: str, doc_count: int) -> np.ndarray:
     if type(perdoc) is W3PerDocReader:
         column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
         if column is not None:
-            values = np.frombuffer(column.load().tobytes(), dtype=np.uint8)[:doc_count]
+            values = _byte_column(column)[:doc_count]
             lengths[:len(values)] = values
         return lengths
     for doc in range(doc_count):
         length = reader.doc_field_length(doc, field, 0)
         lengths[doc] = length_to_byte(length) if length else 0
     return lengths
+
+
+def _byte_column(column: Any) -> np.ndarray:
+    """The values of a one-byte numeric column (the length column), read as one slice of its file: its
+    ``load`` unpacks them one by one, 0.6 s per field of a 500k-article segment."""
+    from whoosh.columns import NumericColumn
+
+    if type(column) is NumericColumn.Reader and column._typecode == "B" and column._fixedlen == 1:
+        return np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
+    return np.frombuffer(column.load().tobytes(), dtype=np.uint8)
 
 
 def numeric_fields(schema: Any) -> list[str]:

@@ -49,6 +49,23 @@ def test_bm25_ranks_and_scores_are_whooshs_own(seed_index: Path, preload: bool) 
             assert [score for _, score in ours] == pytest.approx([score for _, score in reference], rel=1e-9), text
 
 
+def test_length_tables_hold_whooshs_own_field_lengths(seed_index: Path) -> None:
+    """The tables are read from Whoosh's length columns whole; each length is what Whoosh gives one by one."""
+    with SearchEngine(seed_index, SearchSettings(preload=True)) as engine:
+        searcher = engine.fulltext._searcher
+        weighting = searcher.weighting
+        assert isinstance(weighting, LengthTableBM25F)
+        compared = 0
+        for sub, _ in searcher.leaf_searchers():
+            for field in ("title", "body"):
+                table = weighting._lengths(sub, field)
+                own = [sub.doc_field_length(doc, field, 1) for doc in range(sub.reader().doc_count_all())]
+                assert len(table) == len(own)
+                assert [t for t, o in zip(table, own) if o is not None] == [o for o in own if o is not None]
+                compared += sum(o is not None for o in own)
+        assert compared > 100
+
+
 def test_length_tables_follow_new_segments_after_refresh(tmp_path: Path) -> None:
     first = tmp_path / "first.jsonl"
     first.write_text(json.dumps({"id": "a", "title": "कुर्स्क", "body": "रूस ने कुर्स्क में सैनिक भेजे।"},
