@@ -197,15 +197,12 @@ class Expander:
     def _find(self, word: str, near: bool) -> list[Candidate]:
         variants = _variants(word)
         keys = {key for _, key, _ in variants}
-        near_keys: dict[str, list[tuple[str, float]]] = {}
-        if near:
-            # Edits of the word as typed and of it without its longest inflection:
-            # each variant costs ~40 keys per letter to look up.
-            for spelling, key, trust in variants[:2]:
-                if len(key) >= 3:  # a two-letter key is one edit from half the vocabulary
-                    for edit in key_edits(key):
-                        near_keys.setdefault(edit, []).append((spelling, NEAR if trust == EXACT else NEAR_INFLECTED))
-        found = self.table.lookup(keys | set(near_keys))
+        # Edits of the word as typed and of it without its longest inflection:
+        # each variant costs ~40 keys per letter to look up.
+        near_sources = [(key_edits(key), spelling, NEAR if trust == EXACT else NEAR_INFLECTED)
+                        for spelling, key, trust in (variants[:2] if near else [])
+                        if len(key) >= 3]  # a two-letter key is one edit from half the vocabulary
+        found = self.table.lookup(keys.union(*(edits for edits, _, _ in near_sources)))
         best: dict[str, Candidate] = {}
 
         def consider(entry: KeyedTerm, spelling: str, trust: float) -> None:
@@ -219,9 +216,9 @@ class Expander:
         for spelling, key, trust in variants:
             for entry in found.get(key, []):
                 consider(entry, spelling, trust)
-        for edit, sources in near_keys.items():
-            for entry in found.get(edit, []):
-                for spelling, trust in sources:
+        for edits, spelling, trust in near_sources:
+            for edit in edits.intersection(found):
+                for entry in found[edit]:
                     consider(entry, spelling, trust)
         ranked = sorted(best.values(), key=lambda c: (-c.weight, -c.df, c.term))
         if not ranked:

@@ -303,7 +303,8 @@ class SetView:
     @property
     def expander(self) -> Expander:
         if self._expander is None:
-            keys = MergedKeyTable([KeyTable.open(d) for d in self.manifest.dirs(self.index_dir)],
+            keys = MergedKeyTable([KeyTable.open(d, keys_in_memory=self.settings.preload)
+                                   for d in self.manifest.dirs(self.index_dir)],
                                   self.fulltext.collection)
             self._expander = Expander(keys, self.settings.expansion)  # type: ignore[arg-type]
         return self._expander

@@ -82,7 +82,8 @@ class Snapshot:
         if self._expander is None:
             from hsearch.index.keytable import KeyTable
 
-            self._expander = Expander(KeyTable.open(self.index_dir), self.settings.expansion)
+            self._expander = Expander(KeyTable.open(self.index_dir, keys_in_memory=self.settings.preload),
+                                     self.settings.expansion)
         return self._expander
 
     @property

@@ -18,7 +18,7 @@ from hsearch.index.settings import IndexSettings
 from hsearch.index.writer import index_paths
 from hsearch.search.cli import main
 from hsearch.search.engine import SearchEngine
-from hsearch.search.expansion import Expander, expand_query
+from hsearch.search.expansion import Expander, expand_query, key_edits
 from hsearch.search.engine_pool import EnginePool
 from hsearch.search.server import create_app
 from hsearch.search.request import SearchRequest
@@ -71,6 +71,22 @@ def small_expander() -> Expander:
     table = KeyTable.from_frequencies({"चुनाव": 40, "चुन": 12, "समर्थन": 30, "समर्थ": 5, "कुर्स्क": 1,
                                        "सरकार": 90, "सकार": 2, "किम": 3, "पुतिन": 8})
     return Expander(table)
+
+
+WORDS = {"चुनाव": 40, "चुन": 12, "समर्थन": 30, "समर्थ": 5, "कुर्स्क": 1, "सरकार": 90, "सकार": 2, "किम": 3, "पुतिन": 8}
+
+
+def test_a_table_holding_its_keys_in_memory_finds_what_sqlite_finds() -> None:
+    """A preloading engine's table asks SQLite only for keys it may hold; it must find the same terms."""
+    plain = KeyTable.from_frequencies(WORDS)
+    held = KeyTable.from_frequencies(WORDS, keys_in_memory=True)
+    asked = {loose_key(w) for w in ("chunav", "sarkar", "sarakr", "kursk", "putin", "north", "korea", "")}
+    asked |= {edit for key in list(asked) if len(key) >= 3 for edit in key_edits(key)}
+    assert held.lookup(asked) == plain.lookup(asked) and plain.lookup(asked)
+    assert held._may_hold(sorted(asked)) != sorted(asked)  # the edits no term has never reach SQLite
+    for word in ("chunavon", "sarakr", "samarthan", "Korea", "putin"):
+        assert Expander(held).candidates(word) == Expander(plain).candidates(word), word
+    assert KeyTable.from_frequencies({}, keys_in_memory=True).lookup(asked) == {}
 
 
 def test_a_romanized_word_expands_to_its_term_first(small_expander: Expander) -> None:
