@@ -114,7 +114,6 @@ class ArrayScorer:
         self._filters: OrderedDict[Any, np.ndarray] = OrderedDict()
         self._averages: dict[str, float] = {}
         self._tables: dict[tuple[str, float], np.ndarray] = {}
-        self._stacks: dict[tuple[str, tuple[str, ...]], tuple[list[np.ndarray], np.ndarray]] = {}
         self._id_sets: dict[Any, frozenset[str]] = {}
         self._id_lock = threading.Lock()
         self._segments: list[_Segment] = []
@@ -506,21 +505,10 @@ class ArrayScorer:
             ends = np.cumsum(ends - starts)
             starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
         return self._daat(docs, weights, np.array([names.index(t[5]) for t in terms], dtype=np.int64),  # type: ignore[misc]
-                          starts, ends, self._stacked_norms(seg, names, stats), np.array([t[4] for t in terms]),
+                          starts, ends, tuple(f.length_bytes for f in columns),
+                          np.stack([self._length_norms(name, stats) for name in names]), np.array([t[4] for t in terms]),
                           np.array([t[0] for t in terms]), allowed if allowed is not None else _NOTHING, k,
                           float(self._weighting.K1), MARGIN, floor, WINDOW)
-
-    def _stacked_norms(self, seg: _Segment, names: tuple[str, ...], stats: CollectionStats | None) -> np.ndarray:
-        """The :meth:`_norm` rows of ``names`` as one array (kept per segment, as the rows are)."""
-        rows = [self._norm(seg, name, stats) for name in names]
-        key = (seg.segment_id, names)
-        held = self._stacks.get(key)
-        if held is not None and all(a is b for a, b in zip(held[0], rows)):
-            return held[1]
-        stacked = np.stack(rows)
-        self._stacks = {k: v for k, v in self._stacks.items() if k[0] != seg.segment_id or k[1] != names}
-        self._stacks[key] = (rows, stacked)
-        return stacked
 
     # -- evaluation --------------------------------------------------------
     def _eval(self, q: wq.Query, seg: _Segment, stats: CollectionStats | None = None,

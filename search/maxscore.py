@@ -51,10 +51,12 @@ def compiled_maxscore() -> Callable[..., Any] | None:
         return None
 
     @numba.njit(cache=True, nogil=True)
-    def maxscore(docs, weights, fields, starts, ends, norms, scales, bounds, allowed, k, k1, margin,  # type: ignore[no-untyped-def]
-                 floor, window):
-        # docs, weights: one array per field (tuples); term t's postings are docs/weights[fields[t]][starts[t]:ends[t]],
-        # its field's norms norms[fields[t]]; terms arrive sorted by bound, smallest first
+    def maxscore(docs, weights, fields, starts, ends, lengths, norms, scales, bounds, allowed, k, k1,  # type: ignore[no-untyped-def]
+                 margin, floor, window):
+        # docs, weights, lengths: one array per field (tuples); term t's postings are
+        # docs/weights[fields[t]][starts[t]:ends[t]]; a document's length norm in field f is norms[f, lengths[f][doc]]
+        # (a byte per document: 1 MB of a 500k segment's two fields stays in cache, their float norms did not);
+        # terms arrive sorted by bound, smallest first
         n_terms = starts.shape[0]
         end_of_docs = np.int64(1) << 62
         prefix = np.cumsum(bounds)  # prefix[t] = bounds[0] + ... + bounds[t]
@@ -91,6 +93,7 @@ def compiled_maxscore() -> Callable[..., Any] | None:
                 f = fields[t]
                 d = docs[f]
                 w = weights[f]
+                lf = lengths[f]
                 scale = scales[t]
                 p = pos[t]
                 end = ends[t]
@@ -100,7 +103,7 @@ def compiled_maxscore() -> Callable[..., Any] | None:
                         break
                     tf = np.float64(w[p])
                     at = doc - low
-                    partial[at] += scale * ((tf * k1p) / (tf + norms[f, doc]))
+                    partial[at] += scale * ((tf * k1p) / (tf + norms[f, lf[doc]]))
                     reached[at >> 6] |= np.uint64(1) << np.uint64(at & 63)
                     p += 1
                 pos[t] = p
@@ -144,7 +147,7 @@ def compiled_maxscore() -> Callable[..., Any] | None:
                     pos[t] = lo
                     if lo < end and np.int64(d[lo]) == doc:
                         tf = np.float64(weights[fields[t]][lo])
-                        score += scales[t] * ((tf * k1p) / (tf + norms[fields[t], doc]))
+                        score += scales[t] * ((tf * k1p) / (tf + norms[fields[t], lengths[fields[t]][doc]]))
                     t -= 1
                 if t >= 0 or score < cut:
                     continue  # cannot reach the k-th score
@@ -174,6 +177,6 @@ def compiled_maxscore() -> Callable[..., Any] | None:
     for dtype in (np.uint16, np.float32):  # compiled (or loaded) now for the sidecars' two weight dtypes and
         for fields in (1, 2):  # one field or two (headline and body): numba compiles per number of fields
             maxscore((np.zeros(1, dtype=np.uint32),) * fields, (np.ones(1, dtype=dtype),) * fields, one, one.copy(),
-                     one + 1, np.ones((fields, 1)), np.ones(1), np.ones(1), np.zeros(0, dtype=bool), 1, 1.2, 1e-9,
-                     -np.inf, WINDOW)
+                     one + 1, (np.ones(1, dtype=np.uint8),) * fields, np.ones((fields, 256)), np.ones(1), np.ones(1),
+                     np.zeros(0, dtype=bool), 1, 1.2, 1e-9, -np.inf, WINDOW)
     return maxscore  # type: ignore[no-any-return]
