@@ -150,18 +150,14 @@ def english_zipf(word: str) -> float:
 
 def key_edits(key: str) -> set[str]:
     """Every key one edit (delete, substitute, insert, swap) from ``key``."""
-    edits: set[str] = set()
-    for i in range(len(key) + 1):
-        for letter in _KEY_LETTERS:
-            edits.add(key[:i] + letter + key[i:])
-        if i < len(key):
-            edits.add(key[:i] + key[i + 1:])
-            for letter in _KEY_LETTERS:
-                edits.add(key[:i] + letter + key[i + 1:])
-        if i < len(key) - 1:
-            edits.add(key[:i] + key[i + 1] + key[i] + key[i + 2:])
+    splits = [(key[:i], key[i:]) for i in range(len(key) + 1)]
+    edits = {head + letter + tail for head, tail in splits for letter in _KEY_LETTERS}  # inserts
+    edits.update([head + letter + tail[1:] for head, tail in splits[:-1] for letter in _KEY_LETTERS])  # substitutes
+    edits.update([head + tail[1:] for head, tail in splits[:-1]])  # deletes
+    edits.update([head + tail[1] + tail[0] + tail[2:] for head, tail in splits[:-2]])  # swaps
     edits.discard(key)
-    return {edit for edit in edits if edit}
+    edits.discard("")
+    return edits
 
 
 def _variants(word: str) -> list[tuple[str, str, float]]:
