@@ -52,9 +52,11 @@ _PLUS = r"(?:^|(?<=[\s(]))\+" + _SIGNED_WORD
 _MINUS = r"(?:^|(?<=[\s(]))-" + _SIGNED_WORD
 _LOWER_LATIN_WORD = re.compile(r"(?<![A-Za-z])[a-z]+(?![A-Za-z])")
 _QUOTED = re.compile(r'"[^"]*"')
-#: What Whoosh's parser (with the plugins left on) may read as syntax: quotes, groups, signs, ``*:*``.
-_SYNTAX = re.compile(r"""['"()+\-*]""")
-_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
+#: What Whoosh's parser (with the plugins left on) may read as syntax: quotes, groups, ``*:*``, a sign where
+#: :data:`_PLUS`/:data:`_MINUS` may start a word, and an apostrophe where a single quote may open (its plugin's
+#: ``(^|(?<=\W))'``).  A hyphen or apostrophe inside a word (``covid-19``, ``don't``, ``Kim's``) is text.
+_SYNTAX = re.compile(r"""["()*]|(?:^|(?<=[\s(]))[+\-]|(?<![A-Za-z0-9])'""")
+_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE"})  # OperatorsPlugin's words
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,12 @@ def _plain_words(schema: fields.Schema, text: str) -> wq.Query | None:
 
     Most queries are a few plain words, and Whoosh's parser spends most of a
     BM25 query's time on them (its normalization deep-copies the tree, about
-    0.6 ms a query).  Without quotes, brackets, signs, a star or an upper-case
-    operator word, its reading is fixed: each whitespace-separated word's
-    analysed tokens, headline then body, in one OR without repeats.
-    ``tests/test_query_syntax.py`` pins this against the parser on real queries.
+    0.6 ms a query, 1.3 ms for an English sentence).  Without quotes,
+    brackets, a sign that starts a word, an opening single quote, a star or an
+    upper-case operator word, its reading is fixed: each whitespace-separated
+    word's analysed tokens, headline then body, in one OR without repeats.
+    ``tests/test_properties.py`` pins this against the parser on real and
+    generated queries; ``python -m bench.plain_parse`` on the dev sets.
     """
     if _SYNTAX.search(text):
         return None

@@ -155,7 +155,9 @@ def _whoosh_reading(parser: query_parser.QueryParser, text: str) -> wq.Query:
 
 
 @settings(max_examples=300, deadline=None)
-@examples(*EXAMPLES, "भारत भारत पाकिस्तान", "covid-19 vaccine", "U.S. election", "मोदी/शाह", "foo\u3000bar", "and or not")
+@examples(*EXAMPLES, "भारत भारत पाकिस्तान", "covid-19 vaccine", "U.S. election", "मोदी/शाह", "foo\u3000bar", "and or not",
+          "don't stop", "Kim's visit to Russia", "students' union", "state-of-the-art AI", "it's 'quoted' here",
+          "e-mail +x", "C++ code", "रूस-यूक्रेन युद्ध", "भारत' संघ", "किम REQUIRE पुतिन", "a - b")
 @given(text=hostile)
 def test_plain_words_are_read_as_whoosh_reads_them(text: str) -> None:
     from hsearch.index.schema import build_schema
@@ -179,6 +181,11 @@ def test_real_headlines_and_questions_take_the_plain_path_and_parse_as_whoosh_do
         assert query_parser._plain_words(parser.schema, text) == _whoosh_reading(parser, text), text
     assert query_parser._plain_words(parser.schema, "किम -पुतिन") is None  # syntax: Whoosh's parser reads it
     assert query_parser._plain_words(parser.schema, "किम NOT पुतिन") is None
+    assert query_parser._plain_words(parser.schema, "किम REQUIRE पुतिन") is None
+    # a hyphen or an apostrophe inside a word is text, read without the parser as the parser reads it
+    for text in ("Russia-Ukraine war and Kim's visit", "रूस-यूक्रेन युद्ध में किम", "the students' union didn't meet"):
+        plain = query_parser._plain_words(parser.schema, text)
+        assert plain is not None and plain == _whoosh_reading(parser, text), text
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
