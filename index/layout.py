@@ -118,6 +118,11 @@ def shards_manifest_path(index_dir: Path) -> Path:
     return index_dir / SHARDS_NAME
 
 
+def is_sharded(index_dir: Path) -> bool:
+    """Whether ``index_dir`` holds a sharded index (its shard set's manifest)."""
+    return shards_manifest_path(Path(index_dir)).is_file()
+
+
 def shard_dir(index_dir: Path, name: str) -> Path:
     """One shard of a sharded index: a complete index of its own."""
     return index_dir / SHARDS_DIR / name

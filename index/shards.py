@@ -104,8 +104,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def is_sharded(index_dir: Path) -> bool:
-    return layout.shards_manifest_path(Path(index_dir)).is_file()
+is_sharded = layout.is_sharded  # the shard set's callers ask it here
 
 
 def load(index_dir: Path) -> ShardSet:

@@ -613,10 +613,3 @@ def merge_bm25(lists: Sequence[Ranked], depth: int) -> Ranked:
 def merge_dense(lists: Sequence[Ranked], depth: int) -> Ranked:
     """The shards' cosine lists as one, best first, ties by id (the vector store's own order)."""
     return sorted((hit for ranked in lists for hit in ranked), key=lambda hit: (-hit[1], hit[0]))[:depth]
-
-
-def open_engine(index_dir: Path, settings: SearchSettings = SearchSettings()) -> SearchEngine | ShardedEngine:
-    """The engine for whatever index is at ``index_dir``: one index, or a sharded one with every shard in-process."""
-    if shard_set.is_sharded(index_dir):
-        return ShardedEngine.local(index_dir, settings)
-    return SearchEngine(index_dir, settings)
