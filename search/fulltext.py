@@ -136,7 +136,10 @@ class FullTextSearcher:
         It is the top hit's score divided by the share of the query it covers
         (the idf mass of the words it matched over that of all the query's
         words): a lone hit matching every word scales to 1.0, a lone hit on one
-        common word of five scales to a fraction.
+        common word of five scales to a fraction.  For a query of words (an OR
+        of terms, the usual case) the words the hit matched are the ones it
+        holds, read from the scoring sidecars; asking Whoosh's search took
+        3.4 ms of a hybrid query at 1M articles (0.12 s of a cold one).
         """
         if top is None:
             return 0.0
@@ -148,9 +151,12 @@ class FullTextSearcher:
         total = sum(weights.values())
         if total <= 0:
             return score
-        results = self._searcher.search(q, limit=1, terms=True, filter=wq.Term("id", article_id))
-        matched = {text.decode("utf-8") if isinstance(text, bytes) else text
-                   for hit in results for _, text in hit.matched_terms()}
+        if query_parser.is_union_of_terms(q):  # the top hit matched each of its words it holds: read the postings
+            matched = self.matched_terms(weights, [article_id])[article_id]
+        else:  # phrases, exclusions, AND: what Whoosh's matchers report at the hit
+            results = self._searcher.search(q, limit=1, terms=True, filter=wq.Term("id", article_id))
+            matched = {text.decode("utf-8") if isinstance(text, bytes) else text
+                       for hit in results for _, text in hit.matched_terms()}
         covered = sum(weight for term, weight in weights.items() if term in matched)
         return score * total / covered if covered > 0 else score
 

@@ -166,6 +166,14 @@ def _fallback(schema: fields.Schema, text: str) -> wq.Query:
     return wq.Or([wq.Term(field, word) for field in SEARCH_FIELDS for word in dict.fromkeys(words)])
 
 
+def is_union_of_terms(q: wq.Query) -> bool:
+    """Whether ``q`` is words and nothing else: searched-field terms under ORs (plain words and their
+    expansions), so that a document matches exactly the terms it holds."""
+    if type(q) is wq.Term:
+        return q.fieldname in SEARCH_FIELDS
+    return type(q) is wq.Or and not q.minmatch and all(is_union_of_terms(child) for child in q.subqueries)
+
+
 def positive_terms(q: wq.Query) -> set[str]:
     """Analysed words the query looks for (not those under NOT), for highlighting and bounds."""
     if isinstance(q, (wq.Not, wq.AndNot)):

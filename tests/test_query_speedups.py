@@ -116,6 +116,32 @@ def test_hybrid_reads_the_bm25_reference_only_when_fusion_needs_it(seed_engine: 
     assert lone.ranked[0][0] == SEED_ARTICLE_ID
 
 
+def test_the_bm25_reference_of_a_query_of_words_is_what_whooshs_search_reports(seed_engine: SearchEngine) -> None:
+    """For an OR of words the reference reads the words a hit holds from the sidecars; Whoosh's own search of
+    the query at that article reports the same words, so the same reference."""
+    from whoosh import query as wq
+
+    from hsearch.search import query_parser
+
+    fulltext = seed_engine.fulltext
+    compared = 0
+    for text in [*QUERIES, "रूस यूक्रेन युद्ध सैनिक", "kursk mein hamla", "Kim Jong Un Putin summit"]:
+        parsed = fulltext.parse(text)
+        if not query_parser.is_union_of_terms(parsed):
+            continue
+        for article_id, score in fulltext.search(parsed, 5):
+            terms = query_parser.positive_terms(parsed)
+            results = fulltext._searcher.search(parsed, limit=1, terms=True, filter=wq.Term("id", article_id))
+            reported = {t.decode("utf-8") if isinstance(t, bytes) else t for hit in results for _, t in hit.matched_terms()}
+            held = fulltext.matched_terms(terms, [article_id])[article_id]
+            assert held == reported, (text, article_id)
+            compared += 1
+            assert fulltext.reference_score(parsed, (article_id, score)) >= score
+    assert compared >= 20
+    assert not query_parser.is_union_of_terms(fulltext.parse('"पूर्ण समर्थन" कुर्स्क'))
+    assert not query_parser.is_union_of_terms(fulltext.parse("समर्थन -कुर्स्क"))
+
+
 def test_vector_search_runs_single_threaded_and_restores_the_thread_count(seed_engine: SearchEngine) -> None:
     before = faiss.omp_get_max_threads()
     assert seed_engine.semantic is not None
