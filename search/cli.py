@@ -230,7 +230,8 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     query's words are shown only above the relevance floor (see --min-score).
     """
     from .collapse import PageRequest
-    from .engine import SearchSettings, open_engine
+    from .engine import SearchSettings
+    from .engine_choice import open_engine
     from .filters import Filters
     from .cli_output import expansion_lines, no_close_match_text, render_hits
     from .request import SearchRequest

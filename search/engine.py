@@ -19,9 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
-from hsearch.index import layout
 from hsearch.index.encoders import Encoder
 from hsearch.index.manifest import Manifest
 from hsearch.index.stories import StoryTable
@@ -40,9 +38,6 @@ from .semantic import SemanticSearcher
 from .similar import similar_ranking
 from .snapshot import EncoderSource, Snapshot, SnapshotSettings, manifest_stamp, open_snapshot
 from .snippets import Snippet, mark_all
-
-if TYPE_CHECKING:
-    from .sharded import ShardedEngine
 
 __all__ = ["FacetCounts", "Hit", "Ranking", "ResultPage", "SearchEngine", "SearchRequest", "SearchSettings"]
 
@@ -218,13 +213,3 @@ class SearchEngine:
         """Each value the filter fields (source, category) take, with its live article count."""
         fulltext = self.snapshot().fulltext
         return {name: fulltext.facet_values(name)[:limit] for name in FACET_FIELDS if name in fulltext.schema}
-
-
-def open_engine(index_dir: Path, settings: SearchSettings = SearchSettings()) -> SearchEngine | ShardedEngine:
-    """The engine for whatever index is at ``index_dir``: one index, or a sharded one with every shard in-process
-    (its module is imported only for a sharded index: 25 ms of a one-shot query's start)."""
-    if layout.is_sharded(index_dir):
-        from .sharded import ShardedEngine
-
-        return ShardedEngine.local(index_dir, settings)
-    return SearchEngine(index_dir, settings)
