@@ -15,7 +15,8 @@ mean time (below 1: the peer is faster).
 
 **Cold query.**  ``hsearch query TEXT --index DIR`` as a fresh process, start to
 printed results (``--cold`` runs per mode, Hindi and English queries in turn;
-median and spread).
+median and spread), with hsearch's modules compiled to bytecode first, as an
+install leaves them (:func:`compile_package`).
 
 **Quality column.**  BM25 nDCG@10 and Recall@100 of hsearch and the full-text
 peers on XQuAD-hi (240 paragraphs, 1,190 Hindi questions), with
@@ -105,8 +106,25 @@ def time_interleaved(adapters: list[Adapter], queries: list[bench_corpus.Query],
     return times
 
 
+def compile_package() -> None:
+    """Compile hsearch's modules to bytecode, as installing the package does (pip compiles a wheel's
+    modules; an editable install writes them at the first import), so that a cold process reads them
+    instead of compiling each module: this machine sets ``PYTHONDONTWRITEBYTECODE``, and without this
+    every cold query here compiled the whole package (0.1-0.15 s of it, issue 23's fifth session)."""
+    import compileall
+
+    import hsearch
+
+    root = Path(hsearch.__file__).parent  # the installed package: its __init__, index/ and search/
+    for folder in ("index", "search"):
+        compileall.compile_dir(root / folder, quiet=1)
+    for name in ("__init__.py", "__main__.py"):
+        compileall.compile_file(root / name, quiet=1)
+
+
 def cold_queries(index_dir: Path, queries: list[bench_corpus.Query], runs: int, modes: list[str]) -> dict[str, Any]:
-    """Wall time of whole ``hsearch query`` processes (median of ``runs`` per mode)."""
+    """Wall time of whole ``hsearch query`` processes (median of ``runs`` per mode), the package compiled."""
+    compile_package()
     hindi = [q.text for q in queries if q.lang == "hi"][:runs]
     english = [q.text for q in queries if q.lang != "hi"][:runs]
     texts = [t for pair in zip(hindi, english) for t in pair] or hindi
@@ -221,7 +239,8 @@ def markdown(result: dict[str, Any]) -> str:
         cold = result["cold"]
         lines += ["", "## Cold query (whole process)", "",
                   (f"`hsearch query TEXT --index DIR --mode M`, a fresh process each time, start to printed "
-                  f"results; `import hsearch.search.cli` alone takes {fmt(cold['import_only_s'], 2)} s."), ""]
+                  f"results, with hsearch's modules compiled to bytecode as an install leaves them; "
+                  f"`import hsearch.search.cli` alone takes {fmt(cold['import_only_s'], 2)} s."), ""]
         lines += md_table(["mode", "runs", "median s", "min s", "max s"],
                           [[m, c["runs"], fmt(c["median_s"], 2), fmt(c["min_s"], 2), fmt(c["max_s"], 2)]
                            for m, c in cold.items() if isinstance(c, dict)])
