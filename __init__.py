@@ -6,17 +6,9 @@ design card's folders: ``hsearch.index`` (``index/``, the build side) and
 repository root to the ``hsearch`` package, so this file is its ``__init__``.
 """
 
-from __future__ import annotations
+from importlib.metadata import PackageNotFoundError, version
 
-
-def __getattr__(name: str) -> str:
-    """``hsearch.__version__``, read from the installed metadata when asked (importlib.metadata costs 10 ms of
-    every start, a one-shot query's included)."""
-    if name != "__version__":
-        raise AttributeError(f"module 'hsearch' has no attribute {name!r}")
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("hsearch")
-    except PackageNotFoundError:  # imported from a checkout that was never installed
-        return "0+unknown"
+try:
+    __version__ = version("hsearch")
+except PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
