@@ -4,7 +4,7 @@ BM25F needs each document's field length for every posting it scores; Whoosh
 looks it up through four calls and a column reader each time.
 :class:`LengthTableBM25F` reads each segment's length column whole into a list
 once (about 10 ms per field per 500k articles; read document by document, as
-it first was, the first phrase query at 1M took 2.2 s), and only engines that
+it first was, the four tables of a 1M index took 2.2 s), and only engines that
 answer many queries use it.  Queries are scored over the scoring
 sidecars (:mod:`hsearch.search.array_scorer`); Whoosh's own matchers, and so
 this weighting, score a segment without a sidecar and the reference score of
