@@ -46,15 +46,32 @@ class HsearchGroup(click.Group):
             return result
         except IndexInterrupted as exc:  # says what of the run was written
             click.echo(f"Error: {exc.words(CLI_WORDS)}", err=True)
+            _forget_interrupt()
             ctx.exit(INTERRUPTED_STATUS)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
+            _forget_interrupt()
             ctx.exit(INTERRUPTED_STATUS)
         except BrokenPipeError:
             _silence_stdout()
             ctx.exit(CLOSED_PIPE_STATUS)
         except HsearchError as exc:
             raise click.ClickException(exc.words(CLI_WORDS)) from None
+
+
+def _forget_interrupt() -> None:
+    """Make the Ctrl-C just handled end the process with :data:`INTERRUPTED_STATUS`, as handled.
+
+    CPython (3.11) records a ``KeyboardInterrupt`` that leaves code run by
+    ``eval``/``exec`` of a string as unhandled, even when a caller catches it,
+    and a ``python -m`` process then ends killed by SIGINT after its exit code
+    was chosen.  Ctrl-C often lands in such code: imports run it (the story
+    sketcher's first import of datasketch evaluates strings in numpy.f2py).
+    One evaluated string clears the record.  Without this, 14 of 40 indexing
+    runs interrupted in their first 0.3 s ended by SIGINT instead of 130; with
+    it, none of 120 did (bench/notes/issue-23.md, "Noticed: a flaky Ctrl-C test").
+    """
+    exec("")  # noqa: S102 - a constant empty string: the evaluation itself is what resets the record
 
 
 class _WarningLine(logging.Handler):
