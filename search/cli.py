@@ -62,12 +62,12 @@ class HsearchGroup(click.Group):
 def _forget_interrupt() -> None:
     """Make the Ctrl-C just handled end the process with :data:`INTERRUPTED_STATUS`, as handled.
 
-    CPython (3.11) records a ``KeyboardInterrupt`` that leaves code run by
-    ``eval``/``exec`` of a string as unhandled, even when a caller catches it,
-    and a ``python -m`` process then ends killed by SIGINT after its exit code
-    was chosen.  Ctrl-C often lands in such code: imports run it (the story
-    sketcher's first import of datasketch evaluates strings in numpy.f2py).
-    One evaluated string clears the record.  Without this, 14 of 40 indexing
+    A handled Ctrl-C sometimes still ended the process killed by SIGINT after
+    its exit code was chosen, each time after the interrupt had landed in code
+    run by ``eval``/``exec`` of a string (the story sketcher's first import of
+    datasketch evaluates strings in numpy.f2py).  The reading that fits: CPython
+    (3.11) records an interrupt that leaves such an evaluation as unhandled even
+    when a caller catches it, and the next evaluated string clears the record.  Without this, 14 of 40 indexing
     runs interrupted in their first 0.3 s ended by SIGINT instead of 130; with
     it, none of 120 did (bench/notes/issue-23.md, "Noticed: a flaky Ctrl-C test").
     """

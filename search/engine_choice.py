@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 def open_engine(index_dir: Path, settings: SearchSettings = SearchSettings()) -> SearchEngine | ShardedEngine:
     """The engine for whatever index is at ``index_dir``.  The sharded engine's module is imported only for
-    a sharded index: it (and the shard set's writer it brings) is 25 ms of a one-shot query's start."""
+    a sharded index: it (and the shard set's writer it brings) is 9 ms of a one-shot query's start (25 ms
+    where Python compiles it)."""
     if layout.is_sharded(index_dir):
         from .sharded import ShardedEngine
 
