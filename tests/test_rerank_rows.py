@@ -120,15 +120,21 @@ def test_a_segment_an_older_build_wrote_searches_the_same_and_gets_its_rows_from
     assert open_store(tmp_path / "ix", built).stores[0]._rows8 is not None
 
 
-@pytest.mark.usefixtures("hash_encoder")
-def test_the_next_commit_gives_an_older_segment_its_rows_and_verify_repair_mends_damaged_ones(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def pq4_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """All but the last record indexed through the CLI into one small ``pq4`` segment (limits lowered to fit)."""
     monkeypatch.setattr(segment_policy, "IVF_MIN_TRAIN", 64)
     monkeypatch.setattr(vectors, "IVF_MIN_TRAIN", 64)
     monkeypatch.setattr(vectors, "FAST_SCAN_SHORTLIST", 32)
     index = tmp_path / "ix"
     assert_ok(cli("index", "--index", index, "-q", "--model", "hash-test", "--ann", "pq4",
                   write_jsonl(tmp_path / "news.jsonl", RECORDS[:-1])))
+    return index
+
+
+@pytest.mark.usefixtures("hash_encoder")
+def test_the_next_commit_gives_an_older_segment_its_rows_and_verify_repair_mends_damaged_ones(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = pq4_index(tmp_path, monkeypatch)
     first = manifest_io.load(index).segments[0]
     rows_file = layout.vector_segment_dir(index, first.name) / rerank_rows.NAME
     semantic = ("query", "मौसम विभाग", "--index", index, "--mode", "semantic", "--json")
@@ -170,12 +176,7 @@ def test_a_filter_whose_articles_miss_the_first_shortlist_is_searched_deeper_wit
 @pytest.mark.usefixtures("hash_encoder")
 def test_rows_a_killed_writer_left_half_written_cost_nothing_and_a_running_engine_sees_the_rewritten_ones(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(segment_policy, "IVF_MIN_TRAIN", 64)
-    monkeypatch.setattr(vectors, "IVF_MIN_TRAIN", 64)
-    monkeypatch.setattr(vectors, "FAST_SCAN_SHORTLIST", 32)
-    index = tmp_path / "ix"
-    assert_ok(cli("index", "--index", index, "-q", "--model", "hash-test", "--ann", "pq4",
-                  write_jsonl(tmp_path / "news.jsonl", RECORDS[:-1])))
+    index = pq4_index(tmp_path, monkeypatch)
     folder = layout.vector_segment_dir(index, manifest_io.load(index).segments[0].name)
     semantic = ("query", "चुनाव", "--index", index, "--mode", "semantic", "--json")
     before = assert_ok(cli(*semantic)).output
