@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +45,7 @@ __all__ = [
     "hindi_analyzer",
     "load_stopwords",
     "normalize",
+    "normalize_words",
     "stem",
     "tokenize",
 ]
@@ -198,11 +199,60 @@ def normalize(text: str, *, glides: bool = True) -> str:
     return fold_glides(text) if glides else text
 
 
-@lru_cache(maxsize=200_000)
-def _normalize_span(span: str, is_number: bool) -> str:
-    """Normalize one word span found by the tokenizer (cached: words repeat)."""
-    term = normalize(span)
-    return term.replace(",", "") if is_number else term
+#: Joins words for :func:`normalize_words`: no word span holds a line break, no rule of :func:`normalize`
+#: makes or removes one, and every rule that looks at a neighbour treats it as it treats a text's end.
+_WORD_SEPARATOR = "\n"
+
+
+def normalize_words(words: Sequence[str]) -> list[str]:
+    """:func:`normalize` of each of ``words`` (spans the tokenizer found), in one pass over them all.
+
+    Every rule is local to a word, so normalizing the words joined by a line
+    break and splitting the result gives each word's own normalization: the
+    same strings, five times faster than a call per word (the fixed cost of a
+    call is a dozen regular expressions and translations), which is what a
+    cold process pays on every new word it meets (ten bodies' snippets).
+    """
+    if len(words) > 1:
+        parts = normalize(_WORD_SEPARATOR.join(words)).split(_WORD_SEPARATOR)
+        if len(parts) == len(words):
+            return parts
+    return [normalize(word) for word in words]
+
+
+_SPAN_CACHE: dict[str, str] = {}  # span -> normalize(span): words repeat
+_SPAN_CACHE_SIZE = 200_000
+
+
+def _normalized(spans: list[str]) -> list[str]:
+    """Each of ``spans`` normalized: the cached ones looked up, the rest by one :func:`normalize_words`.
+
+    Thread-safe: another thread may empty the shared cache at any time, so a
+    miss (or that) sends the whole text the slow way, whose answer is its own.
+    """
+    try:
+        return [_SPAN_CACHE[span] for span in spans]
+    except KeyError:
+        terms = _normalize_spans(spans)
+        return [terms[span] for span in spans]
+
+
+def _normalize_spans(spans: list[str]) -> dict[str, str]:
+    known: dict[str, str] = {}
+    fresh: list[str] = []
+    for span in dict.fromkeys(spans):
+        term = _SPAN_CACHE.get(span)
+        if term is None:
+            fresh.append(span)
+        else:
+            known[span] = term
+    if fresh:
+        made = dict(zip(fresh, normalize_words(fresh)))
+        known.update(made)
+        if len(_SPAN_CACHE) + len(made) > _SPAN_CACHE_SIZE:
+            _SPAN_CACHE.clear()
+        _SPAN_CACHE.update(made)
+    return known
 
 
 # --------------------------------------------------------------------------
@@ -233,6 +283,8 @@ _SUFFIXES: tuple[tuple[str, ...], ...] = (
     ("ो", "े", "ू", "ु", "ी", "ि", "ा"),
 )
 assert all(len({len(s) for s in group}) == 1 for group in _SUFFIXES)
+# (length, suffixes of that length): a word's tail is looked up, not compared with each suffix
+_SUFFIX_SETS: tuple[tuple[int, frozenset[str]], ...] = tuple((len(g[0]), frozenset(g)) for g in _SUFFIXES)
 
 #: Shortest stem (in code points) a suffix may leave, as in Lucene: करेंगे -> कर
 #: is allowed, but a one-letter stem is not (so "की", "सो" are never touched).
@@ -277,16 +329,11 @@ def _stem(word: str, min_aksharas: int, protected: frozenset[str]) -> str:
     """:func:`stem` with its guards as arguments (benchmarks compare them)."""
     if not _DEVA_LETTER_RE.match(word) or word in protected:
         return word
-    for group in _SUFFIXES:
-        size = len(group[0])
-        if len(word) - size < MIN_STEM:
-            continue
-        for suffix in group:
-            if word.endswith(suffix):
-                root = word[:-size]
-                if not root.endswith(_VIRAMA) and aksharas(root) >= min_aksharas:
-                    return root
-                break  # at most one suffix of a given length can match
+    for size, suffixes in _SUFFIX_SETS:
+        if len(word) - size >= MIN_STEM and word[-size:] in suffixes:
+            root = word[:-size]
+            if not root.endswith(_VIRAMA) and aksharas(root) >= min_aksharas:
+                return root
     return word
 
 
@@ -382,12 +429,12 @@ class HindiTokenizer(Tokenizer):
             yield t
             return
         pos = start_pos
-        for match in _TOKEN_RE.finditer(value):
-            span = match.group(0)
-            if self.normalize:
-                text = _normalize_span(span, match.lastgroup == "num")
-            else:
-                text = span
+        matches = list(_TOKEN_RE.finditer(value))
+        spans = [m.group(0) for m in matches]
+        terms = _normalized(spans) if self.normalize else spans
+        for match, span, text in zip(matches, spans, terms):
+            if self.normalize and match.lastgroup == "num":
+                text = text.replace(",", "")
             if not text:  # e.g. a lone ZWJ
                 continue
             t.text = text

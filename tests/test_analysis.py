@@ -8,6 +8,7 @@ need no data files.
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -29,9 +30,11 @@ from hsearch.index.analysis import (
     fold_spelling,
     hindi_analyzer,
     normalize,
+    normalize_words,
     stem,
     tokenize,
 )
+from hsearch.index import analysis
 from hsearch.index.analysis import _stem  # the guarded stemmer the benchmarks compare
 
 # Sentences from the seed article.
@@ -384,6 +387,34 @@ _JUNK = st.text(
 def test_tokenizing_normalized_text_changes_nothing(text: str) -> None:
     # Words are normalized one by one; that must equal normalizing first.
     assert tokenize(normalize(text)) == tokenize(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_WORD, _JUNK.filter(lambda s: "\n" not in s)), max_size=12))
+def test_words_normalized_together_are_each_normalized_alone(words: list[str]) -> None:
+    # The tokenizer normalizes a text's new words in one call; it must be each word's own normalization.
+    assert normalize_words(words) == [normalize(w) for w in words]
+
+
+def test_seed_archive_words_normalize_together_as_alone() -> None:
+    import json
+
+    root = Path(__file__).resolve().parent.parent / "seeds"
+    text = " ".join(json.loads(line)["body"] for f in sorted(root.glob("*.jsonl"))
+                    for line in f.read_text(encoding="utf-8").splitlines() if line.strip())
+    words = list(dict.fromkeys(m.group(0) for m in analysis._TOKEN_RE.finditer(text)))
+    assert len(words) > 2000 and any(normalize(w) != w for w in words)  # real, varied words, some rewritten
+    assert normalize_words(words) == [normalize(w) for w in words]
+
+
+def test_terms_are_the_same_from_a_cold_and_a_warm_cache() -> None:
+    text = SEOUL + " दु:ख, फ़ोन पर हिन्दी में 5,000 रुपए " + SOLDIERS
+    analysis._SPAN_CACHE.clear()
+    cold = [(t.text, t.startchar, t.endchar) for t in hindi_analyzer()(text, chars=True)]
+    warm = [(t.text, t.startchar, t.endchar) for t in hindi_analyzer()(text, chars=True)]
+    assert cold == warm
+    assert ("5000", text.index("5,000"), text.index("5,000") + 5) in cold
+    assert "दुःख" in [term for term, _, _ in cold] and "हिंद" in [term for term, _, _ in cold]
 
 
 @settings(max_examples=200, deadline=None)
