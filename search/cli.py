@@ -246,13 +246,8 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     AND/OR/NOT in upper case and not in English prose. Hits that match none of the
     query's words are shown only above the relevance floor (see --min-score).
     """
-    from .collapse import PageRequest
-    from .engine import SearchSettings
-    from .engine_choice import open_engine
     from .filters import Filters
-    from .cli_output import expansion_lines, no_close_match_text, render_hits
-    from .request import SearchRequest
-    from .topics import read_topics
+    from .vector_prefetch import VectorPrefetch
 
     if (text is None) == (batch is None):
         raise click.UsageError("give either a query TEXT or --batch TOPICS.tsv")
@@ -262,13 +257,23 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
         raise click.UsageError(f"--json means --format json; it contradicts --format {fmt}: give one of them")
     check_fusion_applies([mode] if mode else [], fusion=fusion, weight=weight, latin_weight=latin_weight)
     filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
+    # One query: its vectors are read on the second core while the engine's modules are imported.
+    prefetched = VectorPrefetch.for_query(resolve_index(index_dir), mode) if batch is None else None
+
+    from .collapse import PageRequest
+    from .engine import SearchSettings
+    from .engine_choice import open_engine
+    from .cli_output import expansion_lines, no_close_match_text, render_hits
+    from .request import SearchRequest
+    from .topics import read_topics
+
     # A batch answers many queries: worth the start-up cost of the faster query path.
     settings = SearchSettings(mode=mode, fusion=fusion_settings(fusion, weight, latin_weight, min_score),
                               preload=batch is not None)
     fmt = fmt or ("json" if as_json else "trec" if batch else "text")
     if fmt != "text":  # pydantic's import is a tenth of a one-shot query: only data output needs it
         from .serialize import hit_to_dict, to_json, trec_lines
-    with open_engine(resolve_index(index_dir), settings) as engine:
+    with open_engine(resolve_index(index_dir), settings, prefetched=prefetched) as engine:
         if batch is not None:
             depth = limit or 100
             for qid, topic in read_topics(batch):

@@ -38,6 +38,7 @@ from .semantic import SemanticSearcher
 from .similar import similar_ranking
 from .snapshot import EncoderSource, Snapshot, SnapshotSettings, manifest_stamp, open_snapshot
 from .snippets import Snippet, mark_all
+from .vector_prefetch import VectorPrefetch
 
 __all__ = ["FacetCounts", "Hit", "Ranking", "ResultPage", "SearchEngine", "SearchRequest", "SearchSettings"]
 
@@ -76,15 +77,18 @@ class SearchEngine:
     """One open index.  ``with SearchEngine(path) as engine: engine.search(SearchRequest("कुर्स्क"))``."""
 
     def __init__(self, index_dir: Path, settings: SearchSettings = SearchSettings(),
-                 encoder: Encoder | None = None, *, encoder_for: EncoderSource | None = None) -> None:
+                 encoder: Encoder | None = None, *, encoder_for: EncoderSource | None = None,
+                 prefetched: VectorPrefetch | None = None) -> None:
         """``encoder`` is the query encoder to use (it must be the index's model); ``encoder_for``
-        gives one for whatever model the index has after a rebuild (a server shares them)."""
+        gives one for whatever model the index has after a rebuild (a server shares them);
+        ``prefetched``: vectors a one-shot process began opening before it imported the engine
+        (:class:`~hsearch.search.vector_prefetch.VectorPrefetch`; its creator closes it)."""
         self.index_dir = Path(index_dir)
         self.settings = settings
         self._snapshot_settings = SnapshotSettings(preload=settings.preload, expansion=settings.expansion)
         self._encoder_for = encoder_for
         self._snapshot = open_snapshot(self.index_dir, self._snapshot_settings, encoder=encoder,
-                                       encoder_for=encoder_for)
+                                       encoder_for=encoder_for, prefetched=prefetched)
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> SearchEngine:

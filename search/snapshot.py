@@ -34,6 +34,7 @@ from hsearch.index.whoosh_compat import GenerationGone
 from .expansion import Expander, ExpansionSettings
 from .fulltext import FullTextSearcher
 from .semantic import SemanticSearcher
+from .vector_prefetch import VectorPrefetch
 
 EncoderSource = Callable[[ModelSpec], Encoder]  # the query encoder for a model (a server shares one per model)
 Stamp = tuple[int, int, int]  # the manifest file's inode, mtime and size: it is replaced by rename at each commit
@@ -112,7 +113,8 @@ class Snapshot:
 
 
 def open_snapshot(index_dir: Path, settings: SnapshotSettings, *, encoder: Encoder | None = None,
-                  previous: Snapshot | None = None, encoder_for: EncoderSource | None = None) -> Snapshot:
+                  previous: Snapshot | None = None, encoder_for: EncoderSource | None = None,
+                  prefetched: VectorPrefetch | None = None) -> Snapshot:
     """The index as its current manifest describes it, sharing what ``previous`` already opened.
 
     Whoosh removes a commit's table of contents when the next one lands, so
@@ -130,10 +132,11 @@ def open_snapshot(index_dir: Path, settings: SnapshotSettings, *, encoder: Encod
         chosen = _encoder(built, encoder, previous, encoder_for)
         try:
             pinned = built.fulltext_generation if built.fulltext_generation >= 0 else None  # -1: not recorded
-            return _open(index_dir, settings, built, stamp, chosen, previous, pinned)
+            return _open(index_dir, settings, built, stamp, chosen, previous, pinned, prefetched=prefetched)
         except (GenerationGone, vector_segments.SegmentsGone):
             if time.monotonic() > deadline:  # a crash left the manifest behind: the latest of each side
-                return _open(index_dir, settings, built, stamp, chosen, previous, None, exact=False)
+                return _open(index_dir, settings, built, stamp, chosen, previous, None, exact=False,
+                             prefetched=prefetched)
             time.sleep(0.05)
 
 
@@ -154,7 +157,8 @@ def _encoder(built: Manifest, given: Encoder | None, previous: Snapshot | None,
 
 
 def _open(index_dir: Path, settings: SnapshotSettings, built: Manifest, stamp: Stamp,
-          encoder: Encoder | None, previous: Snapshot | None, generation: int | None, *, exact: bool = True) -> Snapshot:
+          encoder: Encoder | None, previous: Snapshot | None, generation: int | None, *, exact: bool = True,
+          prefetched: VectorPrefetch | None = None) -> Snapshot:
     """Both sides as ``built`` names them; the vectors first, since following the full text closes what
     the previous snapshot alone held (nothing may fail after it)."""
     semantic = None
@@ -162,7 +166,8 @@ def _open(index_dir: Path, settings: SnapshotSettings, built: Manifest, stamp: S
         # an engine that answers many queries maps the vectors now, from this manifest exactly
         store = vector_segments.open_store(index_dir, built, exact=exact, compiled=True) if settings.preload \
             else None
-        semantic = SemanticSearcher(index_dir, built, encoder, fast_queries=settings.preload, store=store)
+        semantic = SemanticSearcher(index_dir, built, encoder, fast_queries=settings.preload, store=store,
+                                    prefetched=None if settings.preload else prefetched)
     if previous is not None:
         fulltext = previous.fulltext.following(generation)
     else:
