@@ -6,9 +6,17 @@ design card's folders: ``hsearch.index`` (``index/``, the build side) and
 repository root to the ``hsearch`` package, so this file is its ``__init__``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("hsearch")
-except PackageNotFoundError:  # imported from a checkout that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    """``hsearch.__version__``, read from the installed metadata when asked: ``importlib.metadata`` is 10 ms
+    of every start, and nothing on a one-shot query's path needs it (Whoosh's version is read from Whoosh)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'hsearch' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hsearch")
+    except PackageNotFoundError:  # imported from a checkout that was never installed
+        return "0+unknown"
