@@ -29,6 +29,7 @@ from indicnlp.normalize.indic_normalize import IndicNormalizerFactory
 from whoosh.analysis import Analyzer, Filter, StopFilter, Token, Tokenizer
 
 from . import scripts
+from .versions import ANALYZER_VERSION
 
 __all__ = [
     "ANALYZER_VERSION",
@@ -50,11 +51,6 @@ __all__ = [
     "tokenize",
 ]
 
-#: Bump whenever the terms emitted for some input change: an index built with
-#: another version must be rebuilt, or queries will not meet its terms.
-#: hi-2 (issue 15): word-final glide spellings, vowel length and candra-o folded,
-#: unit abbreviations (किमी) protected from the stemmer.
-ANALYZER_VERSION = "hi-2"
 
 # --------------------------------------------------------------------------
 # Character classes

@@ -7,12 +7,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .analysis import ANALYZER_VERSION
 from .atomic import atomic_write_text
 from .errors import IndexNotFoundError, IndexVersionError, Remedy
 from .layout import manifest_path
 from .model_spec import ModelSpec
-from .schema import SCHEMA_VERSION
+from .versions import ANALYZER_VERSION, SCHEMA_VERSION
 
 FORMAT_VERSION = 3  # 3: vector segments with tombstones; 2: one generation folder per commit; 1: one vectors.npz
 READABLE_FORMATS = (1, 2, 3)  # 1 and 2 are read as before and upgraded by the next write or verify --repair

@@ -10,8 +10,10 @@ from whoosh.searching import Searcher
 
 from . import layout, whoosh_compat
 from .analysis import hindi_analyzer
+from .versions import SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "article_digests", "build_schema", "read_article_digests"]
+
 TITLE_BOOST = 2.0
 
 

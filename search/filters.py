@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-
-from whoosh import query as wq
+from typing import TYPE_CHECKING
 
 from hsearch.index.articles import parse_date
 from hsearch.index.errors import QueryError
+
+if TYPE_CHECKING:
+    from whoosh import query as wq
 
 # Exact-match fields a query can be restricted to, and whose values the page offers.
 FACET_FIELDS = ("source", "category")
@@ -41,6 +43,8 @@ class Filters:
         return any(v is not None for v in (self.date_from, self.date_to, self.source, self.category))
 
     def to_whoosh(self) -> wq.Query | None:
+        from whoosh import query as wq  # Whoosh's query module is imported by searches, not by the CLI's start
+
         parts: list[wq.Query] = []
         if self.date_from or self.date_to:
             parts.append(wq.DateRange("date", self.date_from, self.date_to))
