@@ -133,7 +133,7 @@ def cold_queries(index_dir: Path, queries: list[bench_corpus.Query], runs: int, 
     for mode in modes:
         times = []
         for i in range(runs):
-            command = [sys.executable, "-c", "from hsearch.search.cli import main; main()", "query",
+            command = [sys.executable, "-c", "import sys; from hsearch.search.cli import run; sys.exit(run())", "query",
                        texts[i % len(texts)], "--index", str(index_dir), "--mode", mode]
             began = time.perf_counter()
             done = subprocess.run(command, check=False, capture_output=True, text=True, env=env)

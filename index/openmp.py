@@ -21,14 +21,19 @@ def prefer_passive_wait() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
 
 
+def load_faiss() -> ModuleType:
+    """``faiss``, imported now (once) with the wait policy in place."""
+    prefer_passive_wait()
+    import faiss
+
+    return faiss
+
+
 class _LazyFaiss:
     """``faiss``, imported at the first attribute read, with the wait policy in place."""
 
     def __getattr__(self, name: str) -> object:
-        prefer_passive_wait()
-        import faiss
-
-        return getattr(faiss, name)
+        return getattr(load_faiss(), name)
 
 
 #: Use as the ``faiss`` module: ``from .openmp import FAISS as faiss``.

@@ -261,7 +261,7 @@ class SegmentsGone(Exception):
 
 
 def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool = False,
-               threads: int | None = None, compiled: bool = False, open_threads: int | None = None) -> SegmentedStore:
+               threads: int | None = None, compiled: bool = False) -> SegmentedStore:
     """The vector state ``manifest`` names (the current manifest without one), mapped and read-only.
 
     Maps every segment and reads its tombstones now (small files), so the
@@ -272,8 +272,7 @@ def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool
     pairs these vectors with ``manifest``'s full text) nothing newer is
     opened: :class:`SegmentsGone` says the caller must read the new manifest.
     ``threads``: how many threads search one query's segments (:class:`SegmentedStore`); ``compiled``:
-    re-rank with numba's kernel (:class:`~hsearch.index.rerank_rows.RerankRows`); ``open_threads``: how
-    many read the segments now (default: as many as search them).
+    re-rank with numba's kernel (:class:`~hsearch.index.rerank_rows.RerankRows`).
     """
     index_dir = Path(index_dir)
     built = manifest if manifest is not None else manifest_io.load(index_dir)
@@ -286,9 +285,9 @@ def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool
         if not missing:
             try:
                 refs = segments_of(built)
-                opened = _open_segments(index_dir, refs, built.model.dim, compiled=compiled,
-                                        workers=open_threads or search_threads(len(refs)))
-                return SegmentedStore(built.model.dim, list(zip(refs, opened)), built.ann, threads=threads)
+                return SegmentedStore(built.model.dim, list(zip(refs, _open_segments(index_dir, refs, built.model.dim,
+                                                                                     compiled=compiled))),
+                                      built.ann, threads=threads)
             except IndexDamagedError:
                 missing = [ref for ref in segments_of(built) if not _segment_present(index_dir, ref)]
                 if not missing:  # every file is there: real damage
@@ -308,11 +307,11 @@ def open_store(index_dir: Path, manifest: Manifest | None = None, *, exact: bool
     )
 
 
-def _open_segments(index_dir: Path, refs: Sequence[SegmentRef], dim: int, *, compiled: bool,
-                   workers: int) -> list[VectorStore]:
-    """:func:`open_segment` of each of ``refs``, in order, on ``workers`` threads: FAISS reads fast-scan
-    codes into memory (357 MB in 8 segments at 1M articles), and two threads did it in 0.155 s where one
-    took 0.214 (the open of a one-shot query; bench/notes/issue-23.md)."""
+def _open_segments(index_dir: Path, refs: Sequence[SegmentRef], dim: int, *, compiled: bool) -> list[VectorStore]:
+    """:func:`open_segment` of each of ``refs``, in order, side by side: FAISS reads fast-scan codes into
+    memory (357 MB in 8 segments at 1M articles), and two threads did it in 0.155 s where one took 0.214
+    (the open of a one-shot query; bench/notes/issue-23.md)."""
+    workers = search_threads(len(refs))
     if workers <= 1:
         return [open_segment(index_dir, ref, dim, compiled=compiled) for ref in refs]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hsearch-open") as pool:

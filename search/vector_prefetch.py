@@ -1,10 +1,13 @@
 """A one-shot query's vectors, opened on a second thread while the rest of the process starts.
 
 A cold ``hsearch query`` of a million articles reads FAISS's fast-scan codes
-into memory (357 MB in 8 segments, 0.2 s on one core) and spends about as long
-importing Python modules, which runs on one core and holds the GIL; FAISS lets
-the GIL go while it reads.  :class:`VectorPrefetch`, started before the
-engine's modules are imported, reads the codes beside the imports.
+into memory (357 MB in 8 segments, 0.2-0.3 s on one core) and spends about as
+long importing Python modules, loading the query encoder and encoding, which
+run on one core and hold the GIL; FAISS lets the GIL go while it reads.
+:class:`VectorPrefetch`, started before the engine's modules are imported,
+reads the codes beside them.  FAISS itself is imported first, on the caller's
+thread: an import holds the GIL, and beside the engine's imports it would
+only slow them down.
 
 It changes nothing a query sees.  :meth:`VectorPrefetch.take` hands the store
 over only when the engine's snapshot names exactly the vectors it opened (the
@@ -22,6 +25,7 @@ from hsearch.index import layout
 from hsearch.index import manifest as manifest_io
 from hsearch.index import vector_segments
 from hsearch.index.manifest import Manifest
+from hsearch.index.openmp import load_faiss
 from hsearch.index.vector_segments import SegmentedStore
 
 from .modes import FULLTEXT_MODE
@@ -35,6 +39,7 @@ class VectorPrefetch:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = Path(index_dir)
         self._opened: tuple[Manifest, SegmentedStore] | None = None
+        load_faiss()
         self._thread = threading.Thread(target=self._open, name="hsearch-vector-prefetch")
         self._thread.start()
 
@@ -50,7 +55,7 @@ class VectorPrefetch:
         try:
             built = manifest_io.load(self.index_dir)
             if built.model is not None:
-                self._opened = built, vector_segments.open_store(self.index_dir, built, exact=True, open_threads=1)
+                self._opened = built, vector_segments.open_store(self.index_dir, built, exact=True)
         except Exception:  # noqa: BLE001 - the engine opens its own vectors and reports what is wrong
             self._opened = None
 

@@ -196,3 +196,30 @@ def test_a_zero_fused_score_is_explained(seed_index: Path) -> None:
     last = [line for line in result.output.splitlines() if line.strip().startswith("fused")][-1]
     assert last.strip().startswith("fused 0.0000 (the weakest candidate of this query, not a non-match)")
     assert "0.0 is the weakest candidate" in " ".join(cli("query", "--help").output.split())
+
+
+# -- a one-shot query ends its own process once its output is out ------------------------------------------
+ENDS_AFTER = ("import atexit, sys\n"
+              "atexit.register(lambda: sys.stderr.write('torn down\\n'))\n"
+              "from hsearch.search.cli import run\n"
+              "sys.exit(run())\n")
+
+
+@pytest.mark.parametrize(("args", "ends_at_once"), [
+    (["query", "कुर्स्क"], True),
+    (["query", "kursk", "--format", "json", "--mode", "semantic"], True),
+    (["query", "-k", "3", "--batch", "topics.tsv"], True),
+    (["stats"], False),
+])
+def test_a_read_only_command_prints_everything_then_ends_without_teardown(seed_index: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          args: list[str], ends_at_once: bool) -> None:
+    (tmp_path / "topics.tsv").write_text("q1\tकुर्स्क\nq2\tNorth Korea Russia support\n", encoding="utf-8")
+    argv = [*args, "--index", str(seed_index)]
+    done = subprocess.run([sys.executable, "-c", ENDS_AFTER, *argv], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    monkeypatch.chdir(tmp_path)  # the same relative topics file for the caller of main()
+    assert done.stdout == cli(*argv).output  # all of it: what a caller of main() is given
+    assert done.stdout.strip()
+    assert ("torn down" in done.stderr) is not ends_at_once  # a writer's or a caller's process is torn down
