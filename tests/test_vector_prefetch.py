@@ -8,6 +8,7 @@ commit, and report damage through its own path.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,17 @@ def test_hsearch_query_in_every_mode_prints_what_the_engine_ranks(index_dir: Pat
         with SearchEngine(index_dir) as engine:
             expected = [hit.id for hit in engine.search(SearchRequest.of(KURSK, mode=mode, k=10)).hits]
         assert [line.split()[2] for line in result.output.splitlines()] == expected
+
+
+def test_the_query_encoder_is_handed_over_only_for_the_index_model(index_dir: Path) -> None:
+    built = manifest_io.load(index_dir)
+    assert built.model is not None
+    assert VectorPrefetch(index_dir).take_encoder(replace(built.model, name="labse", dim=768)) is None
+    early = VectorPrefetch(index_dir).take_encoder(built.model)
+    assert early is not None and early.spec == built.model
+
+    prefetch = VectorPrefetch(index_dir)
+    with SearchEngine(index_dir, prefetched=prefetch) as engine:
+        assert ranked(engine, KURSK, "semantic")
+        assert engine.snapshot().semantic is not None and engine.snapshot().semantic.loaded_encoder is not None
+    assert prefetch.take_encoder(built.model) is None  # the engine took it
