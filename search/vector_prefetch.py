@@ -45,7 +45,8 @@ class VectorPrefetch:
         self.index_dir = Path(index_dir)
         self._opened: tuple[Manifest, SegmentedStore] | None = None
         self._encoder: tuple[ModelSpec, Encoder] | None = None
-        self._threads: list[threading.Thread] = []
+        self._store_thread: threading.Thread | None = None
+        self._encoder_thread: threading.Thread | None = None
         try:
             built = manifest_io.load(self.index_dir)
         except (HsearchError, OSError, ValueError):  # the engine says what is wrong with the index
@@ -53,11 +54,11 @@ class VectorPrefetch:
         if built.model is None:
             return
         load_faiss()
-        self._threads = [threading.Thread(target=self._open, args=(built,), name="hsearch-vector-prefetch"),
-                         threading.Thread(target=self._load_encoder, args=(built.model,),
-                                          name="hsearch-encoder-prefetch")]
-        for thread in self._threads:
-            thread.start()
+        self._store_thread = threading.Thread(target=self._open, args=(built,), name="hsearch-vector-prefetch")
+        self._encoder_thread = threading.Thread(target=self._load_encoder, args=(built.model,),
+                                                name="hsearch-encoder-prefetch")
+        self._store_thread.start()
+        self._encoder_thread.start()
 
     @classmethod
     def for_query(cls, index_dir: Path, mode: str | None) -> VectorPrefetch | None:
@@ -81,8 +82,8 @@ class VectorPrefetch:
 
     def take(self, built: Manifest) -> SegmentedStore | None:
         """The store, once opened, if it is ``built``'s vectors; else None (and nothing is left open)."""
-        if self._threads:
-            self._threads[0].join()
+        if self._store_thread is not None:
+            self._store_thread.join()
         opened, self._opened = self._opened, None
         if opened is None:
             return None
@@ -94,7 +95,7 @@ class VectorPrefetch:
 
     def take_encoder(self, spec: ModelSpec) -> Encoder | None:
         """The query encoder, once loaded, if it is ``spec``'s model; else None."""
-        if self._threads:
-            self._threads[1].join()
+        if self._encoder_thread is not None:
+            self._encoder_thread.join()
         loaded, self._encoder = self._encoder, None
         return loaded[1] if loaded is not None and loaded[0] == spec else None
