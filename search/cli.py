@@ -293,7 +293,8 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     check_fusion_applies([mode] if mode else [], fusion=fusion, weight=weight, latin_weight=latin_weight)
     filters = Filters.parse(date_from=date_from, date_to=date_to, source=source, category=category)
     # One query: its vectors are read on the second core while the engine's modules are imported.
-    prefetched = VectorPrefetch.for_query(resolve_index(index_dir), mode) if batch is None else None
+    index = resolve_index(index_dir)
+    prefetched = VectorPrefetch.for_query(index, mode) if batch is None else None
 
     from .collapse import PageRequest
     from .engine import SearchSettings
@@ -308,7 +309,7 @@ def query_command(text: str | None, index_dir: Path | None, limit: int | None, m
     fmt = fmt or ("json" if as_json else "trec" if batch else "text")
     if fmt != "text":  # pydantic's import is a tenth of a one-shot query: only data output needs it
         from .serialize import hit_to_dict, to_json, trec_lines
-    with open_engine(resolve_index(index_dir), settings, prefetched=prefetched) as engine:
+    with open_engine(index, settings, prefetched=prefetched) as engine:
         if batch is not None:
             depth = limit or 100
             for qid, topic in read_topics(batch):

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from hsearch.index.encoders import Encoder
 from hsearch.index.manifest import Manifest
@@ -38,7 +39,9 @@ from .semantic import SemanticSearcher
 from .similar import similar_ranking
 from .snapshot import EncoderSource, Snapshot, SnapshotSettings, manifest_stamp, open_snapshot
 from .snippets import Snippet, mark_all
-from .vector_prefetch import VectorPrefetch
+
+if TYPE_CHECKING:
+    from .vector_prefetch import VectorPrefetch
 
 __all__ = ["FacetCounts", "Hit", "Ranking", "ResultPage", "SearchEngine", "SearchRequest", "SearchSettings"]
 
@@ -81,8 +84,8 @@ class SearchEngine:
                  prefetched: VectorPrefetch | None = None) -> None:
         """``encoder`` is the query encoder to use (it must be the index's model); ``encoder_for``
         gives one for whatever model the index has after a rebuild (a server shares them);
-        ``prefetched``: vectors a one-shot process began opening before it imported the engine
-        (:class:`~hsearch.search.vector_prefetch.VectorPrefetch`; its creator closes it)."""
+        ``prefetched``: the vector store and encoder a one-shot process began opening before it imported
+        the engine (:class:`~hsearch.search.vector_prefetch.VectorPrefetch`), used where they match."""
         self.index_dir = Path(index_dir)
         self.settings = settings
         self._snapshot_settings = SnapshotSettings(preload=settings.preload, expansion=settings.expansion)

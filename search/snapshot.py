@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hsearch.index import layout, vector_segments
 from hsearch.index.boilerplate import Boilerplate
@@ -34,7 +35,9 @@ from hsearch.index.whoosh_compat import GenerationGone
 from .expansion import Expander, ExpansionSettings
 from .fulltext import FullTextSearcher
 from .semantic import SemanticSearcher
-from .vector_prefetch import VectorPrefetch
+
+if TYPE_CHECKING:
+    from .vector_prefetch import VectorPrefetch
 
 EncoderSource = Callable[[ModelSpec], Encoder]  # the query encoder for a model (a server shares one per model)
 Stamp = tuple[int, int, int]  # the manifest file's inode, mtime and size: it is replaced by rename at each commit
